@@ -1,0 +1,21 @@
+"""jupyter_jasmin: parallel engine pools and dataset holdings for JupyterLab."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+try:
+    __version__ = version("jupyter_jasmin")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-jasmin"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .app import Jasmin
+
+    return [{"module": "jupyter_jasmin", "app": Jasmin}]

@@ -1,0 +1,162 @@
+"""What every pool backend declares: its name, the options a user may set, and
+how to ask ipyparallel for a controller and engines.
+
+A backend is a traitlets ``Configurable`` so an admin can set its limits in
+``jupyter_server_config.py``; the options a user may choose are declared once
+as :class:`Option` fields, validated here and served as a schema to the panel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from traitlets.config import LoggingConfigurable
+
+from ...errors import BadRequest
+
+OptionKind = Literal["integer", "number", "string", "select", "boolean"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One typed option a user may set when starting a pool (dask-gateway style)."""
+
+    name: str
+    kind: OptionKind
+    label: str
+    default: Any
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "name": self.name,
+            "type": self.kind,
+            "label": self.label,
+            "default": self.default,
+            "help": self.help,
+        }
+        if self.minimum is not None:
+            described["minimum"] = self.minimum
+        if self.maximum is not None:
+            described["maximum"] = self.maximum
+        if self.choices:
+            described["choices"] = list(self.choices)
+        return described
+
+    def validate(self, value: Any) -> Any:
+        """Return the value in its proper type, or raise BadRequest saying why not."""
+        where = f"option '{self.name}'"
+        if self.kind == "boolean":
+            if not isinstance(value, bool):
+                raise BadRequest(f"{where} must be true or false")
+            return value
+        if self.kind in ("integer", "number"):
+            return self._validate_number(value, where)
+        if not isinstance(value, str):
+            raise BadRequest(f"{where} must be a string")
+        if self.kind == "select" and value not in self.choices:
+            raise BadRequest(f"{where} must be one of {', '.join(self.choices)}")
+        return value
+
+    def _validate_number(self, value: Any, where: str) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BadRequest(f"{where} must be a number")
+        if self.kind == "integer" and not float(value).is_integer():
+            raise BadRequest(f"{where} must be a whole number")
+        if not math.isfinite(value):
+            raise BadRequest(f"{where} must be finite")
+        if self.minimum is not None and value < self.minimum:
+            raise BadRequest(f"{where} is {value}, below the minimum of {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise BadRequest(f"{where} is {value}, above the limit of {self.maximum:g}")
+        return int(value) if self.kind == "integer" else float(value)
+
+
+@dataclass(frozen=True)
+class EngineLocation:
+    """Where one engine runs, as far as the backend can tell."""
+
+    host: str | None = None
+    pid: int | None = None
+    local: bool = False
+
+
+@dataclass
+class EngineLaunch:
+    """Keyword arguments for ``Cluster.start_engines`` for one engine."""
+
+    engine_args: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    engine_cmd: list[str] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"engine_args": self.engine_args}
+        if self.environment:
+            kwargs["environment"] = self.environment
+        if self.engine_cmd is not None:
+            kwargs["engine_cmd"] = self.engine_cmd
+        return kwargs
+
+
+class PoolBackend(LoggingConfigurable):
+    """Base class of every backend; subclasses register themselves by ``name``."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    registry: ClassVar[dict[str, type[PoolBackend]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            PoolBackend.registry[cls.name] = cls
+
+    def options(self) -> list[Option]:
+        """The options a user may set, with the admin's limits as bounds."""
+        return []
+
+    def limits(self) -> dict[str, Any]:
+        """The admin's limits for this backend, as shown to users."""
+        return {}
+
+    def validate_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Check a user's options; unknown names are refused rather than ignored."""
+        declared = {option.name: option for option in self.options()}
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            known = ", ".join(sorted(declared)) or "none"
+            raise BadRequest(
+                f"backend '{self.name}' has no option {', '.join(map(repr, unknown))} "
+                f"(options: {known})"
+            )
+        chosen = {name: option.default for name, option in declared.items()}
+        for name, value in given.items():
+            chosen[name] = declared[name].validate(value)
+        return chosen
+
+    def cluster_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Extra keyword arguments for ``ipyparallel.Cluster`` (launcher classes...)."""
+        return {}
+
+    def engine_launch(self, options: dict[str, Any]) -> EngineLaunch:
+        """How to start one engine of a pool with these options."""
+        return EngineLaunch()
+
+    def locate(self, engine_set: Any) -> EngineLocation:
+        """Where the single engine of ``engine_set`` (an ipyparallel launcher) runs."""
+        return EngineLocation()
+
+    def describe(self, max_engines: int) -> dict[str, Any]:
+        """The JSON served by ``GET /jasmin/api/backends``."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "description": self.description,
+            "options": [option.to_json() for option in self.options()],
+            "limits": {"max_engines": max_engines, **self.limits()},
+        }

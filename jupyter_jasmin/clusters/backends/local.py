@@ -1,0 +1,82 @@
+"""Engines as processes on this VM's own cores (ipyparallel's local launchers)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from traitlets import Float, Integer
+
+from ...resources import usable_cores
+from .base import EngineLaunch, EngineLocation, Option, PoolBackend
+
+# Numerical libraries start one thread per core in every engine unless told
+# otherwise; with one engine per core that oversubscribes the VM many times.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+class LocalBackend(PoolBackend):
+    """One process per engine on the VM that runs the Jupyter server."""
+
+    name = "local"
+    label = "This VM's cores"
+    description = "Engines run as processes on the cores of the VM you are logged into."
+
+    max_nice = Integer(19, config=True, help="Highest niceness a user may ask for (0-19).")
+    connection_wait = Float(
+        60, config=True, help="Seconds a new engine waits for its controller's connection file."
+    )
+
+    def options(self) -> list[Option]:
+        return [
+            Option(
+                name="threads_per_engine",
+                kind="integer",
+                label="Threads per engine",
+                default=1,
+                help="Threads that NumPy, BLAS and numexpr may use inside each engine.",
+                minimum=1,
+                maximum=usable_cores(),
+            ),
+            Option(
+                name="nice",
+                kind="integer",
+                label="Niceness",
+                default=0,
+                help="Run engines at lower CPU priority so the VM stays responsive (0-19).",
+                minimum=0,
+                maximum=self.max_nice,
+            ),
+        ]
+
+    def cluster_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "engine_launcher_class": "local",
+            "controller_ip": "127.0.0.1",
+            # engines read the controller's connection file from the shared profile
+            # folder, so they can start importing while the controller starts
+            "send_engines_connection_env": False,
+        }
+
+    def engine_launch(self, options: dict[str, Any]) -> EngineLaunch:
+        threads = str(options["threads_per_engine"])
+        launch = EngineLaunch(
+            engine_args=[f"--IPEngine.wait_for_url_file={self.connection_wait:g}"],
+            environment=dict.fromkeys(THREAD_VARIABLES, threads),
+        )
+        if options["nice"]:
+            from ipyparallel.cluster.launcher import ipengine_cmd_argv
+
+            launch.engine_cmd = ["nice", "-n", str(options["nice"]), *ipengine_cmd_argv]
+        return launch
+
+    def locate(self, engine_set: Any) -> EngineLocation:
+        launchers = list(getattr(engine_set, "launchers", {}).values())
+        pid = launchers[0].pid if launchers else None
+        return EngineLocation(host=socket.gethostname(), pid=pid, local=True)

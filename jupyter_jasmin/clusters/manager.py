@@ -1,0 +1,199 @@
+"""Every engine pool of one Jupyter server: admission against the admin's limits,
+and the background loop the pools run and are watched on.
+
+Handlers call one method here per request. Reads come from each pool's
+snapshot on the calling thread; anything that changes a pool runs on the
+pools' own loop (:class:`LoopThread`), so the server's loop never waits on
+a process start or stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import BadRequest, Conflict, NotFound
+from ..resources import suggested_engines, usable_cores
+from .backends import PoolBackend
+from .pool import EnginePool, PoolSettings
+from .runner import LoopThread
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """The admin's limits on pools (``c.Jasmin.max_pools`` and friends)."""
+
+    max_pools: int = 4
+    max_engines_per_pool: int = 8
+    default_engines: int | None = None
+
+
+def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
+    """Check a count from a request body, naming the field and the limit when it is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'{field}' must be a whole number, not {value!r}")
+    if value < minimum:
+        raise BadRequest(f"'{field}' must be at least {minimum}, not {value}")
+    if value > maximum:
+        raise BadRequest(f"'{field}' is {value}, above this server's limit of {maximum} per pool")
+    return value
+
+
+class EnginePools:
+    """The pools this server started, and the rules for starting more."""
+
+    def __init__(
+        self,
+        backends: dict[str, PoolBackend],
+        settings: PoolSettings,
+        limits: PoolLimits,
+        log: logging.Logger,
+        measure_interval: float = 1.0,
+    ) -> None:
+        self.backends = backends
+        self.settings = settings
+        self.limits = limits
+        self.log = log
+        self.measure_interval = measure_interval
+        self._pools: dict[str, EnginePool] = {}
+        self._runner = LoopThread("jasmin-pools")
+        self._watcher = self._runner.submit(self._watch())
+
+    # --- reading (any thread) -----------------------------------------
+
+    def all(self) -> list[dict[str, Any]]:
+        return [pool.snapshot for pool in list(self._pools.values())]
+
+    def get(self, pool_id: str) -> dict[str, Any]:
+        return self._find(pool_id).snapshot
+
+    def _find(self, pool_id: str) -> EnginePool:
+        pool = self._pools.get(pool_id)
+        if pool is None:
+            raise NotFound(f"no engine pool with id '{pool_id}'")
+        return pool
+
+    def suggested_engines(self) -> int:
+        import psutil
+
+        return suggested_engines(
+            usable_cores(), psutil.getloadavg()[0], self.limits.max_engines_per_pool
+        )
+
+    def describe_backends(self) -> list[dict[str, Any]]:
+        return [
+            backend.describe(self.limits.max_engines_per_pool) for backend in self.backends.values()
+        ]
+
+    # --- changing (runs on the pools' loop) ----------------------------
+
+    async def create(
+        self,
+        name: str | None = None,
+        backend: str = "local",
+        engines: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Admit a new pool and start it in the background; returns it ``starting``."""
+        chosen = self._backend(backend)
+        if name is not None and (not isinstance(name, str) or not NAME_PATTERN.match(name)):
+            raise BadRequest(
+                "'name' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+                f"or digit, not {name!r}"
+            )
+        if options is not None and not isinstance(options, dict):
+            raise BadRequest("'options' must be an object of option names and values")
+        chosen_options = chosen.validate_options(options or {})
+        if engines is None:
+            engines = self.limits.default_engines or self.suggested_engines()
+        count = whole_number(engines, "engines", 1, self.limits.max_engines_per_pool)
+        return await self._runner.run(self._admit(name, chosen, count, chosen_options))
+
+    def _backend(self, name: Any) -> PoolBackend:
+        if not isinstance(name, str) or name not in self.backends:
+            offered = ", ".join(sorted(self.backends))
+            raise BadRequest(f"unknown backend {name!r}; this server offers: {offered}")
+        return self.backends[name]
+
+    async def _admit(
+        self, name: str | None, backend: PoolBackend, engines: int, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        live = [pool for pool in self._pools.values() if pool.live]
+        if len(live) >= self.limits.max_pools:
+            raise Conflict(
+                f"this server allows at most {self.limits.max_pools} pools at once; "
+                "stop one before starting another"
+            )
+        taken = {pool.name for pool in self._pools.values()}
+        if name is None:
+            name = next(f"pool-{n}" for n in range(1, len(taken) + 2) if f"pool-{n}" not in taken)
+        elif name in taken:
+            raise Conflict(f"a pool named '{name}' already exists")
+        pool_id = secrets.token_hex(4)
+        while pool_id in self._pools:
+            pool_id = secrets.token_hex(4)
+        pool = EnginePool(
+            pool_id, name, backend, options, engines, self.settings, self.log.getChild("pool")
+        )
+        self._pools[pool.id] = pool
+        self.log.info("starting pool %s (%s): %d %s engines", name, pool_id, engines, backend.name)
+        pool.launch()
+        return pool.snapshot
+
+    async def scale(self, pool_id: str, engines: Any) -> dict[str, Any]:
+        pool = self._find(pool_id)
+        count = whole_number(engines, "engines", 0, self.limits.max_engines_per_pool)
+        await self._runner.run(pool.scale(count))
+        return pool.snapshot
+
+    async def stop(self, pool_id: str) -> dict[str, Any]:
+        """Stop a pool (or dismiss a failed one) and forget it."""
+        pool = self._find(pool_id)
+        await self._runner.run(pool.stop())
+        self._pools.pop(pool_id, None)
+        snapshot = dict(pool.snapshot)
+        if snapshot["state"] != "failed":
+            snapshot["state"] = "stopped"
+        return snapshot
+
+    async def shutdown(self) -> None:
+        """Stop every pool and the pools' loop (when the server stops)."""
+        await self._runner.run(self._stop_all())
+        self._runner.stop()
+
+    def shutdown_now(self) -> None:
+        """Blocking form of :meth:`shutdown`, for callers without an event loop."""
+        with contextlib.suppress(Exception):
+            self._runner.call(self._stop_all(), timeout=60)
+        self._runner.stop()
+
+    async def _stop_all(self) -> None:
+        self._watcher.cancel()
+        pools = list(self._pools.values())
+        await asyncio.gather(*(pool.stop() for pool in pools), return_exceptions=True)
+        self._pools.clear()
+
+    async def _watch(self) -> None:
+        """Keep every pool's state current: fast while engines start, slower after."""
+        last_measure = 0.0
+        while True:
+            now = time.monotonic()
+            measure = now - last_measure >= self.measure_interval
+            if measure:
+                last_measure = now
+            busy = False
+            for pool in list(self._pools.values()):
+                try:
+                    pool.poll(measure)
+                except Exception:
+                    self.log.exception("watching pool %s failed", pool.id)
+                busy = busy or pool.phase == "starting" or pool.count("starting") > 0
+            await asyncio.sleep(0.05 if busy else 0.25)

@@ -1,0 +1,461 @@
+"""One engine pool: an ipyparallel controller, its engines, and what users see of them.
+
+Every method here runs on the pools' own event loop (see ``runner.py``); the
+server thread only reads :attr:`EnginePool.snapshot`, a plain dict replaced
+whole after every change.
+
+Each engine is started as its own ipyparallel engine set and asks the
+controller for an engine id equal to its index, so scaling down can stop
+exactly the engines it chooses and every engine's process is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import psutil
+
+from ..errors import Conflict
+from .backends import PoolBackend
+
+# What users see: ``state`` of a pool in the REST API and the panel.
+POOL_STATES = ("starting", "running", "degraded", "stopping", "stopped", "failed")
+ENGINE_STATES = ("starting", "running", "stopping", "lost")
+FINISHED = ("stopping", "stopped", "failed")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How every pool of a server is run (from the admin's configuration)."""
+
+    profile_dir: str
+    heartbeat_ms: int = 250
+    engine_timeout: float = 60.0
+    stop_timeout: float = 10.0
+
+
+@dataclass
+class Engine:
+    """One engine of a pool, from launch until it is stopped or lost."""
+
+    index: int
+    launched: float = field(default_factory=time.monotonic)
+    state: str = "starting"
+    host: str | None = None
+    pid: int | None = None
+    error: str | None = None
+    processes: list[psutil.Process] = field(default_factory=list)
+    cpu_percent: float | None = None
+    memory_bytes: int | None = None
+
+    @property
+    def set_id(self) -> str:
+        return f"engine-{self.index}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.index,
+            "host": self.host,
+            "pid": self.pid,
+            "state": self.state,
+            "cpu_percent": self.cpu_percent,
+            "memory_bytes": self.memory_bytes,
+            "error": self.error,
+        }
+
+
+def isoformat(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def process_tree(pid: int | None) -> list[psutil.Process]:
+    """The process and all its descendants, as psutil handles safe against pid reuse."""
+    if not pid or pid <= 0:
+        return []
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def reap(processes: Iterable[psutil.Process], timeout: float = 3.0) -> None:
+    """Terminate, then kill, whatever is still running of ``processes``."""
+    alive = [process for process in processes if process.is_running()]
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, still = psutil.wait_procs(alive, timeout=timeout)
+    for process in still:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(still, timeout=timeout)
+
+
+def tail(text: str, lines: int = 6) -> str:
+    kept = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+class EnginePool:
+    """A controller and engines started through one backend, with their live state."""
+
+    def __init__(
+        self,
+        pool_id: str,
+        name: str,
+        backend: PoolBackend,
+        options: dict[str, Any],
+        engines: int,
+        settings: PoolSettings,
+        log: logging.Logger,
+    ) -> None:
+        self.id = pool_id
+        self.name = name
+        self.backend = backend
+        self.options = options
+        self.requested = engines
+        self.settings = settings
+        self.log = log
+        self.phase = "starting"
+        self.error: str | None = None
+        self.created = time.time()
+        self.ready_seconds: float | None = None
+        self.engines: dict[int, Engine] = {}
+        self.cluster: Any = None
+        self.client: Any = None
+        self._launched = time.monotonic()
+        self._next_index = 0
+        self._lock = asyncio.Lock()
+        self._start_task: asyncio.Task[None] | None = None
+        self._controller_processes: list[psutil.Process] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self.snapshot: dict[str, Any] = self.describe()
+
+    # --- what users see -------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        if self.phase != "running":
+            return self.phase
+        if any(engine.state == "lost" for engine in self.engines.values()):
+            return "degraded"
+        return "running"
+
+    @property
+    def live(self) -> bool:
+        return self.phase not in ("stopped", "failed")
+
+    def count(self, state: str) -> int:
+        return sum(1 for engine in self.engines.values() if engine.state == state)
+
+    def connection_file(self) -> str:
+        return os.path.join(
+            self.settings.profile_dir, "security", f"ipcontroller-{self.id}-client.json"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        controller = self.cluster.controller if self.cluster is not None else None
+        return {
+            "id": self.id,
+            "name": self.name,
+            "backend": self.backend.name,
+            "state": self.state,
+            "error": self.error,
+            "options": dict(self.options),
+            "created": isoformat(self.created),
+            "ready_seconds": self.ready_seconds,
+            "engines": {
+                "requested": self.requested,
+                "running": self.count("running"),
+                "starting": self.count("starting"),
+                "lost": self.count("lost"),
+                "list": [engine.to_json() for engine in self.engines.values()],
+            },
+            "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
+            "connection_file": self.connection_file(),
+        }
+
+    def refresh(self) -> None:
+        self.snapshot = self.describe()
+
+    # --- life cycle -----------------------------------------------------
+
+    def launch(self) -> None:
+        """Start the controller and engines in the background."""
+        self._start_task = asyncio.create_task(self._start())
+
+    async def _start(self) -> None:
+        async with self._lock:
+            try:
+                self.cluster = self._make_cluster()
+                await self.cluster.start_controller()
+                self._controller_processes = process_tree(self.cluster.controller.pid)
+                self.refresh()
+                await self._add_engines(self.requested)
+                self.client = await self.cluster.connect_client()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.log.exception("pool %s (%s) failed to start", self.name, self.id)
+                self.phase, self.error = "failed", f"could not start the pool: {error}"
+                await self._teardown()
+        self.refresh()
+
+    def _make_cluster(self) -> Any:
+        import ipyparallel
+
+        os.makedirs(os.path.join(self.settings.profile_dir, "security"), mode=0o700, exist_ok=True)
+        # ipyparallel logs every normal engine stop as a warning with a traceback;
+        # what users need to know reaches them through the pool's state and errors
+        quiet = self.log.getChild("ipyparallel")
+        quiet.setLevel(logging.ERROR)
+        return ipyparallel.Cluster(
+            cluster_id=self.id,
+            profile_dir=self.settings.profile_dir,
+            controller_args=[f"--HeartMonitor.period={self.settings.heartbeat_ms}"],
+            delay=0,
+            engine_timeout=int(self.settings.engine_timeout),
+            shutdown_atexit=True,
+            log=quiet,
+            config=self.backend.config,
+            **self.backend.cluster_kwargs(self.options),
+        )
+
+    async def _add_engines(self, count: int) -> None:
+        for _ in range(count):
+            engine = Engine(index=self._next_index)
+            self._next_index += 1
+            self.engines[engine.index] = engine
+            launch = self.backend.engine_launch(self.options)
+            launch.engine_args = [f"--IPEngine.id={engine.index}", *launch.engine_args]
+            await self.cluster.start_engines(1, engine_set_id=engine.set_id, **launch.as_kwargs())
+            engine_set = self.cluster.engines[engine.set_id]
+            where = self.backend.locate(engine_set)
+            engine.host, engine.pid = where.host, where.pid
+            if where.local:
+                engine.processes = process_tree(where.pid)
+            engine_set.on_stop(partial(self._engine_exited, engine))
+            self.refresh()
+
+    def _engine_exited(self, engine: Engine, stop_data: dict[str, Any] | None = None) -> None:
+        """ipyparallel calls this when an engine set's processes have ended."""
+        if engine.state == "stopping" or engine.index not in self.engines:
+            return
+        code = (stop_data or {}).get("exit_code")
+        output = ""
+        engine_set = self.cluster.engines.get(engine.set_id) if self.cluster else None
+        if engine_set is not None:
+            output = tail(engine_set.get_output())
+        self._lose(
+            engine, f"engine process exited (code {code})" + (f": {output}" if output else "")
+        )
+
+    def _lose(self, engine: Engine, why: str) -> None:
+        if engine.state == "lost":
+            return
+        self.log.warning("pool %s: engine %s lost: %s", self.name, engine.index, why)
+        engine.state = "lost"
+        engine.error = why
+        engine.cpu_percent = None
+        self._in_background(self._retire(engine, forget=False))
+        self.refresh()
+
+    async def _retire(self, engine: Engine, forget: bool = True) -> None:
+        """Stop one engine's processes and tell ipyparallel it is gone."""
+        if self.cluster is not None and engine.set_id in self.cluster.engines:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.cluster.stop_engines(engine.set_id), self.settings.stop_timeout
+                )
+        await asyncio.to_thread(reap, engine.processes)
+        if forget:
+            self.engines.pop(engine.index, None)
+
+    def _in_background(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def scale(self, engines: int) -> None:
+        if not self.live or self.phase == "stopping":
+            raise Conflict(f"pool '{self.name}' is {self.state}; only a live pool can be scaled")
+        async with self._lock:
+            if not self.live:
+                raise Conflict(
+                    f"pool '{self.name}' is {self.state}; only a live pool can be scaled"
+                )
+            for engine in [e for e in self.engines.values() if e.state == "lost"]:
+                await self._retire(engine)
+            alive = [e for e in self.engines.values() if e.state in ("starting", "running")]
+            self.requested = engines
+            if engines > len(alive):
+                await self._add_engines(engines - len(alive))
+            for engine in await self._choose_to_stop(alive, len(alive) - engines):
+                engine.state = "stopping"
+                self.refresh()
+                await self._retire(engine)
+        self.refresh()
+
+    async def _choose_to_stop(self, alive: list[Engine], count: int) -> list[Engine]:
+        """Engines still starting first, then idle ones, newest first."""
+        if count <= 0:
+            return []
+        busy = await self._busy_engines()
+        ranked = sorted(
+            alive,
+            key=lambda e: (e.state == "running", busy.get(e.index, 0) > 0, -e.index),
+        )
+        return ranked[:count]
+
+    async def _busy_engines(self) -> dict[int, int]:
+        if self.client is None:
+            return {}
+        try:
+            status = await asyncio.wait_for(asyncio.to_thread(self.client.queue_status), 2)
+        except Exception:
+            return {}
+        return {
+            key: value.get("queue", 0) + value.get("tasks", 0)
+            for key, value in status.items()
+            if isinstance(key, int) and isinstance(value, dict)
+        }
+
+    async def stop(self) -> None:
+        """Stop the controller and every engine; the pool ends ``stopped``."""
+        if not self.live:
+            return
+        self.phase = "stopping"
+        self.refresh()
+        if self._start_task is not None and not self._start_task.done():
+            self._start_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._start_task
+        async with self._lock:
+            await self._teardown()
+        self.phase = "stopped"
+        self.refresh()
+
+    async def fail(self, why: str) -> None:
+        """Record why the pool cannot go on and stop what is left of it."""
+        if not self.live or self.phase == "stopping":
+            return
+        self.log.error("pool %s (%s) failed: %s", self.name, self.id, why)
+        self.phase, self.error = "failed", why
+        self.refresh()
+        async with self._lock:
+            await self._teardown()
+        self.refresh()
+
+    async def _teardown(self) -> None:
+        """Close the client, stop ipyparallel's processes, and reap any leftovers."""
+        for engine in self.engines.values():
+            if engine.state != "lost":
+                engine.state = "stopping"
+        self.refresh()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.close()
+            self.client = None
+        processes = list(self._controller_processes)
+        if self.cluster is not None:
+            if self.cluster.controller is not None:
+                processes += process_tree(self.cluster.controller.pid)
+            try:
+                await asyncio.wait_for(self.cluster.stop_cluster(), self.settings.stop_timeout)
+            except Exception as error:
+                self.log.warning("pool %s: ipyparallel stop failed: %s", self.name, error)
+        for engine in self.engines.values():
+            processes += engine.processes
+        await asyncio.to_thread(reap, processes)
+        self.engines.clear()
+        self._remove_files()
+
+    def _remove_files(self) -> None:
+        profile = self.settings.profile_dir
+        leftovers = [
+            os.path.join(profile, "security", f"cluster-{self.id}.json"),
+            os.path.join(profile, "log", f"engines{self.id}.json"),
+            *glob.glob(os.path.join(profile, "security", f"ipcontroller-{self.id}-*.json")),
+        ]
+        for path in leftovers:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
+    # --- watching -------------------------------------------------------
+
+    def poll(self, measure: bool) -> None:
+        """Bring engine states up to date; ``measure`` also samples CPU and memory."""
+        if not self.live or self.phase == "stopping" or self.cluster is None:
+            return
+        controller = self.cluster.controller
+        if controller is None:
+            return
+        if controller.state == "after":
+            output = tail(controller.get_output())
+            code = (controller.stop_data or {}).get("exit_code")
+            why = f"the controller exited (code {code})" + (f": {output}" if output else "")
+            self._in_background(self.fail(why))
+            return
+        if measure:
+            self._controller_processes = _merge(
+                self._controller_processes, process_tree(controller.pid)
+            )
+        registered = set(self.client.ids) if self.client is not None else set()
+        self._track_engines(registered, measure)
+        if self.phase == "starting" and self.client is not None and not self.count("starting"):
+            if self.count("running"):
+                self.phase = "running"
+                self.ready_seconds = round(time.monotonic() - self._launched, 3)
+            else:
+                errors = "; ".join(e.error for e in self.engines.values() if e.error)
+                self._in_background(self.fail(f"no engine started: {errors}"))
+        self.refresh()
+
+    def _track_engines(self, registered: set[int], measure: bool) -> None:
+        now = time.monotonic()
+        for engine in list(self.engines.values()):
+            if engine.state == "starting":
+                if engine.index in registered:
+                    engine.state = "running"
+                    if engine.processes:
+                        engine.processes = _merge(engine.processes, process_tree(engine.pid))
+                elif now - engine.launched > self.settings.engine_timeout:
+                    self._lose(
+                        engine,
+                        f"engine did not register within {self.settings.engine_timeout:g} s",
+                    )
+            elif engine.state == "running":
+                if engine.index not in registered and self.client is not None:
+                    self._lose(engine, "engine stopped answering the controller's heartbeats")
+                elif measure:
+                    _measure(engine)
+
+
+def _merge(known: list[psutil.Process], found: list[psutil.Process]) -> list[psutil.Process]:
+    """Union of two process lists (psutil compares pid and creation time)."""
+    merged = [process for process in known if process.is_running()]
+    merged += [process for process in found if process not in merged]
+    return merged
+
+
+def _measure(engine: Engine) -> None:
+    if not engine.processes:
+        return
+    process = engine.processes[0]
+    try:
+        with process.oneshot():
+            engine.cpu_percent = round(process.cpu_percent(interval=None), 1)
+            engine.memory_bytes = process.memory_info().rss
+    except psutil.Error:
+        engine.cpu_percent = None

@@ -1,0 +1,182 @@
+"""Every REST route of the extension, in one table, over thin handlers.
+
+A handler parses and checks the request, calls one manager method, and turns
+the result into JSON, or a domain error into ``{"message": ...}`` with its
+4xx status (jupyter_server's APIHandler convention). Every route requires a
+logged-in user (token or cookie, XSRF on cookie writes) and is authorized
+against the ``jasmin`` resource.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from .clusters import EnginePools
+from .errors import BadRequest, Conflict, JasminError
+from .resources import vm_resources
+from .snippets import pool_snippet
+
+API = "/jasmin/api"
+MAX_BODY_BYTES = 64 * 1024
+
+Method = Callable[..., Awaitable[None]]
+
+
+def endpoint(method: Method) -> Method:
+    """Authenticate, authorize, and answer domain errors as JSON with their status."""
+
+    @functools.wraps(method)
+    async def answer(self: JasminHandler, *args: Any, **kwargs: Any) -> None:
+        try:
+            await method(self, *args, **kwargs)
+        except JasminError as error:
+            raise web.HTTPError(error.status, error.message) from None
+
+    return cast(Method, web.authenticated(authorized(answer)))
+
+
+class JasminHandler(ExtensionHandlerMixin, APIHandler):
+    """Shared plumbing: the managers, JSON in and out."""
+
+    auth_resource = "jasmin"
+
+    @property
+    def pools(self) -> EnginePools:
+        pools: EnginePools = self.settings["jasmin_pools"]
+        return pools
+
+    def reply(self, body: dict[str, Any], status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def body(self, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+        """The request's JSON object, refusing unknown or missing fields by name."""
+        if len(self.request.body) > MAX_BODY_BYTES:
+            raise web.HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
+        if not self.request.body:
+            raise BadRequest("this request needs a JSON object as its body")
+        try:
+            data = json.loads(self.request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequest("the request body must be a JSON object")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise BadRequest(
+                f"unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"expected {', '.join(sorted(allowed))}"
+            )
+        missing = sorted(required - set(data))
+        if missing:
+            raise BadRequest(f"missing field(s) {', '.join(map(repr, missing))}")
+        return data
+
+
+class ResourcesHandler(JasminHandler):
+    @endpoint
+    async def get(self) -> None:
+        self.reply(vm_resources(self.pools.limits.max_engines_per_pool))
+
+
+class BackendsHandler(JasminHandler):
+    @endpoint
+    async def get(self) -> None:
+        self.reply(
+            {
+                "backends": self.pools.describe_backends(),
+                "limits": {
+                    "max_pools": self.pools.limits.max_pools,
+                    "max_engines_per_pool": self.pools.limits.max_engines_per_pool,
+                },
+                "suggested_engines": self.pools.suggested_engines(),
+            }
+        )
+
+
+class PoolsHandler(JasminHandler):
+    @endpoint
+    async def get(self) -> None:
+        self.reply({"clusters": self.pools.all()})
+
+    @endpoint
+    async def post(self) -> None:
+        request = self.body({"name", "backend", "engines", "options"})
+        pool = await self.pools.create(**request)
+        self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/clusters/{pool['id']}")
+        self.reply(pool, status=202)
+
+
+class PoolHandler(JasminHandler):
+    @endpoint
+    async def get(self, pool_id: str) -> None:
+        self.reply(self.pools.get(pool_id))
+
+    @endpoint
+    async def patch(self, pool_id: str) -> None:
+        request = self.body({"engines"}, required={"engines"})
+        self.reply(await self.pools.scale(pool_id, request["engines"]))
+
+    @endpoint
+    async def delete(self, pool_id: str) -> None:
+        self.reply(await self.pools.stop(pool_id))
+
+
+class PoolSnippetHandler(JasminHandler):
+    @endpoint
+    async def get(self, pool_id: str) -> None:
+        pool = self.pools.get(pool_id)
+        if pool["state"] in ("stopping", "stopped", "failed"):
+            raise Conflict(
+                f"pool '{pool['name']}' is {pool['state']}; there is nothing to connect to"
+            )
+        self.reply({"code": pool_snippet(pool)})
+
+
+class EventLoopHandler(JasminHandler):
+    """How late the server's loop ran callbacks (only when ``c.Jasmin.watch_event_loop``)."""
+
+    @endpoint
+    async def get(self) -> None:
+        watch = self.settings.get("jasmin_loop_watch")
+        if watch is None:
+            raise web.HTTPError(404, "the event-loop watch is off (c.Jasmin.watch_event_loop)")
+        reading = watch.read()
+        if self.get_argument("reset", "") in ("1", "true"):
+            watch.reset()
+        self.reply(reading)
+
+
+class NotFoundHandler(JasminHandler):
+    """Any other path under the API answers a JSON 404 rather than an HTML page."""
+
+    @endpoint
+    async def get(self, path: str) -> None:
+        raise web.HTTPError(404, f"no such endpoint: {API}/{path}")
+
+    post = patch = put = delete = get
+
+
+ROUTES: list[tuple[str, type[JasminHandler]]] = [
+    (r"/resources", ResourcesHandler),
+    (r"/backends", BackendsHandler),
+    (r"/clusters", PoolsHandler),
+    (r"/clusters/(?P<pool_id>[^/]+)", PoolHandler),
+    (r"/clusters/(?P<pool_id>[^/]+)/snippet", PoolSnippetHandler),
+    (r"/diagnostics/event-loop", EventLoopHandler),
+    (r"/(?P<path>.*)", NotFoundHandler),
+]
+
+
+def api_routes() -> list[tuple[str, type[JasminHandler]]]:
+    """The route table with the API prefix, in matching order (catch-all last)."""
+    return [(f"{API}{pattern}", handler) for pattern, handler in ROUTES]

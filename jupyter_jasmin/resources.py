@@ -1,0 +1,46 @@
+"""What this VM offers: cores, memory and load, and how many engines to suggest."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import psutil
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (CPU affinity respects cgroups and taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return psutil.cpu_count(logical=True) or 1
+
+
+def suggested_engines(cores: int, load_1min: float, limit: int) -> int:
+    """One engine per idle core, at least one and never more than the admin's limit.
+
+    On a shared analysis VM the cores other users keep busy are not really free,
+    so the current load is taken off the core count.
+    """
+    idle = cores - int(load_1min)
+    return max(1, min(idle, cores, limit))
+
+
+def vm_resources(max_engines_per_pool: int) -> dict[str, Any]:
+    """A JSON-ready description of this VM, as served by ``GET /jasmin/api/resources``."""
+    memory = psutil.virtual_memory()
+    load = psutil.getloadavg()
+    cores = usable_cores()
+    return {
+        "hostname": socket.gethostname(),
+        "cores": {
+            "logical": psutil.cpu_count(logical=True),
+            "physical": psutil.cpu_count(logical=False),
+            "usable": cores,
+        },
+        "memory": {"total_bytes": memory.total, "available_bytes": memory.available},
+        "load_average": [round(value, 2) for value in load],
+        "cpu_percent": psutil.cpu_percent(interval=None),
+        "suggested_engines": suggested_engines(cores, load[0], max_engines_per_pool),
+    }
