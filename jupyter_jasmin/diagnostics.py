@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from typing import Any
+
+SLOW_MS = 50
 
 
 class LoopWatch:
@@ -17,8 +20,7 @@ class LoopWatch:
         self.reset()
 
     def reset(self) -> None:
-        self.worst = 0.0
-        self.ticks = 0
+        self.late: deque[float] = deque(maxlen=100_000)
         self.since = time.time()
 
     def start(self) -> None:
@@ -29,8 +31,7 @@ class LoopWatch:
     def _tick(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        self.worst = max(self.worst, now - self._expected)
-        self.ticks += 1
+        self.late.append(now - self._expected)
         self._expected = now + self.interval
         self._handle = loop.call_at(self._expected, self._tick)
 
@@ -40,9 +41,13 @@ class LoopWatch:
             self._handle = None
 
     def read(self) -> dict[str, Any]:
+        late = sorted(self.late)
+        p99 = late[int(0.99 * (len(late) - 1))] if late else 0.0
         return {
-            "max_stall_ms": round(self.worst * 1000, 2),
-            "ticks": self.ticks,
+            "max_stall_ms": round((late[-1] if late else 0.0) * 1000, 2),
+            "p99_stall_ms": round(p99 * 1000, 2),
+            "stalls_over_50ms": sum(1 for value in late if value * 1000 > SLOW_MS),
+            "ticks": len(late),
             "interval_ms": self.interval * 1000,
             "since": self.since,
         }

@@ -16,6 +16,7 @@ import contextlib
 import glob
 import logging
 import os
+import signal
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,6 +106,15 @@ def reap(processes: Iterable[psutil.Process], timeout: float = 3.0) -> None:
 def tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.splitlines() if line.strip()]
     return "\n".join(kept[-lines:])
+
+
+def exit_reason(stop_data: dict[str, Any] | None) -> str:
+    """'exited with code 1' or 'was killed by SIGKILL', from a launcher's stop data."""
+    code = (stop_data or {}).get("exit_code")
+    if isinstance(code, int) and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 class EnginePool:
@@ -252,14 +262,12 @@ class EnginePool:
         """ipyparallel calls this when an engine set's processes have ended."""
         if engine.state == "stopping" or engine.index not in self.engines:
             return
-        code = (stop_data or {}).get("exit_code")
         output = ""
         engine_set = self.cluster.engines.get(engine.set_id) if self.cluster else None
         if engine_set is not None:
-            output = tail(engine_set.get_output())
-        self._lose(
-            engine, f"engine process exited (code {code})" + (f": {output}" if output else "")
-        )
+            output = tail(engine_set.get_output(), 3)
+        why = f"the engine process {exit_reason(stop_data)}"
+        self._lose(engine, why + (f": {output}" if output else ""))
 
     def _lose(self, engine: Engine, why: str) -> None:
         if engine.state == "lost":
@@ -331,9 +339,17 @@ class EnginePool:
             if isinstance(key, int) and isinstance(value, dict)
         }
 
+    async def settle(self) -> None:
+        """Wait for background work (retiring lost engines, failing) to finish."""
+        others = [task for task in self._background if task is not asyncio.current_task()]
+        await asyncio.gather(*others, return_exceptions=True)
+
     async def stop(self) -> None:
-        """Stop the controller and every engine; the pool ends ``stopped``."""
+        """Stop the controller and every engine; the pool ends ``stopped``.
+
+        A failed pool is already stopped; this waits until its cleanup is done."""
         if not self.live:
+            await self.settle()
             return
         self.phase = "stopping"
         self.refresh()
@@ -343,6 +359,7 @@ class EnginePool:
                 await self._start_task
         async with self._lock:
             await self._teardown()
+        await self.settle()
         self.phase = "stopped"
         self.refresh()
 
@@ -402,9 +419,9 @@ class EnginePool:
         if controller is None:
             return
         if controller.state == "after":
-            output = tail(controller.get_output())
-            code = (controller.stop_data or {}).get("exit_code")
-            why = f"the controller exited (code {code})" + (f": {output}" if output else "")
+            output = tail(controller.get_output(), 3)
+            why = f"the controller {exit_reason(controller.stop_data)}"
+            why += f": {output}" if output else ""
             self._in_background(self.fail(why))
             return
         if measure:

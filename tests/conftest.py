@@ -1,0 +1,181 @@
+"""Fixtures: a real Jupyter server with the extension (pytest-jupyter), a small JSON
+client for its REST API, and a watch that no engine or controller outlives the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from tornado.httpclient import HTTPClientError
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+SESSION_STARTED = time.time()
+POOL_PROCESS_MARKERS = ("ipyparallel.engine", "ipyparallel.controller", "ipengine", "ipcontroller")
+
+
+def pool_processes(profile_root: str, since: float = SESSION_STARTED) -> list[psutil.Process]:
+    """ipyparallel controllers, engines and nannies whose profile folder is under
+    ``profile_root`` (so pools of other servers on this machine are left alone)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "create_time"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if process.info["create_time"] < since - 1 or not any(
+            marker in cmdline for marker in POOL_PROCESS_MARKERS
+        ):
+            continue
+        try:
+            profile = process.environ().get("IPP_PROFILE_DIR", "")
+        except psutil.Error:
+            continue
+        if profile.startswith(profile_root):
+            found.append(process)
+    return found
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
+    """Return the first truthy value of ``condition()``, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {condition}")
+        time.sleep(every)
+
+
+def gone(pids: list[int], timeout: float = 15) -> bool:
+    """True once none of ``pids`` is running (nannies linger a second or two after stop)."""
+
+    def none_left() -> bool:
+        return not [pid for pid in pids if psutil.pid_exists(pid) and _alive(pid)]
+
+    return bool(wait_until(none_left, timeout))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_pool_process_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole session, no controller or engine started by the tests may remain."""
+    root = str(tmp_path_factory.getbasetemp())
+    yield
+    deadline = time.monotonic() + 20
+    while pool_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    leftovers = [(p.pid, " ".join(p.cmdline())) for p in pool_processes(root)]
+    for process in pool_processes(root):
+        process.kill()
+    assert not leftovers, f"processes outlived the tests: {leftovers}"
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "profile_jasmin"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def jasmin_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """``c.Jasmin`` settings for this test; extend with ``@pytest.mark.jasmin(...)``."""
+    config: dict[str, Any] = {"max_engines_per_pool": 4, "max_pools": 3}
+    for marker in request.node.iter_markers("jasmin"):
+        config.update(marker.kwargs)
+    return config
+
+
+@pytest.fixture
+def jp_server_config(
+    request: pytest.FixtureRequest, profile_dir: Path, jasmin_config: dict[str, Any]
+) -> dict[str, Any]:
+    """The server's config; ``@pytest.mark.server_config(Section={...})`` adds sections."""
+    config: dict[str, Any] = {
+        "ServerApp": {"jpserver_extensions": {"jupyter_jasmin": True}},
+        "Jasmin": {"profile_dir": str(profile_dir), **jasmin_config},
+    }
+    for marker in request.node.iter_markers("server_config"):
+        config.update(marker.kwargs)
+    return config
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Any
+
+
+Api = Callable[..., Awaitable[Reply]]
+
+
+@pytest.fixture
+def api(jp_fetch: Any) -> Api:
+    """``await api("GET", "clusters")``: a JSON request to /jasmin/api; errors are returned."""
+
+    async def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        kwargs: dict[str, Any] = {
+            "method": method,
+            "headers": headers or {},
+            "allow_nonstandard_methods": True,
+        }
+        if raw is not None:
+            kwargs["body"] = raw
+        elif body is not None:
+            kwargs["body"] = json.dumps(body)
+        elif method in ("POST", "PATCH", "PUT"):
+            kwargs["body"] = ""
+        try:
+            response = await jp_fetch("jasmin", "api", *path.split("/"), **kwargs)
+        except HTTPClientError as error:
+            if error.response is None:
+                raise
+            response = error.response
+        text = response.body.decode() if response.body else ""
+        content_type = response.headers.get("Content-Type", "")
+        parsed = json.loads(text) if text and "json" in content_type else text
+        return Reply(response.code, parsed, response.headers)
+
+    return call
+
+
+async def wait_for_pool(
+    api: Api, pool_id: str, check: Callable[[dict[str, Any]], bool], timeout: float = 60
+) -> dict[str, Any]:
+    """Poll ``GET clusters/{id}`` until ``check(pool)`` holds; returns that pool."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await api("GET", f"clusters/{pool_id}")
+        assert reply.status == 200, reply.body
+        if check(reply.body):
+            return reply.body  # type: ignore[no-any-return]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pool never satisfied {check}: {reply.body}")
+        await asyncio.sleep(0.1)
+
+
+def running(engines: int) -> Callable[[dict[str, Any]], bool]:
+    def check(pool: dict[str, Any]) -> bool:
+        return pool["state"] == "running" and pool["engines"]["running"] == engines
+
+    check.__qualname__ = f"running({engines})"
+    return check

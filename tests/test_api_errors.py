@@ -1,0 +1,158 @@
+"""Every route refuses strangers, and every kind of bad input gets a 4xx with a message."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_jasmin.handlers import ROUTES
+
+from .conftest import Api, running, wait_for_pool
+
+SAMPLE_PATHS = {
+    "resources": "resources",
+    "backends": "backends",
+    "clusters": "clusters",
+    "clusters/(?P<pool_id>[^/]+)": "clusters/0123abcd",
+    "clusters/(?P<pool_id>[^/]+)/snippet": "clusters/0123abcd/snippet",
+    "diagnostics/event-loop": "diagnostics/event-loop",
+    "(?P<path>.*)": "anything/else",
+}
+METHODS = ("GET", "POST", "PATCH", "DELETE")
+
+
+def test_every_route_has_a_sample_path() -> None:
+    assert {pattern.lstrip("/") for pattern, _ in ROUTES} == set(SAMPLE_PATHS)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", sorted(SAMPLE_PATHS.values()))
+async def test_requests_without_credentials_are_refused(api: Api, method: str, path: str) -> None:
+    reply = await api(method, path, body={"engines": 1}, headers={"Authorization": ""})
+
+    assert reply.status in (403, 405), reply.body
+    assert reply.status != 405 or method not in _methods_of(path)
+
+
+def _methods_of(path: str) -> set[str]:
+    for pattern, handler in ROUTES:
+        if SAMPLE_PATHS[pattern.lstrip("/")] == path:
+            return {m for m in METHODS if m.lower() in vars(handler)}
+    raise AssertionError(path)
+
+
+async def test_wrong_token_is_refused(api: Api) -> None:
+    reply = await api("GET", "clusters", headers={"Authorization": "token not-the-token"})
+
+    assert reply.status == 403
+
+
+BAD_CREATES = [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object"),
+    ('{"engines": 0}', "at least 1"),
+    ('{"engines": 99}', "limit of 4"),
+    ('{"engines": "2"}', "whole number"),
+    ('{"engines": true}', "whole number"),
+    ('{"engines": 1.5}', "whole number"),
+    ('{"backend": "slurm"}', "unknown backend 'slurm'"),
+    ('{"backend": 3}', "unknown backend"),
+    ('{"name": "../etc"}', "'name' must be"),
+    ('{"name": ""}', "'name' must be"),
+    ('{"name": "x\\ny"}', "'name' must be"),
+    ('{"name": 7}', "'name' must be"),
+    ('{"name": "' + "a" * 65 + '"}', "'name' must be"),
+    ('{"options": []}', "'options' must be an object"),
+    ('{"options": {"bogus": 1}}', "no option 'bogus'"),
+    ('{"options": {"nice": 20}}', "above the limit of 19"),
+    ('{"options": {"nice": -1}}', "below the minimum of 0"),
+    ('{"options": {"threads_per_engine": "two"}}', "must be a number"),
+    ('{"options": {"threads_per_engine": 1.5}}', "whole number"),
+    ('{"colour": "red"}', "unknown field(s) 'colour'"),
+    ("", "needs a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), BAD_CREATES)
+async def test_bad_pool_requests_are_answered_400(api: Api, raw: str, message: str) -> None:
+    reply = await api("POST", "clusters", raw=raw)
+
+    assert reply.status == 400, reply.body
+    assert message in reply.body["message"]
+    assert (await api("GET", "clusters")).body == {"clusters": []}, "nothing was started"
+
+
+async def test_oversized_body_is_refused(api: Api) -> None:
+    reply = await api("POST", "clusters", raw='{"name": "' + "x" * 70_000 + '"}')
+
+    assert reply.status == 413
+    assert "bytes" in reply.body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "clusters/0123abcd"),
+        ("PATCH", "clusters/0123abcd"),
+        ("DELETE", "clusters/0123abcd"),
+        ("GET", "clusters/0123abcd/snippet"),
+        ("GET", "clusters/..%2F..%2Fetc"),
+    ],
+)
+async def test_unknown_pools_are_404(api: Api, method: str, path: str) -> None:
+    body = {"engines": 1} if method == "PATCH" else None
+    reply = await api(method, path, body=body)
+
+    assert reply.status == 404
+    assert "no engine pool" in reply.body["message"]
+
+
+async def test_unknown_endpoints_are_json_404(api: Api) -> None:
+    reply = await api("GET", "no/such/thing")
+
+    assert reply.status == 404
+    assert "no such endpoint" in reply.body["message"]
+
+
+async def test_event_loop_diagnostics_are_off_by_default(api: Api) -> None:
+    reply = await api("GET", "diagnostics/event-loop")
+
+    assert reply.status == 404
+    assert "c.Jasmin.watch_event_loop" in reply.body["message"]
+
+
+@pytest.mark.jasmin(watch_event_loop=True)
+async def test_event_loop_diagnostics_report_stalls(api: Api) -> None:
+    reply = await api("GET", "diagnostics/event-loop", headers={})
+
+    assert reply.status == 200
+    assert reply.body["max_stall_ms"] >= 0
+    assert reply.body["interval_ms"] == 5
+    assert reply.body["stalls_over_50ms"] >= 0
+
+
+BAD_SCALES = [
+    ('{"engines": -1}', "at least 0"),
+    ('{"engines": 5}', "limit of 4"),
+    ('{"engines": null}', "whole number"),
+    ("{}", "missing field(s) 'engines'"),
+    ('{"engines": 1, "name": "x"}', "unknown field(s) 'name'"),
+    ("[]", "must be a JSON object"),
+]
+
+
+async def test_bad_scale_requests_are_400_and_leave_the_pool_alone(api: Api) -> None:
+    created = await api("POST", "clusters", {"name": "steady", "engines": 1})
+    pool = await wait_for_pool(api, created.body["id"], running(1))
+
+    for raw, message in BAD_SCALES:
+        reply = await api("PATCH", f"clusters/{pool['id']}", raw=raw)
+        assert reply.status == 400, (raw, reply.body)
+        assert message in reply.body["message"], (raw, reply.body)
+
+    still = await api("GET", f"clusters/{pool['id']}")
+    assert still.body["engines"]["running"] == 1
+    assert still.body["state"] == "running"
+    stopped = await api("DELETE", f"clusters/{pool['id']}")
+    assert stopped.status == 200
+    late = await api("PATCH", f"clusters/{pool['id']}", {"engines": 2})
+    assert late.status == 404
