@@ -8,12 +8,13 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Float, Integer, List, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 
 from .clusters import EnginePools, PoolLimits, PoolSettings
 from .clusters.backends import load_backends
 from .diagnostics import LoopWatch
 from .handlers import api_routes
+from .holdings.manager import Holdings, HoldingSpec, sample_holdings
 from .resources import usable_cores
 
 
@@ -58,6 +59,55 @@ class Jasmin(ExtensionApp):
         60, config=True, help="Seconds an engine may take to register before it counts as lost."
     )
 
+    holdings = List(
+        Dict(),
+        config=True,
+        help="Dataset holdings: [{'name': 'cmip5', 'root': '/badc/cmip5/data', 'drs': 'cmip5'}]. "
+        "'drs' is a built-in template (cmip6, cmip5, cordex) or a custom one such as "
+        "'{project}/{model}/{experiment}/{variable}'. Default: the CMIP6 sample archive of "
+        "esmvaltool-sample-data, when it is installed.",
+    )
+    index_dir = Unicode(
+        config=True,
+        help="Folder of the holdings' SQLite indexes (one file per holding); may be a "
+        "shared, read-only folder kept up to date by an admin's cron job.",
+    )
+    cache_dir = Unicode(config=True, help="Folder for this user's quick-look pictures.")
+    index_on_start = Bool(
+        True,
+        config=True,
+        help="Build the index of any holding that has none when the server starts.",
+    )
+    inspect_processes = Integer(
+        2, config=True, help="Worker processes reading datasets with xarray (metadata, pictures)."
+    )
+
+    @default("index_dir")
+    def _default_index_dir(self) -> str:
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "jasmin", "index")
+
+    @default("cache_dir")
+    def _default_cache_dir(self) -> str:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        return os.path.join(jupyter_runtime_dir(), "jasmin-cache")
+
+    def holding_specs(self) -> list[HoldingSpec]:
+        """The configured holdings, or the embedded sample archive when none are."""
+        entries = list(self.holdings) or sample_holdings()
+        return [HoldingSpec.from_config(entry) for entry in entries]
+
+    def make_holdings(self) -> Holdings:
+        return Holdings(
+            self.holding_specs(),
+            index_dir=os.path.abspath(self.index_dir),
+            cache_dir=os.path.abspath(self.cache_dir),
+            log=self.log.getChild("holdings"),
+            inspect_processes=self.inspect_processes,
+        )
+
     @default("max_engines_per_pool")
     def _default_max_engines(self) -> int:
         return usable_cores()
@@ -83,7 +133,10 @@ class Jasmin(ExtensionApp):
             ),
             log=self.log.getChild("jasmin"),
         )
-        self.settings.update({"jasmin_pools": pools})
+        holdings = self.make_holdings()
+        self.settings.update({"jasmin_pools": pools, "jasmin_holdings": holdings})
+        if self.index_on_start:
+            IOLoop.current().add_callback(holdings.build_missing)
         if self.watch_event_loop:
             watch = LoopWatch()
             IOLoop.current().add_callback(watch.start)
@@ -93,6 +146,7 @@ class Jasmin(ExtensionApp):
         self.handlers.extend(api_routes())
 
     async def stop_extension(self) -> None:
-        pools: Any = self.settings.get("jasmin_pools")
-        if pools is not None:
-            await pools.shutdown()
+        for key in ("jasmin_holdings", "jasmin_pools"):
+            manager: Any = self.settings.get(key)
+            if manager is not None:
+                await manager.shutdown()

@@ -21,11 +21,14 @@ from tornado import web
 
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
+from .holdings.catalog import catalog_csv, catalog_json
+from .holdings.manager import Holdings, parse_selection
 from .resources import vm_resources
-from .snippets import pool_snippet
+from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
 
 API = "/jasmin/api"
 MAX_BODY_BYTES = 64 * 1024
+MAX_PAGE = 500
 
 Method = Callable[..., Awaitable[None]]
 
@@ -53,9 +56,13 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
         pools: EnginePools = self.settings["jasmin_pools"]
         return pools
 
+    @property
+    def holdings(self) -> Holdings:
+        holdings: Holdings = self.settings["jasmin_holdings"]
+        return holdings
+
     def reply(self, body: dict[str, Any], status: int = 200) -> None:
         self.set_status(status)
-        self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
     def body(self, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
@@ -156,6 +163,106 @@ class EventLoopHandler(JasminHandler):
         self.reply(reading)
 
 
+class HoldingsHandler(JasminHandler):
+    @endpoint
+    async def get(self) -> None:
+        self.reply({"holdings": await self.holdings.all()})
+
+
+class HoldingHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str) -> None:
+        self.reply(await self.holdings.status(name))
+
+
+class HoldingRefreshHandler(JasminHandler):
+    @endpoint
+    async def post(self, name: str) -> None:
+        request = self.body({"full"}) if self.request.body else {}
+        full = request.get("full", False)
+        if not isinstance(full, bool):
+            raise BadRequest("'full' must be true or false")
+        self.reply(await self.holdings.refresh(name, full=full), status=202)
+
+
+class FacetsHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str) -> None:
+        selection = parse_selection(self.request.arguments, {"q", "latest"})
+        self.reply(await self.holdings.facets(name, selection))
+
+
+class DatasetsHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str) -> None:
+        arguments = self.request.arguments
+        selection = parse_selection(arguments, {"q", "latest", "offset", "limit"})
+        offset = self.count("offset", 0, 0, 10**9)
+        limit = self.count("limit", 50, 1, MAX_PAGE)
+        self.reply(await self.holdings.datasets(name, selection, offset, limit))
+
+    def count(self, field: str, fallback: int, least: int, most: int) -> int:
+        raw = self.get_argument(field, str(fallback))
+        if not raw.isdigit() or not least <= int(raw) <= most:
+            raise BadRequest(f"'{field}' must be a whole number from {least} to {most}")
+        return int(raw)
+
+
+class DatasetHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str, dataset_id: str) -> None:
+        self.reply(await self.holdings.dataset(name, dataset_id))
+
+
+class MetadataHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str, dataset_id: str) -> None:
+        self.reply(await self.holdings.metadata(name, dataset_id))
+
+
+class QuicklookHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str, dataset_id: str) -> None:
+        variable = self.get_argument("variable", "") or None
+        moment = self.get_argument("time", "") or None
+        picture = await self.holdings.quicklook(name, dataset_id, variable, moment)
+        self.set_header("Cache-Control", "private, max-age=3600")
+        self.finish(picture, set_content_type="image/png")
+
+
+class DatasetSnippetHandler(JasminHandler):
+    @endpoint
+    async def get(self, name: str, dataset_id: str) -> None:
+        _, dataset, paths = await self.holdings.files(name, dataset_id)
+        pool_id = self.get_argument("pool", "")
+        if not pool_id:
+            self.reply({"code": dataset_open_snippet(dataset, paths)})
+            return
+        pool = self.pools.get(pool_id)
+        if pool["state"] not in ("starting", "running", "degraded"):
+            raise Conflict(f"pool '{pool['name']}' is {pool['state']}; start a pool first")
+        self.reply({"code": dataset_pool_snippet(dataset, paths, pool)})
+
+
+class CatalogHandler(JasminHandler):
+    """An intake-esm (ESM collection spec) catalog: ``catalog.json`` names ``catalog.csv``."""
+
+    @endpoint
+    async def get(self, name: str, kind: str) -> None:
+        holding, rows = await self.holdings.catalog_rows(name)
+        if kind == "csv":
+            text = catalog_csv(holding.spec.template, rows)
+            self.finish(text, set_content_type="text/csv; charset=utf-8")
+            return
+        # the CSV is fetched with the same credentials: a token given in the query goes
+        # along, and the URL must end in ".csv" for intake-esm to know how to read it
+        url, _, query = self.request.full_url().partition("?")
+        csv_url = url.rsplit("/", 1)[0] + "/catalog.csv"
+        if query:
+            csv_url += f"?{query}&as=.csv"
+        self.reply(catalog_json(holding.spec, csv_url))
+
+
 class NotFoundHandler(JasminHandler):
     """Any other path under the API answers a JSON 404 rather than an HTML page."""
 
@@ -172,6 +279,16 @@ ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/clusters", PoolsHandler),
     (r"/clusters/(?P<pool_id>[^/]+)", PoolHandler),
     (r"/clusters/(?P<pool_id>[^/]+)/snippet", PoolSnippetHandler),
+    (r"/holdings", HoldingsHandler),
+    (r"/holdings/(?P<name>[^/]+)", HoldingHandler),
+    (r"/holdings/(?P<name>[^/]+)/refresh", HoldingRefreshHandler),
+    (r"/holdings/(?P<name>[^/]+)/facets", FacetsHandler),
+    (r"/holdings/(?P<name>[^/]+)/catalog\.(?P<kind>json|csv)", CatalogHandler),
+    (r"/holdings/(?P<name>[^/]+)/datasets", DatasetsHandler),
+    (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)", DatasetHandler),
+    (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/metadata", MetadataHandler),
+    (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/quicklook\.png", QuicklookHandler),
+    (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/snippet", DatasetSnippetHandler),
     (r"/diagnostics/event-loop", EventLoopHandler),
     (r"/(?P<path>.*)", NotFoundHandler),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -82,6 +83,23 @@ def no_pool_process_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     assert not leftovers, f"processes outlived the tests: {leftovers}"
 
 
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    """The real CMIP6 sample archive (PyPI esmvaltool-sample-data)."""
+    from jupyter_jasmin.holdings.manager import sample_holdings
+
+    found = sample_holdings()
+    if not found:
+        pytest.fail("these tests need: pip install --no-deps esmvaltool-sample-data")
+    return Path(found[0]["root"])
+
+
+@pytest.fixture
+def jp_base_url() -> str:
+    """A plain base URL (pytest-jupyter's '/a%40b/' is re-quoted by aiohttp clients)."""
+    return "/"
+
+
 @pytest.fixture
 def profile_dir(tmp_path: Path) -> Path:
     path = tmp_path / "profile_jasmin"
@@ -90,9 +108,14 @@ def profile_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def jasmin_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+def jasmin_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
     """``c.Jasmin`` settings for this test; extend with ``@pytest.mark.jasmin(...)``."""
-    config: dict[str, Any] = {"max_engines_per_pool": 4, "max_pools": 3}
+    config: dict[str, Any] = {
+        "max_engines_per_pool": 4,
+        "max_pools": 3,
+        "index_dir": str(tmp_path / "index"),
+        "cache_dir": str(tmp_path / "cache"),
+    }
     for marker in request.node.iter_markers("jasmin"):
         config.update(marker.kwargs)
     return config
@@ -123,8 +146,9 @@ Api = Callable[..., Awaitable[Reply]]
 
 
 @pytest.fixture
-def api(jp_fetch: Any) -> Api:
-    """``await api("GET", "clusters")``: a JSON request to /jasmin/api; errors are returned."""
+def api(http_server_client: Any, jp_auth_header: dict[str, str], jp_base_url: str) -> Api:
+    """``await api("GET", "clusters?x=1")``: a request to /jasmin/api/<path>, the path and
+    query sent as written; errors are returned, not raised."""
 
     async def call(
         method: str,
@@ -133,10 +157,12 @@ def api(jp_fetch: Any) -> Api:
         raw: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        sent = {**jp_auth_header, **(headers or {})}
         kwargs: dict[str, Any] = {
             "method": method,
-            "headers": headers or {},
+            "headers": sent,
             "allow_nonstandard_methods": True,
+            "request_timeout": 60,
         }
         if raw is not None:
             kwargs["body"] = raw
@@ -145,17 +171,37 @@ def api(jp_fetch: Any) -> Api:
         elif method in ("POST", "PATCH", "PUT"):
             kwargs["body"] = ""
         try:
-            response = await jp_fetch("jasmin", "api", *path.split("/"), **kwargs)
+            response = await http_server_client.fetch(f"{jp_base_url}jasmin/api/{path}", **kwargs)
         except HTTPClientError as error:
             if error.response is None:
                 raise
             response = error.response
-        text = response.body.decode() if response.body else ""
+        content = response.body or b""
         content_type = response.headers.get("Content-Type", "")
-        parsed = json.loads(text) if text and "json" in content_type else text
+        parsed: Any = content
+        if "json" in content_type and content:
+            parsed = json.loads(content)
+        elif content_type.startswith("text/") or not content_type:
+            parsed = content.decode()
         return Reply(response.code, parsed, response.headers)
 
     return call
+
+
+async def run_python(code: str, timeout: float = 120) -> str:
+    """Run code in a fresh interpreter, as a notebook kernel or a script would, without
+    blocking the event loop the test server runs on."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    text = output.decode()
+    assert process.returncode == 0, text
+    return text
 
 
 async def wait_for_pool(

@@ -14,6 +14,22 @@ SAMPLE_PATHS = {
     "clusters": "clusters",
     "clusters/(?P<pool_id>[^/]+)": "clusters/0123abcd",
     "clusters/(?P<pool_id>[^/]+)/snippet": "clusters/0123abcd/snippet",
+    "holdings": "holdings",
+    "holdings/(?P<name>[^/]+)": "holdings/cmip6-sample",
+    "holdings/(?P<name>[^/]+)/refresh": "holdings/cmip6-sample/refresh",
+    "holdings/(?P<name>[^/]+)/facets": "holdings/cmip6-sample/facets",
+    "holdings/(?P<name>[^/]+)/catalog\\.(?P<kind>json|csv)": "holdings/cmip6-sample/catalog.json",
+    "holdings/(?P<name>[^/]+)/datasets": "holdings/cmip6-sample/datasets",
+    "holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)": "holdings/cmip6-sample/datasets/x",
+    "holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/metadata": (
+        "holdings/cmip6-sample/datasets/x/metadata"
+    ),
+    "holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/quicklook\\.png": (
+        "holdings/cmip6-sample/datasets/x/quicklook.png"
+    ),
+    "holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/snippet": (
+        "holdings/cmip6-sample/datasets/x/snippet"
+    ),
     "diagnostics/event-loop": "diagnostics/event-loop",
     "(?P<path>.*)": "anything/else",
 }

@@ -3,32 +3,15 @@ real work mapped on them, and nothing left running afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from .conftest import Api, gone, running, wait_for_pool
-
-
-async def run_python(code: str, timeout: float = 120) -> str:
-    """Run code in a fresh interpreter, as a notebook kernel or a script would."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout)
-    text = output.decode()
-    assert process.returncode == 0, text
-    return text
+from .conftest import Api, gone, run_python, running, wait_for_pool
 
 
 def engine_pids(pool: dict[str, Any]) -> list[int]:
@@ -139,12 +122,14 @@ async def test_lost_engine_degrades_the_pool_and_scaling_restores_it(api: Api) -
     lost = [e for e in pool["engines"]["list"] if e["state"] == "lost"]
     assert [e["id"] for e in lost] == [victim["id"]]
     assert "killed by SIGKILL" in lost[0]["error"]
+    assert pool["error"].startswith(f"engine {victim['id']} lost: ")
     assert pool["engines"]["running"] == 1
 
     reply = await api("PATCH", f"clusters/{pool['id']}", {"engines": 2})
     assert reply.status == 200
     pool = await wait_for_pool(api, pool["id"], running(2))
     assert pool["engines"]["lost"] == 0
+    assert pool["error"] is None
     assert victim["id"] not in [e["id"] for e in pool["engines"]["list"]]
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
     assert gone(engine_pids(pool))

@@ -181,7 +181,7 @@ class EnginePool:
             "name": self.name,
             "backend": self.backend.name,
             "state": self.state,
-            "error": self.error,
+            "error": self.error or self._lost_summary(),
             "options": dict(self.options),
             "created": isoformat(self.created),
             "ready_seconds": self.ready_seconds,
@@ -195,6 +195,12 @@ class EnginePool:
             "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
             "connection_file": self.connection_file(),
         }
+
+    def _lost_summary(self) -> str | None:
+        lost = [e for e in self.engines.values() if e.state == "lost"]
+        if not lost:
+            return None
+        return "; ".join(f"engine {e.index} lost: {e.error}" for e in lost)
 
     def refresh(self) -> None:
         self.snapshot = self.describe()

@@ -1,0 +1,285 @@
+"""Looking inside a dataset's files with xarray: metadata and quick-look pictures.
+
+These functions run in worker *processes* (see :class:`Inspector`): netCDF4 is
+not safe to read from several threads at once, a crash in a reader must not
+take the server with it, and matplotlib must not hold the server's GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import io
+import math
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from ..errors import BadRequest, Unprocessable
+
+T = TypeVar("T")
+
+# The netCDF default fill value (9.97e36) hides in many CMIP files without a
+# _FillValue attribute; anything this large is not data.
+FILL_THRESHOLD = 1e30
+LATITUDES = ("lat", "latitude", "rlat", "y", "j", "nav_lat")
+LONGITUDES = ("lon", "longitude", "rlon", "x", "i", "nav_lon")
+
+
+class ReadError(Exception):
+    """A file could not be read; the message names it as the user knows it."""
+
+
+def _open(paths: Sequence[str], labels: Sequence[str]) -> Any:
+    import xarray as xr
+
+    coder = xr.coders.CFDatetimeCoder(use_cftime=True)
+    try:
+        if len(paths) == 1:
+            return xr.open_dataset(paths[0], decode_times=coder)
+        return xr.open_mfdataset(
+            list(paths),
+            combine="by_coords",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            join="outer",
+            decode_times=coder,
+            parallel=False,
+        )
+    except Exception as error:
+        for path, label in zip(paths, labels, strict=True):
+            try:
+                xr.open_dataset(path, decode_times=coder).close()
+            except Exception as single:
+                raise ReadError(f"cannot read {label}: {_reason(single)}") from None
+        raise ReadError(f"cannot read the {len(paths)} files together: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of attribute and coordinate values."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value
+
+
+def _bounds_names(dataset: Any) -> set[str]:
+    names = set()
+    for variable in dataset.variables.values():
+        if "bounds" in variable.attrs:
+            names.add(variable.attrs["bounds"])
+    return names
+
+
+def metadata(paths: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Dimensions, coordinates with ranges, data variables and global attributes."""
+    with _open(paths, labels) as dataset:
+        coordinates = []
+        for name, coordinate in dataset.coords.items():
+            entry: dict[str, Any] = {
+                "name": str(name),
+                "dims": list(coordinate.dims),
+                "size": int(coordinate.size),
+                "dtype": str(coordinate.dtype),
+                "units": _plain(coordinate.attrs.get("units") or coordinate.encoding.get("units")),
+                "calendar": _plain(coordinate.encoding.get("calendar")),
+            }
+            if coordinate.size:
+                values = coordinate.values.ravel()
+                entry["min"], entry["max"] = _plain(values.min()), _plain(values.max())
+            coordinates.append(entry)
+        bounds = _bounds_names(dataset)
+        variables = [
+            {
+                "name": str(name),
+                "dims": list(variable.dims),
+                "shape": list(variable.shape),
+                "dtype": str(variable.dtype),
+                "units": _plain(variable.attrs.get("units")),
+                "long_name": _plain(variable.attrs.get("long_name")),
+                "standard_name": _plain(variable.attrs.get("standard_name")),
+                "bounds": str(name) in bounds,
+            }
+            for name, variable in dataset.data_vars.items()
+        ]
+        return {
+            "dimensions": {str(k): int(v) for k, v in dataset.sizes.items()},
+            "coordinates": coordinates,
+            "variables": variables,
+            "attributes": {str(k): _plain(v) for k, v in dataset.attrs.items()},
+            "files_read": len(paths),
+        }
+
+
+def _axis(data: Any, names: tuple[str, ...], standard_name: str) -> str | None:
+    for dim in data.dims:
+        coordinate = data.coords.get(dim)
+        if coordinate is not None and coordinate.attrs.get("standard_name") == standard_name:
+            return str(dim)
+    for dim in data.dims:
+        if str(dim).lower() in names:
+            return str(dim)
+    return None
+
+
+def _decimal_year(moment: Any) -> float:
+    days = 360 if getattr(moment, "calendar", "") == "360_day" else 365.25
+    return float(moment.year + (moment.dayofyr - 1) / days)
+
+
+def quicklook(
+    paths: Sequence[str],
+    labels: Sequence[str],
+    title: str,
+    variable: str | None,
+    time: str | None,
+) -> bytes:
+    """A PNG: a map of one time step for gridded fields, else a line over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with _open(paths, labels) as dataset:
+        name = variable or _main_variable(dataset)
+        if name not in dataset.data_vars:
+            raise BadRequest(
+                f"no variable {name!r}; this dataset has {', '.join(map(str, dataset.data_vars))}"
+            )
+        data = dataset[name]
+        data = data.where(abs(data) < FILL_THRESHOLD)
+        lat = _axis(data, LATITUDES, "latitude")
+        lon = _axis(data, LONGITUDES, "longitude")
+        notes = []
+        figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+        if lat and lon and data.sizes[lat] > 1 and data.sizes[lon] > 1:
+            if "time" in data.dims:
+                index = _time_index(data, time)
+                notes.append(str(_plain(data["time"].values[index]))[:19])
+                data = data.isel(time=index)
+            data, more = _first_of_others(data, {lat, lon})
+            notes += more
+            mesh = axes.pcolormesh(
+                data[lon].values, data[lat].values, data.transpose(lat, lon).values, shading="auto"
+            )
+            bar = figure.colorbar(mesh, ax=axes)
+            bar.set_label(str(data.attrs.get("units", "")))
+            axes.set_xlabel(f"{lon} ({data[lon].attrs.get('units', '')})")
+            axes.set_ylabel(f"{lat} ({data[lat].attrs.get('units', '')})")
+        elif "time" in data.dims:
+            horizontal = [d for d in (lat, lon) if d]
+            series = data.mean(horizontal) if horizontal else data
+            series, more = _first_of_others(series, {"time"})
+            notes += more + (["area mean"] if horizontal else [])
+            years = [_decimal_year(moment) for moment in series["time"].values]
+            axes.plot(years, series.values, linewidth=1)
+            axes.set_xlabel("year")
+            axes.set_ylabel(f"{name} ({data.attrs.get('units', '')})")
+            axes.grid(alpha=0.3)
+        else:
+            raise BadRequest(f"{name!r} has neither a horizontal grid nor a time axis to plot")
+        long_name = data.attrs.get("long_name", name)
+        axes.set_title(
+            f"{long_name} ({name})" + (f", {', '.join(notes)}" if notes else "") + f"\n{title}",
+            fontsize=8,
+        )
+        figure.tight_layout()
+        output = io.BytesIO()
+        figure.savefig(output, format="png")
+        plt.close(figure)
+        return output.getvalue()
+
+
+def _main_variable(dataset: Any) -> str:
+    bounds = _bounds_names(dataset)
+    candidates = [
+        str(name)
+        for name, variable in dataset.data_vars.items()
+        if str(name) not in bounds and variable.ndim >= 1 and not str(name).endswith("_bnds")
+    ]
+    if not candidates:
+        raise BadRequest("this dataset has no data variable to plot")
+    return max(candidates, key=lambda n: dataset[n].ndim)
+
+
+def _time_index(data: Any, time: str | None) -> int:
+    if not time:
+        return 0
+    if time.lstrip("-").isdigit():
+        index = int(time)
+        if not -data.sizes["time"] <= index < data.sizes["time"]:
+            raise BadRequest(f"time index {index} is outside 0..{data.sizes['time'] - 1}")
+        return int(index % data.sizes["time"])
+    stamps = [str(_plain(moment)) for moment in data["time"].values]
+    later = [i for i, stamp in enumerate(stamps) if stamp >= time]
+    if not later:
+        raise BadRequest(f"no time step at or after {time!r} (the last is {stamps[-1][:19]})")
+    return later[0]
+
+
+def _first_of_others(data: Any, keep: set[str]) -> tuple[Any, list[str]]:
+    notes = []
+    for dim in [d for d in data.dims if d not in keep]:
+        if dim in data.coords:
+            units = data[dim].attrs.get("units", "")
+            notes.append(f"{dim} = {_plain(data[dim].values[0])} {units}".strip())
+        else:
+            notes.append(f"{dim} = 0")
+        data = data.isel({dim: 0})
+    return data, notes
+
+
+def _warm() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import xarray  # noqa: F401
+
+
+class Inspector:
+    """Worker processes for xarray and matplotlib, replaced if one of them crashes."""
+
+    def __init__(self, processes: int = 2) -> None:
+        self.processes = processes
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm,
+            )
+        return self._pool
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), function, *args)
+        except ReadError as error:
+            raise Unprocessable(str(error)) from None
+        except BrokenProcessPool:
+            self.shutdown()
+            raise Unprocessable(
+                "the reader process crashed while opening these files; they may be corrupt"
+            ) from None
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,410 @@
+"""Every holding of this server: its index, refreshes, queries, and looks inside datasets.
+
+Handlers call one method per request. Queries run on a small thread pool over
+in-memory facet arrays; index refreshes run as subprocesses; xarray and
+matplotlib run in worker processes (:class:`Inspector`). Nothing here blocks
+the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from typing import Any
+
+from ..errors import BadRequest, Conflict, NotFound
+from . import inspect
+from .drs import DrsTemplate, TemplateError, file_variable
+from .query import IndexReader, Selection
+
+HOLDING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+METADATA_CACHED = 256
+
+
+@dataclass(frozen=True)
+class HoldingSpec:
+    """One holding as an admin configured it."""
+
+    name: str
+    root: str
+    drs: str
+    template: DrsTemplate
+    description: str = ""
+
+    @classmethod
+    def from_config(cls, entry: Any) -> HoldingSpec:
+        if not isinstance(entry, dict):
+            raise ValueError(f"c.Jasmin.holdings: each holding is a dict, not {entry!r}")
+        unknown = set(entry) - {"name", "root", "drs", "description"}
+        if unknown or not {"name", "root", "drs"} <= set(entry):
+            raise ValueError(
+                f"c.Jasmin.holdings: {entry!r} needs 'name', 'root' and 'drs' "
+                "(and optionally 'description')"
+            )
+        if not HOLDING_NAME.match(str(entry["name"])):
+            raise ValueError(f"c.Jasmin.holdings: bad holding name {entry['name']!r}")
+        try:
+            template = DrsTemplate.named(str(entry["drs"]))
+        except TemplateError as error:
+            raise ValueError(f"c.Jasmin.holdings[{entry['name']!r}]: {error}") from None
+        return cls(
+            str(entry["name"]),
+            os.path.realpath(os.path.expanduser(str(entry["root"]))),
+            str(entry["drs"]),
+            template,
+            str(entry.get("description", "")),
+        )
+
+
+def sample_holdings() -> list[dict[str, str]]:
+    """The CMIP6 sample archive of ``esmvaltool-sample-data``, if it is installed
+    (found without importing it: its package imports iris)."""
+    spec = find_spec("esmvaltool_sample_data")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = os.path.join(next(iter(spec.submodule_search_locations)), "data", "timeseries")
+    if not os.path.isdir(root):
+        return []
+    return [
+        {
+            "name": "cmip6-sample",
+            "root": root,
+            "drs": "cmip6",
+            "description": "CMIP6 sample archive (esmvaltool-sample-data): air temperature, "
+            "historical, 46 models",
+        }
+    ]
+
+
+def inside(root: str, relative: str) -> str:
+    """The real path of ``relative`` under ``root``, refusing anything that leaves it."""
+    if "\0" in relative or os.path.isabs(relative):
+        raise NotFound(f"{relative!r} is not a path inside the holding")
+    path = os.path.realpath(os.path.join(root, relative))
+    if os.path.commonpath([path, root]) != root:
+        raise NotFound(f"{relative!r} is not a path inside the holding")
+    return path
+
+
+@dataclass
+class Refresh:
+    """A running (or finished) index build for one holding."""
+
+    started: float = field(default_factory=time.time)
+    progress: dict[str, Any] = field(default_factory=dict)
+    process: asyncio.subprocess.Process | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class Holding:
+    """One configured holding and its index."""
+
+    def __init__(self, spec: HoldingSpec, index_dir: str) -> None:
+        self.spec = spec
+        self.index_path = os.path.join(index_dir, f"{spec.name}.sqlite")
+        self.reader: IndexReader | None = None
+        self.refresh: Refresh | None = None
+        self.error: str | None = None
+
+    def open(self) -> IndexReader:
+        """The index reader, loaded or reloaded if the file changed (call off the loop)."""
+        if not os.path.exists(self.index_path):
+            raise Conflict(
+                f"holding {self.spec.name!r} has no index yet"
+                + ("; it is being built" if self.indexing else "; refresh it to build one")
+            )
+        if self.reader is None:
+            self.reader = IndexReader(self.index_path)
+        else:
+            self.reader.refresh()
+        return self.reader
+
+    @property
+    def indexing(self) -> bool:
+        return (
+            self.refresh is not None
+            and self.refresh.task is not None
+            and not self.refresh.task.done()
+        )
+
+    def status(self) -> dict[str, Any]:
+        state = "missing"
+        described: dict[str, Any] = {
+            "name": self.spec.name,
+            "description": self.spec.description,
+            "root": self.spec.root,
+            "drs": self.spec.drs,
+            "template": self.spec.template.spec,
+            "facets": list(self.spec.template.facets),
+            "files": None,
+            "datasets": None,
+            "unmatched": None,
+            "unmatched_paths": [],
+            "last_refresh": None,
+            "refresh_seconds": None,
+        }
+        if os.path.exists(self.index_path):
+            reader = self.open()
+            meta = reader.meta
+            state = "ready"
+            described.update(
+                files=int(meta["files"]),
+                datasets=int(meta["datasets"]),
+                unmatched=int(meta["unmatched"]),
+                unmatched_paths=reader.unmatched(),
+                last_refresh=_iso(float(meta["built"])),
+                refresh_seconds=float(meta["seconds"]),
+            )
+        if self.error:
+            state = "failed"
+        if self.indexing:
+            state = "indexing"
+        described["state"] = state
+        described["error"] = self.error
+        described["refresh"] = (
+            {"started": _iso(self.refresh.started), **self.refresh.progress}
+            if self.refresh is not None and self.indexing
+            else None
+        )
+        return described
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class Holdings:
+    """The holdings this server offers, with their indexes and inspectors."""
+
+    def __init__(
+        self,
+        specs: list[HoldingSpec],
+        index_dir: str,
+        cache_dir: str,
+        log: logging.Logger,
+        inspect_processes: int = 2,
+    ) -> None:
+        self.holdings = {spec.name: Holding(spec, index_dir) for spec in specs}
+        self.index_dir = index_dir
+        self.cache_dir = cache_dir
+        self.log = log
+        self.inspector = inspect.Inspector(inspect_processes)
+        self._threads = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="jasmin-query")
+        self._metadata: collections.OrderedDict[tuple[str, ...], dict[str, Any]] = (
+            collections.OrderedDict()
+        )
+
+    def get(self, name: str) -> Holding:
+        holding = self.holdings.get(name)
+        if holding is None:
+            raise NotFound(f"no holding named {name!r}")
+        return holding
+
+    async def _off_loop(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
+
+    # --- status and refresh ------------------------------------------------
+
+    async def all(self) -> list[dict[str, Any]]:
+        return [await self.status(name) for name in self.holdings]
+
+    async def status(self, name: str) -> dict[str, Any]:
+        status: dict[str, Any] = await self._off_loop(self.get(name).status)
+        return status
+
+    async def build_missing(self) -> None:
+        """Start a refresh for every holding that has no index yet."""
+        for holding in self.holdings.values():
+            if not os.path.exists(holding.index_path) and os.path.isdir(holding.spec.root):
+                await self.refresh(holding.spec.name)
+
+    async def refresh(self, name: str, full: bool = False) -> dict[str, Any]:
+        """Rebuild a holding's index in a subprocess; returns the holding, ``indexing``."""
+        holding = self.get(name)
+        if holding.indexing:
+            raise Conflict(f"holding {name!r} is already being indexed")
+        if not os.access(self.index_dir, os.W_OK) and os.path.isdir(self.index_dir):
+            raise Conflict(f"the index folder {self.index_dir} is read-only here")
+        os.makedirs(self.index_dir, exist_ok=True)
+        holding.error = None
+        holding.refresh = Refresh()
+        holding.refresh.task = asyncio.create_task(self._run_refresh(holding, full))
+        return await self.status(name)
+
+    async def _run_refresh(self, holding: Holding, full: bool) -> None:
+        assert holding.refresh is not None
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter_jasmin.holdings.refresh",
+            f"--name={holding.spec.name}",
+            f"--root={holding.spec.root}",
+            f"--drs={holding.spec.drs}",
+            f"--index={holding.index_path}",
+            *(["--full"] if full else []),
+        ]
+        process = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        holding.refresh.process = process
+        outcome: dict[str, Any] = {}
+        assert process.stdout is not None
+        async for line in process.stdout:
+            with contextlib.suppress(ValueError):
+                outcome = json.loads(line)
+                holding.refresh.progress = {
+                    k: v for k, v in outcome.items() if k in ("folders", "files", "seconds")
+                }
+        _, errors = await process.communicate()
+        if process.returncode != 0:
+            holding.error = (
+                outcome.get("error")
+                or (errors.decode(errors="replace").strip().splitlines() or ["index build failed"])[
+                    -1
+                ]
+            )
+            self.log.error("indexing holding %s failed: %s", holding.spec.name, holding.error)
+        else:
+            self.log.info("indexed holding %s: %s", holding.spec.name, outcome)
+
+    async def shutdown(self) -> None:
+        for holding in self.holdings.values():
+            refresh = holding.refresh
+            if (
+                refresh is not None
+                and refresh.process is not None
+                and refresh.process.returncode is None
+            ):
+                refresh.process.terminate()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(refresh.process.wait(), 10)
+            if refresh is not None and refresh.task is not None:
+                refresh.task.cancel()
+                with contextlib.suppress(BaseException):
+                    await refresh.task
+        await asyncio.get_running_loop().run_in_executor(None, self.inspector.shutdown)
+        self._threads.shutdown(wait=False)
+
+    # --- queries -------------------------------------------------------------
+
+    async def facets(self, name: str, selection: Selection) -> dict[str, Any]:
+        holding = self.get(name)
+        return await self._off_loop(lambda: holding.open().facet_counts(selection))  # type: ignore[no-any-return]
+
+    async def datasets(
+        self, name: str, selection: Selection, offset: int, limit: int
+    ) -> dict[str, Any]:
+        holding = self.get(name)
+        return await self._off_loop(lambda: holding.open().page(selection, offset, limit))  # type: ignore[no-any-return]
+
+    async def dataset(self, name: str, dataset_id: str) -> dict[str, Any]:
+        holding = self.get(name)
+        found: dict[str, Any] = await self._off_loop(lambda: holding.open().dataset(dataset_id))
+        for entry in found["files"]:
+            entry["absolute_path"] = os.path.join(holding.spec.root, entry["path"])
+        return found
+
+    async def files(self, name: str, dataset_id: str) -> tuple[Holding, dict[str, Any], list[str]]:
+        """A dataset and the real paths of its files, each checked to be inside the root."""
+        holding = self.get(name)
+        found = await self.dataset(name, dataset_id)
+        paths = [inside(holding.spec.root, entry["path"]) for entry in found["files"]]
+        if not paths:
+            raise NotFound(f"dataset {dataset_id!r} has no files")
+        return holding, found, paths
+
+    async def metadata(self, name: str, dataset_id: str) -> dict[str, Any]:
+        holding, found, paths = await self.files(name, dataset_id)
+        key = (name, dataset_id, holding.open().meta.get("built", ""))
+        cached = self._metadata.get(key)
+        if cached is None:
+            labels = [entry["path"] for entry in found["files"]]
+            cached = await self.inspector.run(inspect.metadata, paths, labels)
+            self._metadata[key] = cached
+            while len(self._metadata) > METADATA_CACHED:
+                self._metadata.popitem(last=False)
+        self._metadata.move_to_end(key)
+        return {"id": dataset_id, **cached}
+
+    async def quicklook(
+        self, name: str, dataset_id: str, variable: str | None, moment: str | None
+    ) -> bytes:
+        holding, found, paths = await self.files(name, dataset_id)
+        built = holding.open().meta.get("built", "")
+        digest = hashlib.sha256(
+            json.dumps([name, dataset_id, variable, moment, built]).encode()
+        ).hexdigest()[:32]
+        cached = os.path.join(self.cache_dir, "quicklook", f"{digest}.png")
+        if os.path.exists(cached):
+            with open(cached, "rb") as picture:
+                return picture.read()
+        labels = [entry["path"] for entry in found["files"]]
+        png = await self.inspector.run(
+            inspect.quicklook, paths, labels, dataset_id, variable, moment
+        )
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        partial = f"{cached}.{os.getpid()}.part"
+        with open(partial, "wb") as picture:
+            picture.write(png)
+        os.replace(partial, cached)
+        return png
+
+    async def catalog_rows(self, name: str) -> tuple[Holding, list[dict[str, Any]]]:
+        """One row per file for an intake-esm catalog: the facets, the path, the time range."""
+        holding = self.get(name)
+
+        def collect() -> list[dict[str, Any]]:
+            reader = holding.open()
+            rows = []
+            for _, dataset_id, path, _, _, latest, _, _, _, _, facets in reader.rows():
+                values = json.loads(facets)
+                for entry in reader.files(path):
+                    row = {k: v for k, v in values.items() if not isinstance(v, list)}
+                    sub = entry["path"][len(path) + 1 :].split("/")[:-1]
+                    row.update(_file_facets(holding.spec.template, sub, entry["name"]))
+                    row.update(
+                        dataset_id=dataset_id,
+                        latest=bool(latest),
+                        time_range=f"{entry['start']}/{entry['end']}" if entry["start"] else "",
+                        path=os.path.join(holding.spec.root, entry["path"]),
+                    )
+                    rows.append(row)
+            return rows
+
+        return holding, await self._off_loop(collect)
+
+
+def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> dict[str, str]:
+    """Facets of one file below its dataset folder (CMIP5's variable), or from its name."""
+    below = template.segments[template.dataset_depth :]
+    values = {s.facet: v for s, v in zip(below, sub_folders, strict=False) if s.facet}
+    if "variable" in template.file_facets and "variable" not in values:
+        values["variable"] = file_variable(name)
+    return values
+
+
+def parse_selection(arguments: dict[str, list[bytes]], reserved: set[str]) -> Selection:
+    """A Selection from a request's query arguments (``facet=value`` may repeat)."""
+    facets: dict[str, tuple[str, ...]] = {}
+    for key, raw in arguments.items():
+        if key in reserved:
+            continue
+        values = tuple(v.decode(errors="replace") for v in raw if v)
+        if values:
+            facets[key] = values
+    text = b" ".join(arguments.get("q", [])).decode(errors="replace")
+    latest_raw = (arguments.get("latest") or [b"true"])[-1].decode(errors="replace").lower()
+    if latest_raw not in ("true", "false", "1", "0"):
+        raise BadRequest("'latest' must be true or false")
+    return Selection(facets=facets, text=text[:500], latest=latest_raw in ("true", "1"))
