@@ -1,0 +1,1 @@
+"""Dataset holdings: DRS templates, the index, queries, and looks inside datasets."""

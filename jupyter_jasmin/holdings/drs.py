@@ -122,26 +122,34 @@ class DrsTemplate:
         """Facets that vary within a dataset (below the version, or from file names)."""
         return tuple(name for name in self.facets if name not in self.dataset_facets)
 
+    @cached_property
+    def _facet_positions(self) -> tuple[tuple[int, str], ...]:
+        return tuple((i, s.facet) for i, s in enumerate(self.segments) if s.facet)
+
+    @cached_property
+    def _master_positions(self) -> tuple[int, ...]:
+        return tuple(
+            i for i, s in enumerate(self.segments[: self.dataset_depth]) if s.facet != "version"
+        )
+
+    @cached_property
+    def _version_position(self) -> int | None:
+        found = [i for i, s in enumerate(self.segments) if s.facet == "version"]
+        return found[0] if found else None
+
     def facet_values(self, parts: list[str] | tuple[str, ...]) -> dict[str, str]:
-        return {s.facet: part for s, part in zip(self.segments, parts, strict=False) if s.facet}
+        return {facet: parts[i] for i, facet in self._facet_positions if i < len(parts)}
 
     def dataset_id(self, parts: list[str] | tuple[str, ...]) -> str:
         return ".".join(parts[: self.dataset_depth])
 
     def master_id(self, parts: list[str] | tuple[str, ...]) -> str:
         """The dataset id without its version: what all versions of a dataset share."""
-        kept = [
-            part
-            for segment, part in zip(self.segments[: self.dataset_depth], parts, strict=False)
-            if segment.facet != "version"
-        ]
-        return ".".join(kept)
+        return ".".join(parts[i] for i in self._master_positions if i < len(parts))
 
     def version(self, parts: list[str] | tuple[str, ...]) -> str | None:
-        for segment, part in zip(self.segments, parts, strict=False):
-            if segment.facet == "version":
-                return part
-        return None
+        position = self._version_position
+        return parts[position] if position is not None and position < len(parts) else None
 
 
 def is_data_file(name: str) -> bool:

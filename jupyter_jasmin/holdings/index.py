@@ -12,35 +12,37 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import json
+import multiprocessing
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .drs import DrsTemplate, file_variable, time_range
 from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats
 
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE folders (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL,
-    files TEXT NOT NULL, unmatched TEXT NOT NULL, links INTEGER NOT NULL
+    names TEXT NOT NULL, sizes BLOB NOT NULL, unmatched TEXT NOT NULL, links INTEGER NOT NULL
 );
 CREATE TABLE datasets (
     id INTEGER PRIMARY KEY, dataset_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
     master_id TEXT NOT NULL, version TEXT, latest INTEGER NOT NULL,
     files INTEGER NOT NULL, size INTEGER NOT NULL, start TEXT, end TEXT, facets TEXT NOT NULL
 );
-CREATE TABLE facets (dataset INTEGER NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE facet_codes (
     facet TEXT PRIMARY KEY, position INTEGER NOT NULL, vals TEXT NOT NULL,
     datasets BLOB NOT NULL, codes BLOB NOT NULL
@@ -61,11 +63,59 @@ class DatasetDraft:
     # per variable: the first and last file name (CMOR names sort by time)
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def add(self, name: str, size: int, variable: str) -> None:
-        self.files += 1
-        self.size += size
-        first, last = self.names.get(variable, (name, name))
-        self.names[variable] = (min(first, name), max(last, name))
+    def add(self, folder: Folder, template: DrsTemplate, variable_from_name: bool) -> None:
+        """Count a folder's files; remember each variable's first and last file name."""
+        parts = folder.path.split("/")
+        below = template.segments[template.dataset_depth :]
+        for segment, value in zip(below, parts[template.dataset_depth :], strict=False):
+            if segment.facet:
+                self.file_facets[segment.facet].add(value)
+        names = folder.names
+        self.files += len(names)
+        self.size += sum(folder.sizes)
+        first, last = names[0], names[-1]
+        prefix = file_variable(first) + "_"
+        if last.startswith(prefix):
+            # names are sorted: all between two names sharing a prefix share it too
+            groups = {prefix[:-1]: (first, last)}
+        else:
+            groups = {}
+            for variable, members in itertools.groupby(names, key=file_variable):
+                listed = list(members)
+                groups[variable] = (listed[0], listed[-1])
+        for variable, (low, high) in groups.items():
+            known = self.names.get(variable)
+            self.names[variable] = (
+                (min(known[0], low), max(known[1], high)) if known else (low, high)
+            )
+        if variable_from_name:
+            self.file_facets["variable"].update(groups)
+
+    def finish(self, template: DrsTemplate) -> DatasetEntry:
+        """Everything the index stores about this dataset, ready to be written."""
+        facets: dict[str, Any] = template.facet_values(self.parts)
+        for name, found in self.file_facets.items():
+            facets[name] = sorted(found)
+        dataset_id = template.dataset_id(self.parts)
+        version = template.version(self.parts)
+        words = [dataset_id]
+        for value in facets.values():
+            words += value if isinstance(value, list) else [value]
+        start, end = self.time_span()
+        return DatasetEntry(
+            dataset_id,
+            self.path,
+            template.master_id(self.parts),
+            version,
+            version_key(version),
+            self.files,
+            self.size,
+            start,
+            end,
+            json.dumps(facets),
+            " ".join(words).lower(),
+            tuple(facets.get(name) for name in template.facets),
+        )
 
     def time_span(self) -> tuple[str | None, str | None]:
         starts, ends = [], []
@@ -75,6 +125,23 @@ class DatasetDraft:
                 starts.append(first_range[0])
                 ends.append(last_range[1])
         return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+class DatasetEntry(NamedTuple):
+    """One dataset as it is written to the index."""
+
+    dataset_id: str
+    path: str
+    master_id: str
+    version: str | None
+    rank: tuple[int, str]  # orders versions of one dataset
+    files: int
+    size: int
+    start: str | None
+    end: str | None
+    facets_json: str
+    search: str
+    values: tuple[Any, ...]  # per template facet: a value, or a list of values
 
 
 def version_key(version: str | None) -> tuple[int, str]:
@@ -96,16 +163,9 @@ def load_folders(index_path: str, template: DrsTemplate, root: str) -> dict[str,
             ):
                 return {}
             return {
-                path: Folder(
-                    path,
-                    mtime_ns,
-                    json.loads(subdirs),
-                    [(name, size) for name, size in json.loads(files)],
-                    [(name, reason) for name, reason in json.loads(unmatched)],
-                    links,
-                )
-                for path, mtime_ns, subdirs, files, unmatched, links in db.execute(
-                    "SELECT path, mtime_ns, subdirs, files, unmatched, links FROM folders"
+                row[0]: Folder.from_row(row)
+                for row in db.execute(
+                    "SELECT path, mtime_ns, subdirs, names, sizes, unmatched, links FROM folders"
                 )
             }
     except sqlite3.Error:
@@ -151,22 +211,38 @@ def build_index(
     progress: Callable[[ScanStats], None] | None = None,
     incremental: bool = True,
     progress_every: float = 0.5,
+    workers: int | None = None,
 ) -> BuildReport:
-    """Scan ``root`` and atomically replace the index at ``index_path``."""
+    """Scan ``root`` (in ``workers`` processes) and atomically replace the index."""
     started = time.monotonic()
     if not os.path.isdir(root):
         raise FileNotFoundError(f"holding {holding!r}: root {root!r} is not a folder")
     os.makedirs(os.path.dirname(os.path.abspath(index_path)), exist_ok=True)
     remove_stale_builds(index_path)
     previous = load_folders(index_path, template, root) if incremental else {}
-    scanner = Scanner(root, template, previous, progress, progress_every)
+    scanner = Scanner(root, template, previous)
     temporary = f"{index_path}.tmp-{os.getpid()}"
     db = sqlite3.connect(temporary)
+    stats = ScanStats()
     try:
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-        drafts = _write_folders(db, scanner, template)
-        datasets = _write_datasets(db, drafts, template)
-        stats = scanner.stats
+        db.executescript(
+            "PRAGMA page_size=32768; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "PRAGMA cache_size=-65536;" + SCHEMA
+        )
+        entries: list[DatasetEntry] = []
+        unmatched_kept = 0
+        reported = time.monotonic()
+        for rows, found, scanned in _scan(scanner, workers or os.cpu_count() or 1):
+            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            if scanned.unmatched and unmatched_kept < UNMATCHED_KEPT:
+                unmatched_kept += _keep_unmatched(db, rows, UNMATCHED_KEPT - unmatched_kept)
+            entries += found
+            stats.merge(scanned)
+            if progress is not None and time.monotonic() - reported >= progress_every:
+                reported = time.monotonic()
+                stats.seconds = round(reported - started, 3)
+                progress(stats)
+        datasets = _write_datasets(db, entries, template)
         meta = {
             "format": INDEX_FORMAT,
             "holding": holding,
@@ -205,117 +281,122 @@ def build_index(
     )
 
 
-def _write_folders(
-    db: sqlite3.Connection, scanner: Scanner, template: DrsTemplate
-) -> dict[str, DatasetDraft]:
-    drafts: dict[str, DatasetDraft] = {}
-    rows: list[tuple[Any, ...]] = []
-    unmatched_kept = 0
-    below = template.segments[template.dataset_depth :]
+def _keep_unmatched(db: sqlite3.Connection, rows: list[tuple[Any, ...]], room: int) -> int:
+    kept: list[tuple[str, str]] = []
+    for path, *_, unmatched, _ in rows:
+        if unmatched:
+            prefix = f"{path}/" if path else ""
+            kept += [(prefix + name, reason) for name, reason in json.loads(unmatched)]
+        if len(kept) >= room:
+            break
+    db.executemany("INSERT INTO unmatched VALUES (?, ?)", kept[:room])
+    return len(kept[:room])
+
+
+Scanned = tuple[list[tuple[Any, ...]], list[DatasetEntry], ScanStats]
+
+# What forked workers scan with: set by the parent just before it forks them.
+_WORKER_SCANNER: Scanner | None = None
+
+
+def _scan(scanner: Scanner, workers: int) -> Iterator[Scanned]:
+    """The folders of the whole tree in batches, the subtrees shared among processes.
+
+    The parent lists the top levels itself, down to a level with enough folders to
+    share out (never below the dataset level, so a dataset stays in one batch)."""
+    template = scanner.template
+    frontier, top, depth = [""], [], 0
+    deepest = min(template.dataset_depth, template.depth - 1)
+    while frontier and len(frontier) < 32 * workers and depth < deepest:
+        below = []
+        for path in frontier:
+            folder = scanner.folder(path)
+            if folder is not None:
+                top.append(folder)
+                prefix = f"{path}/" if path else ""
+                below += [prefix + name for name in folder.subdirs]
+        frontier, depth = below, depth + 1
+    yield [f.row() for f in top], [], scanner.stats
+    # forking a process with threads running (a server, a test) is unsafe: scan in-line
+    if workers < 2 or len(frontier) < 2 or threading.active_count() > 1:
+        for start in frontier:
+            yield _scan_subtree(start, scanner)
+        return
+    global _WORKER_SCANNER
+    _WORKER_SCANNER = scanner
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        yield from pool.imap_unordered(_scan_subtree, frontier, chunksize=4)
+
+
+def _scan_subtree(start: str, scanner: Scanner | None = None) -> Scanned:
+    """Scan one subtree (in a worker, or in-line): its folder rows and dataset drafts."""
+    scanner = scanner or _WORKER_SCANNER
+    assert scanner is not None
+    template = scanner.template
+    scanner.stats = ScanStats()
     variable_from_name = "variable" in template.file_facets
-    for folder in scanner.walk():
-        rows.append(
-            (
-                folder.path,
-                folder.mtime_ns,
-                json.dumps(folder.subdirs),
-                json.dumps(folder.files),
-                json.dumps(folder.unmatched),
-                folder.links,
-            )
-        )
-        if folder.unmatched and unmatched_kept < UNMATCHED_KEPT:
-            prefix = f"{folder.path}/" if folder.path else ""
-            kept = folder.unmatched[: UNMATCHED_KEPT - unmatched_kept]
-            db.executemany(
-                "INSERT INTO unmatched VALUES (?, ?)", [(prefix + n, r) for n, r in kept]
-            )
-            unmatched_kept += len(kept)
-        if folder.files:
-            _add_files(drafts, folder, template, below, variable_from_name)
-        if len(rows) >= 2000:
-            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?)", rows)
-            rows.clear()
-    db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?)", rows)
-    return drafts
-
-
-def _add_files(
-    drafts: dict[str, DatasetDraft],
-    folder: Folder,
-    template: DrsTemplate,
-    below: Iterable[Any],
-    variable_from_name: bool,
-) -> None:
-    parts = tuple(folder.path.split("/"))
-    dataset_path = "/".join(parts[: template.dataset_depth])
-    draft = drafts.get(dataset_path)
-    if draft is None:
-        draft = drafts[dataset_path] = DatasetDraft(dataset_path, parts[: template.dataset_depth])
-    for segment, value in zip(below, parts[template.dataset_depth :], strict=False):
-        if segment.facet:
-            draft.file_facets[segment.facet].add(value)
-    for name, size in folder.files:
-        variable = file_variable(name)
-        if variable_from_name:
-            draft.file_facets["variable"].add(variable)
-        draft.add(name, size, variable)
+    rows: list[tuple[Any, ...]] = []
+    drafts: dict[str, DatasetDraft] = {}
+    for folder in scanner.walk(start):
+        rows.append(folder.row())
+        if folder.names:
+            key = "/".join(folder.path.split("/")[: template.dataset_depth])
+            draft = drafts.get(key)
+            if draft is None:
+                draft = drafts[key] = DatasetDraft(key, tuple(key.split("/")))
+            draft.add(folder, template, variable_from_name)
+    # a dataset lies wholly inside one subtree: its draft is complete here
+    return rows, [draft.finish(template) for draft in drafts.values()], scanner.stats
 
 
 def _write_datasets(
-    db: sqlite3.Connection, drafts: dict[str, DatasetDraft], template: DrsTemplate
+    db: sqlite3.Connection, entries: list[DatasetEntry], template: DrsTemplate
 ) -> int:
-    ordered = sorted(drafts.values(), key=lambda d: template.dataset_id(d.parts))
+    entries.sort()
     newest: dict[str, tuple[int, str]] = {}
-    for draft in ordered:
-        master = template.master_id(draft.parts)
-        key = version_key(template.version(draft.parts))
-        newest[master] = max(newest.get(master, key), key)
-    dataset_rows, facet_rows = [], []
-    codes: dict[str, list[tuple[int, str]]] = {name: [] for name in template.facets}
-    search_lines = []
-    for row, draft in enumerate(ordered, start=1):
-        facets: dict[str, Any] = template.facet_values(draft.parts)
-        for name, found in draft.file_facets.items():
-            facets[name] = sorted(found)
-        master = template.master_id(draft.parts)
-        version = template.version(draft.parts)
-        start, end = draft.time_span()
-        dataset_id = template.dataset_id(draft.parts)
-        dataset_rows.append(
+    for entry in entries:
+        known = newest.get(entry.master_id)
+        if known is None or entry.rank > known:
+            newest[entry.master_id] = entry.rank
+    db.executemany(
+        "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
             (
                 row,
-                dataset_id,
-                draft.path,
-                master,
-                version,
-                int(version_key(version) == newest[master]),
-                draft.files,
-                draft.size,
-                start,
-                end,
-                json.dumps(facets),
+                e.dataset_id,
+                e.path,
+                e.master_id,
+                e.version,
+                int(e.rank == newest[e.master_id]),
+                e.files,
+                e.size,
+                e.start,
+                e.end,
+                e.facets_json,
             )
-        )
-        words = [dataset_id]
-        for name, value in facets.items():
-            for one in value if isinstance(value, list) else [value]:
-                facet_rows.append((row, name, one))
-                codes.setdefault(name, []).append((row - 1, one))
-                words.append(one)
-        search_lines.append(" ".join(words).lower())
-    db.executemany("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", dataset_rows)
-    db.executemany("INSERT INTO facets VALUES (?, ?, ?)", facet_rows)
-    db.execute("CREATE INDEX facets_by_value ON facets (facet, value)")
+            for row, e in enumerate(entries, start=1)
+        ),
+    )
     db.execute("CREATE INDEX datasets_by_master ON datasets (master_id)")
-    for position, (name, pairs) in enumerate(codes.items()):
-        values = sorted({value for _, value in pairs})
+    for position, name in enumerate(template.facets):
+        column = [entry.values[position] for entry in entries]
+        if any(isinstance(value, list) for value in column):
+            pairs = [
+                (row, one)
+                for row, value in enumerate(column)
+                for one in (value if isinstance(value, list) else [value])
+            ]
+        else:
+            pairs = list(enumerate(column))
+        values = sorted({value for _, value in pairs if value is not None})
         lookup = {value: code for code, value in enumerate(values)}
-        datasets = np.fromiter((d for d, _ in pairs), dtype=np.int32, count=len(pairs))
-        value_codes = np.fromiter((lookup[v] for _, v in pairs), dtype=np.int32, count=len(pairs))
+        kept = [(row, lookup[value]) for row, value in pairs if value is not None]
+        datasets = np.fromiter((row for row, _ in kept), dtype=np.int32, count=len(kept))
+        codes = np.fromiter((code for _, code in kept), dtype=np.int32, count=len(kept))
         db.execute(
             "INSERT INTO facet_codes VALUES (?, ?, ?, ?, ?)",
-            (name, position, json.dumps(values), datasets.tobytes(), value_codes.tobytes()),
+            (name, position, json.dumps(values), datasets.tobytes(), codes.tobytes()),
         )
-    db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(search_lines),))
-    return len(ordered)
+    db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(e.search for e in entries),))
+    return len(entries)

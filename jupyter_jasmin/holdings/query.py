@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from ..errors import BadRequest, NotFound
 from .drs import time_range
+from .scan import Folder
 
 Mask = npt.NDArray[np.bool_]
 
@@ -226,16 +227,17 @@ class IndexReader:
     def files(self, dataset_path: str) -> list[dict[str, Any]]:
         """Files of a dataset folder and the folders below it, relative to the root."""
         listing = []
-        for path, files in self.db.execute(
-            "SELECT path, files FROM folders WHERE path = ? OR (path > ? AND path < ?) "
-            "ORDER BY path",
+        for row in self.db.execute(
+            "SELECT path, mtime_ns, subdirs, names, sizes, unmatched, links FROM folders "
+            "WHERE path = ? OR (path > ? AND path < ?) ORDER BY path",
             (dataset_path, dataset_path + "/", dataset_path + "0"),
         ):
-            for name, size in json.loads(files):
+            folder = Folder.from_row(row)
+            for name, size in zip(folder.names, folder.sizes, strict=True):
                 span = time_range(name)
                 listing.append(
                     {
-                        "path": f"{path}/{name}",
+                        "path": f"{folder.path}/{name}",
                         "name": name,
                         "size": size,
                         "start": span[0] if span else None,

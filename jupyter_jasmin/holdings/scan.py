@@ -11,27 +11,61 @@ the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
-import time
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from .drs import DrsTemplate, is_data_file
+from .drs import FILE_SUFFIXES, DrsTemplate, is_data_file
 
 UNMATCHED_KEPT = 200
 
 
 @dataclass
 class Folder:
-    """One folder of the holding as found on disk."""
+    """One folder of the holding as found on disk; data files as parallel lists."""
 
     path: str  # relative to the root, "" for the root itself
     mtime_ns: int
     subdirs: list[str] = field(default_factory=list)
-    files: list[tuple[str, int]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
     links: int = 0  # folder links skipped (e.g. ``latest``)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") + 1 if self.path else 0
+
+    def row(self) -> tuple[Any, ...]:
+        """The folder as stored in the index (compact: names joined, sizes packed)."""
+        return (
+            self.path,
+            self.mtime_ns,
+            "\n".join(self.subdirs),
+            "\n".join(self.names),
+            array("q", self.sizes).tobytes(),
+            json.dumps(self.unmatched) if self.unmatched else "",
+            self.links,
+        )
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Folder:
+        path, mtime_ns, subdirs, names, sizes, unmatched, links = row
+        packed = array("q")
+        packed.frombytes(sizes)
+        return cls(
+            path,
+            mtime_ns,
+            subdirs.split("\n") if subdirs else [],
+            names.split("\n") if names else [],
+            packed.tolist(),
+            [(name, reason) for name, reason in json.loads(unmatched)] if unmatched else [],
+            links,
+        )
 
 
 @dataclass
@@ -43,104 +77,102 @@ class ScanStats:
     links_skipped: int = 0
     seconds: float = 0.0
 
+    def add(self, folder: Folder, reused: bool) -> None:
+        self.folders += 1
+        self.files += len(folder.names)
+        self.unmatched += len(folder.unmatched)
+        self.links_skipped += folder.links
+        self.reused_folders += reused
 
-Progress = Callable[[ScanStats], None]
+    def merge(self, other: ScanStats) -> None:
+        for name in ("folders", "files", "reused_folders", "unmatched", "links_skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class Scanner:
-    """Walk ``root`` for ``template``, reusing unchanged folders of ``previous``."""
+    """Walk subtrees of ``root`` for ``template``, reusing unchanged folders of ``previous``."""
 
     def __init__(
-        self,
-        root: str,
-        template: DrsTemplate,
-        previous: dict[str, Folder] | None = None,
-        progress: Progress | None = None,
-        progress_every: float = 0.5,
+        self, root: str, template: DrsTemplate, previous: dict[str, Folder] | None = None
     ) -> None:
         self.root = os.path.realpath(root)
         self.template = template
         self.previous = previous or {}
-        self.progress = progress
-        self.progress_every = progress_every
         self.stats = ScanStats()
 
-    def walk(self) -> Iterator[Folder]:
-        """Yield every folder within the template, top down."""
-        started = time.monotonic()
-        last_report = started
-        stack: list[tuple[str, int]] = [("", 0)]
+    def walk(self, start: str = "") -> Iterator[Folder]:
+        """Yield every folder of the subtree at ``start`` within the template, top down."""
+        stack = [start]
         while stack:
-            relative, depth = stack.pop()
-            folder = self._folder(relative, depth)
+            folder = self.folder(stack.pop())
             if folder is None:
                 continue
-            self.stats.folders += 1
-            self.stats.files += len(folder.files)
-            self.stats.unmatched += len(folder.unmatched)
-            self.stats.links_skipped += folder.links
-            prefix = f"{relative}/" if relative else ""
-            stack.extend((prefix + name, depth + 1) for name in reversed(folder.subdirs))
+            prefix = f"{folder.path}/" if folder.path else ""
+            stack.extend(prefix + name for name in reversed(folder.subdirs))
             yield folder
-            if self.progress is not None and time.monotonic() - last_report > self.progress_every:
-                last_report = time.monotonic()
-                self.stats.seconds = last_report - started
-                self.progress(self.stats)
-        self.stats.seconds = time.monotonic() - started
 
-    def _folder(self, relative: str, depth: int) -> Folder | None:
+    def folder(self, relative: str) -> Folder | None:
+        """One folder, from the previous scan if unchanged, else listed afresh."""
         absolute = os.path.join(self.root, relative) if relative else self.root
         try:
             mtime_ns = os.stat(absolute).st_mtime_ns
         except OSError:
             return None  # vanished during the walk
         known = self.previous.get(relative)
-        if known is not None and known.mtime_ns == mtime_ns:
-            self.stats.reused_folders += 1
-            return known
-        return self._list(absolute, relative, depth, mtime_ns)
+        reused = known is not None and known.mtime_ns == mtime_ns
+        folder = known if reused and known is not None else self._list(absolute, relative, mtime_ns)
+        self.stats.add(folder, reused)
+        return folder
 
-    def _list(self, absolute: str, relative: str, depth: int, mtime_ns: int) -> Folder:
+    def _list(self, absolute: str, relative: str, mtime_ns: int) -> Folder:
         folder = Folder(relative, mtime_ns)
+        depth = folder.depth
         expected = self.template.segments[depth] if depth < self.template.depth else None
+        at_leaf = expected is None
         try:
             entries = list(os.scandir(absolute))
         except OSError as error:
             folder.unmatched.append(("", f"cannot list the folder: {error.strerror}"))
             return folder
+        found: list[tuple[str, int]] = []
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
-                continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    if expected is None:
-                        folder.unmatched.append((name, "folder below the template's last level"))
-                    elif not expected.match(name):
-                        what = f"{{{expected.facet}}}" if expected.facet else repr(expected.literal)
-                        folder.unmatched.append((name, f"folder name does not fit {what}"))
-                    else:
-                        folder.subdirs.append(name)
+                if at_leaf and entry.is_file(follow_symlinks=False):
+                    # the common case, millions of times: keep it short
+                    if name.endswith(FILE_SUFFIXES) and not name.startswith("."):
+                        found.append((name, entry.stat(follow_symlinks=False).st_size))
+                    elif not name.startswith("."):
+                        folder.unmatched.append((name, "not a NetCDF file"))
+                elif name.startswith("."):
+                    continue
+                elif entry.is_dir(follow_symlinks=False):
+                    self._subfolder(name, expected, folder)
                 elif entry.is_symlink():
-                    self._link(entry, folder, expected is None)
+                    self._link(entry, folder, at_leaf, found)
                 elif entry.is_file(follow_symlinks=False):
-                    size = entry.stat(follow_symlinks=False).st_size
-                    self._file(name, size, folder, at_leaf=expected is None)
+                    folder.unmatched.append((name, "file above the template's last level"))
             except OSError as error:
                 folder.unmatched.append((name, f"cannot read: {error.strerror}"))
+        found.sort()
+        folder.names = [name for name, _ in found]
+        folder.sizes = [size for _, size in found]
         folder.subdirs.sort()
-        folder.files.sort()
         return folder
 
-    def _file(self, name: str, size: int, folder: Folder, at_leaf: bool) -> None:
-        if not at_leaf:
-            folder.unmatched.append((name, "file above the template's last level"))
-        elif not is_data_file(name):
-            folder.unmatched.append((name, "not a NetCDF file"))
+    @staticmethod
+    def _subfolder(name: str, expected: Any, folder: Folder) -> None:
+        if expected is None:
+            folder.unmatched.append((name, "folder below the template's last level"))
+        elif not expected.match(name):
+            what = f"{{{expected.facet}}}" if expected.facet else repr(expected.literal)
+            folder.unmatched.append((name, f"folder name does not fit {what}"))
         else:
-            folder.files.append((name, size))
+            folder.subdirs.append(name)
 
-    def _link(self, entry: os.DirEntry[str], folder: Folder, at_leaf: bool) -> None:
+    def _link(
+        self, entry: os.DirEntry[str], folder: Folder, at_leaf: bool, found: list[tuple[str, int]]
+    ) -> None:
         target = os.path.realpath(entry.path)
         if os.path.commonpath([target, self.root]) != self.root:
             folder.unmatched.append((entry.name, "link to outside the holding's root"))
@@ -152,5 +184,9 @@ class Scanner:
             return
         if stat.S_ISDIR(info.st_mode):
             folder.links += 1  # e.g. ``latest`` -> v20120101: the version itself is indexed
+        elif not at_leaf:
+            folder.unmatched.append((entry.name, "file above the template's last level"))
+        elif not is_data_file(entry.name):
+            folder.unmatched.append((entry.name, "not a NetCDF file"))
         else:
-            self._file(entry.name, info.st_size, folder, at_leaf)
+            found.append((entry.name, info.st_size))
