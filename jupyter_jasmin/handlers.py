@@ -21,7 +21,6 @@ from tornado import web
 
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
-from .holdings.catalog import catalog_csv, catalog_json
 from .holdings.manager import Holdings, parse_selection
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
@@ -233,7 +232,7 @@ class QuicklookHandler(JasminHandler):
 class DatasetSnippetHandler(JasminHandler):
     @endpoint
     async def get(self, name: str, dataset_id: str) -> None:
-        _, dataset, paths = await self.holdings.files(name, dataset_id)
+        dataset, paths = await self.holdings.files(name, dataset_id)
         pool_id = self.get_argument("pool", "")
         if not pool_id:
             self.reply({"code": dataset_open_snippet(dataset, paths)})
@@ -249,18 +248,17 @@ class CatalogHandler(JasminHandler):
 
     @endpoint
     async def get(self, name: str, kind: str) -> None:
-        holding, rows = await self.holdings.catalog_rows(name)
-        if kind == "csv":
-            text = catalog_csv(holding.spec.template, rows)
-            self.finish(text, set_content_type="text/csv; charset=utf-8")
-            return
         # the CSV is fetched with the same credentials: a token given in the query goes
         # along, and the URL must end in ".csv" for intake-esm to know how to read it
         url, _, query = self.request.full_url().partition("?")
         csv_url = url.rsplit("/", 1)[0] + "/catalog.csv"
         if query:
             csv_url += f"?{query}&as=.csv"
-        self.reply(catalog_json(holding.spec, csv_url))
+        made = await self.holdings.catalog(name, kind, csv_url)
+        if kind == "json":
+            self.reply(made)
+        else:
+            self.finish(made, set_content_type="text/csv; charset=utf-8")
 
 
 class NotFoundHandler(JasminHandler):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .drs import VARIABLE_FACETS, DrsTemplate
-from .manager import HoldingSpec
+
+if TYPE_CHECKING:
+    from .manager import HoldingSpec
 
 EXTRA_COLUMNS = ("dataset_id", "latest", "time_range", "path")
 

@@ -24,7 +24,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
-from . import inspect
+from . import catalog, inspect
 from .drs import DrsTemplate, TemplateError, file_variable
 from .query import IndexReader, Selection
 
@@ -310,23 +310,30 @@ class Holdings:
 
     async def dataset(self, name: str, dataset_id: str) -> dict[str, Any]:
         holding = self.get(name)
-        found: dict[str, Any] = await self._off_loop(lambda: holding.open().dataset(dataset_id))
+
+        def look_up() -> dict[str, Any]:
+            reader = holding.open()
+            found = reader.dataset(dataset_id)
+            found["index_built"] = reader.meta.get("built", "")
+            return found
+
+        found: dict[str, Any] = await self._off_loop(look_up)
         for entry in found["files"]:
             entry["absolute_path"] = os.path.join(holding.spec.root, entry["path"])
         return found
 
-    async def files(self, name: str, dataset_id: str) -> tuple[Holding, dict[str, Any], list[str]]:
+    async def files(self, name: str, dataset_id: str) -> tuple[dict[str, Any], list[str]]:
         """A dataset and the real paths of its files, each checked to be inside the root."""
         holding = self.get(name)
         found = await self.dataset(name, dataset_id)
         paths = [inside(holding.spec.root, entry["path"]) for entry in found["files"]]
         if not paths:
             raise NotFound(f"dataset {dataset_id!r} has no files")
-        return holding, found, paths
+        return found, paths
 
     async def metadata(self, name: str, dataset_id: str) -> dict[str, Any]:
-        holding, found, paths = await self.files(name, dataset_id)
-        key = (name, dataset_id, holding.open().meta.get("built", ""))
+        found, paths = await self.files(name, dataset_id)
+        key = (name, dataset_id, found["index_built"])
         cached = self._metadata.get(key)
         if cached is None:
             labels = [entry["path"] for entry in found["files"]]
@@ -340,10 +347,9 @@ class Holdings:
     async def quicklook(
         self, name: str, dataset_id: str, variable: str | None, moment: str | None
     ) -> bytes:
-        holding, found, paths = await self.files(name, dataset_id)
-        built = holding.open().meta.get("built", "")
+        found, paths = await self.files(name, dataset_id)
         digest = hashlib.sha256(
-            json.dumps([name, dataset_id, variable, moment, built]).encode()
+            json.dumps([name, dataset_id, variable, moment, found["index_built"]]).encode()
         ).hexdigest()[:32]
         cached = os.path.join(self.cache_dir, "quicklook", f"{digest}.png")
         if os.path.exists(cached):
@@ -360,29 +366,47 @@ class Holdings:
         os.replace(partial, cached)
         return png
 
-    async def catalog_rows(self, name: str) -> tuple[Holding, list[dict[str, Any]]]:
-        """One row per file for an intake-esm catalog: the facets, the path, the time range."""
+    async def catalog(self, name: str, kind: str, csv_url: str) -> Any:
+        """The intake-esm catalog: the JSON description, or the CSV of every file."""
         holding = self.get(name)
+        if kind == "json":
+            return catalog.catalog_json(holding.spec, csv_url)
+        return await self._off_loop(
+            lambda: catalog.catalog_csv(holding.spec.template, self._rows(holding))
+        )
 
-        def collect() -> list[dict[str, Any]]:
-            reader = holding.open()
-            rows = []
-            for _, dataset_id, path, _, _, latest, _, _, _, _, facets in reader.rows():
-                values = json.loads(facets)
-                for entry in reader.files(path):
-                    row = {k: v for k, v in values.items() if not isinstance(v, list)}
-                    sub = entry["path"][len(path) + 1 :].split("/")[:-1]
-                    row.update(_file_facets(holding.spec.template, sub, entry["name"]))
-                    row.update(
-                        dataset_id=dataset_id,
-                        latest=bool(latest),
-                        time_range=f"{entry['start']}/{entry['end']}" if entry["start"] else "",
-                        path=os.path.join(holding.spec.root, entry["path"]),
-                    )
-                    rows.append(row)
-            return rows
+    @staticmethod
+    def _rows(holding: Holding) -> list[dict[str, Any]]:
+        """One row per file: the facets, the dataset, the path, the time range."""
+        reader = holding.open()
+        rows = []
+        for _, dataset_id, path, _, _, latest, _, _, _, _, facets in reader.rows():
+            values = json.loads(facets)
+            for entry in reader.files(path):
+                row = {k: v for k, v in values.items() if not isinstance(v, list)}
+                sub = entry["path"][len(path) + 1 :].split("/")[:-1]
+                row.update(_file_facets(holding.spec.template, sub, entry["name"]))
+                row.update(
+                    dataset_id=dataset_id,
+                    latest=bool(latest),
+                    time_range=f"{entry['start']}/{entry['end']}" if entry["start"] else "",
+                    path=os.path.join(holding.spec.root, entry["path"]),
+                )
+                rows.append(row)
+        return rows
 
-        return holding, await self._off_loop(collect)
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def _write_atomically(path: str, content: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f"{path}.{os.getpid()}.part"
+    with open(partial, "wb") as stream:
+        stream.write(content)
+    os.replace(partial, path)
 
 
 def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> dict[str, str]:
