@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas
 
 from .drs import DrsTemplate, file_variable, time_range
 from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats
 
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE folders (
-    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL,
+    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, prefix TEXT NOT NULL,
     names TEXT NOT NULL, sizes BLOB NOT NULL, unmatched TEXT NOT NULL, links INTEGER NOT NULL
 );
 CREATE TABLE datasets (
@@ -49,6 +50,7 @@ CREATE TABLE facet_codes (
 );
 CREATE TABLE unmatched (path TEXT NOT NULL, reason TEXT NOT NULL);
 """
+FOLDER_COLUMNS = "path, mtime_ns, subdirs, prefix, names, sizes, unmatched, links"
 
 
 @dataclass
@@ -165,7 +167,7 @@ def load_folders(index_path: str, template: DrsTemplate, root: str) -> dict[str,
             return {
                 row[0]: Folder.from_row(row)
                 for row in db.execute(
-                    "SELECT path, mtime_ns, subdirs, names, sizes, unmatched, links FROM folders"
+                    f"SELECT {FOLDER_COLUMNS} FROM folders"  # noqa: S608
                 )
             }
     except sqlite3.Error:
@@ -233,7 +235,7 @@ def build_index(
         unmatched_kept = 0
         reported = time.monotonic()
         for rows, found, scanned in _scan(scanner, workers or os.cpu_count() or 1):
-            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if scanned.unmatched and unmatched_kept < UNMATCHED_KEPT:
                 unmatched_kept += _keep_unmatched(db, rows, UNMATCHED_KEPT - unmatched_kept)
             entries += found
@@ -279,6 +281,12 @@ def build_index(
         stats.unmatched,
         round(time.monotonic() - started, 3),
     )
+
+
+def _listed(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
 
 
 def _keep_unmatched(db: sqlite3.Connection, rows: list[tuple[Any, ...]], room: int) -> int:
@@ -382,21 +390,23 @@ def _write_datasets(
     for position, name in enumerate(template.facets):
         column = [entry.values[position] for entry in entries]
         if any(isinstance(value, list) for value in column):
-            pairs = [
-                (row, one)
-                for row, value in enumerate(column)
-                for one in (value if isinstance(value, list) else [value])
-            ]
+            rows = np.fromiter(
+                (row for row, value in enumerate(column) for _ in _listed(value)), dtype=np.int32
+            )
+            column = [one for value in column for one in _listed(value)]
         else:
-            pairs = list(enumerate(column))
-        values = sorted({value for _, value in pairs if value is not None})
-        lookup = {value: code for code, value in enumerate(values)}
-        kept = [(row, lookup[value]) for row, value in pairs if value is not None]
-        datasets = np.fromiter((row for row, _ in kept), dtype=np.int32, count=len(kept))
-        codes = np.fromiter((code for _, code in kept), dtype=np.int32, count=len(kept))
+            rows = np.arange(len(column), dtype=np.int32)
+        codes, values = pandas.factorize(pandas.Series(column, dtype=object), sort=True)
+        present = codes >= 0  # a facet a dataset lacks is left out
         db.execute(
             "INSERT INTO facet_codes VALUES (?, ?, ?, ?, ?)",
-            (name, position, json.dumps(values), datasets.tobytes(), codes.tobytes()),
+            (
+                name,
+                position,
+                json.dumps([str(value) for value in values]),
+                rows[present].tobytes(),
+                codes[present].astype(np.int32).tobytes(),
+            ),
         )
     db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(e.search for e in entries),))
     return len(entries)

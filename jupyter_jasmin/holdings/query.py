@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from ..errors import BadRequest, NotFound
 from .drs import time_range
+from .index import FOLDER_COLUMNS
 from .scan import Folder
 
 Mask = npt.NDArray[np.bool_]
@@ -228,7 +229,7 @@ class IndexReader:
         """Files of a dataset folder and the folders below it, relative to the root."""
         listing = []
         for row in self.db.execute(
-            "SELECT path, mtime_ns, subdirs, names, sizes, unmatched, links FROM folders "
+            f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
             "WHERE path = ? OR (path > ? AND path < ?) ORDER BY path",
             (dataset_path, dataset_path + "/", dataset_path + "0"),
         ):

@@ -22,6 +22,7 @@ from typing import Any
 from .drs import FILE_SUFFIXES, DrsTemplate, is_data_file
 
 UNMATCHED_KEPT = 200
+OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass
@@ -41,12 +42,17 @@ class Folder:
         return self.path.count("/") + 1 if self.path else 0
 
     def row(self) -> tuple[Any, ...]:
-        """The folder as stored in the index (compact: names joined, sizes packed)."""
+        """The folder as stored in the index, compactly: file names share a long prefix
+        (``ta_Amon_MIROC6_historical_r1i1p1f1_gn_``), kept once; sizes are packed."""
+        # a character-wise prefix, not a path: commonprefix is the right tool here
+        prefix = os.path.commonprefix(self.names) if len(self.names) > 1 else ""  # noqa: RUF071
+        cut = len(prefix)
         return (
             self.path,
             self.mtime_ns,
             "\n".join(self.subdirs),
-            "\n".join(self.names),
+            prefix,
+            "\n".join([name[cut:] for name in self.names]),
             array("q", self.sizes).tobytes(),
             json.dumps(self.unmatched) if self.unmatched else "",
             self.links,
@@ -54,14 +60,14 @@ class Folder:
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Folder:
-        path, mtime_ns, subdirs, names, sizes, unmatched, links = row
+        path, mtime_ns, subdirs, prefix, names, sizes, unmatched, links = row
         packed = array("q")
         packed.frombytes(sizes)
         return cls(
             path,
             mtime_ns,
             subdirs.split("\n") if subdirs else [],
-            names.split("\n") if names else [],
+            [prefix + name for name in names.split("\n")] if packed else [],
             packed.tolist(),
             [(name, reason) for name, reason in json.loads(unmatched)] if unmatched else [],
             links,
@@ -101,36 +107,60 @@ class Scanner:
         self.stats = ScanStats()
 
     def walk(self, start: str = "") -> Iterator[Folder]:
-        """Yield every folder of the subtree at ``start`` within the template, top down."""
-        stack = [start]
-        while stack:
-            folder = self.folder(stack.pop())
-            if folder is None:
-                continue
-            prefix = f"{folder.path}/" if folder.path else ""
-            stack.extend(prefix + name for name in reversed(folder.subdirs))
+        """Yield every folder of the subtree at ``start`` within the template, top down.
+
+        Folders are opened relative to their parent's descriptor and files are
+        stat-ed relative to their folder's, so the kernel never walks a long path
+        again; ``O_NOFOLLOW`` keeps a folder swapped for a link from being entered."""
+        try:
+            handle = os.open(self._absolute(start), OPEN_FOLDER)
+        except OSError:
+            return  # vanished
+        yield from self._visit(handle, start)
+
+    def _visit(self, handle: int, relative: str) -> Iterator[Folder]:
+        try:
+            folder = self._read(handle, relative)
             yield folder
+            prefix = f"{relative}/" if relative else ""
+            for name in folder.subdirs:
+                try:
+                    child = os.open(name, OPEN_FOLDER, dir_fd=handle)
+                except OSError:
+                    continue  # vanished, or replaced by a link
+                yield from self._visit(child, prefix + name)
+        finally:
+            os.close(handle)
 
     def folder(self, relative: str) -> Folder | None:
-        """One folder, from the previous scan if unchanged, else listed afresh."""
-        absolute = os.path.join(self.root, relative) if relative else self.root
+        """One folder by its path, from the previous scan if unchanged, else listed afresh."""
         try:
-            mtime_ns = os.stat(absolute).st_mtime_ns
+            handle = os.open(self._absolute(relative), OPEN_FOLDER)
         except OSError:
-            return None  # vanished during the walk
+            return None
+        try:
+            return self._read(handle, relative)
+        finally:
+            os.close(handle)
+
+    def _absolute(self, relative: str) -> str:
+        return os.path.join(self.root, relative) if relative else self.root
+
+    def _read(self, handle: int, relative: str) -> Folder:
+        mtime_ns = os.fstat(handle).st_mtime_ns
         known = self.previous.get(relative)
         reused = known is not None and known.mtime_ns == mtime_ns
-        folder = known if reused and known is not None else self._list(absolute, relative, mtime_ns)
+        folder = known if reused and known is not None else self._list(handle, relative, mtime_ns)
         self.stats.add(folder, reused)
         return folder
 
-    def _list(self, absolute: str, relative: str, mtime_ns: int) -> Folder:
+    def _list(self, handle: int, relative: str, mtime_ns: int) -> Folder:
         folder = Folder(relative, mtime_ns)
         depth = folder.depth
         expected = self.template.segments[depth] if depth < self.template.depth else None
         at_leaf = expected is None
         try:
-            entries = list(os.scandir(absolute))
+            entries = list(os.scandir(handle))
         except OSError as error:
             folder.unmatched.append(("", f"cannot list the folder: {error.strerror}"))
             return folder
@@ -149,7 +179,7 @@ class Scanner:
                 elif entry.is_dir(follow_symlinks=False):
                     self._subfolder(name, expected, folder)
                 elif entry.is_symlink():
-                    self._link(entry, folder, at_leaf, found)
+                    self._link(os.path.join(self._absolute(relative), name), folder, at_leaf, found)
                 elif entry.is_file(follow_symlinks=False):
                     folder.unmatched.append((name, "file above the template's last level"))
             except OSError as error:
@@ -170,23 +200,22 @@ class Scanner:
         else:
             folder.subdirs.append(name)
 
-    def _link(
-        self, entry: os.DirEntry[str], folder: Folder, at_leaf: bool, found: list[tuple[str, int]]
-    ) -> None:
-        target = os.path.realpath(entry.path)
+    def _link(self, path: str, folder: Folder, at_leaf: bool, found: list[tuple[str, int]]) -> None:
+        name = os.path.basename(path)
+        target = os.path.realpath(path)
         if os.path.commonpath([target, self.root]) != self.root:
-            folder.unmatched.append((entry.name, "link to outside the holding's root"))
+            folder.unmatched.append((name, "link to outside the holding's root"))
             return
         try:
             info = os.stat(target)
         except OSError:
-            folder.unmatched.append((entry.name, "broken link"))
+            folder.unmatched.append((name, "broken link"))
             return
         if stat.S_ISDIR(info.st_mode):
             folder.links += 1  # e.g. ``latest`` -> v20120101: the version itself is indexed
         elif not at_leaf:
-            folder.unmatched.append((entry.name, "file above the template's last level"))
-        elif not is_data_file(entry.name):
-            folder.unmatched.append((entry.name, "not a NetCDF file"))
+            folder.unmatched.append((name, "file above the template's last level"))
+        elif not is_data_file(name):
+            folder.unmatched.append((name, "not a NetCDF file"))
         else:
-            found.append((entry.name, info.st_size))
+            found.append((name, info.st_size))
