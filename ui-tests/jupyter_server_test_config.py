@@ -1,8 +1,9 @@
 """Jupyter server for the Galata browser tests (`jlpm start`).
 
 Everything the run writes (notebooks, workspaces, temporary files, the pools'
-connection and state files) goes under one folder, `.galata-root/` beside this
-file unless JASMIN_UI_TESTS_DIR names another, which is emptied at each start.
+connection and state files, the holdings' indexes and quick-look pictures) goes
+under one folder, `.galata-root/` beside this file unless JASMIN_UI_TESTS_DIR
+names another, which is emptied at each start.
 Never use this configuration for a real server: it turns off every security check.
 """
 
@@ -33,3 +34,6 @@ c.ServerApp.port = PORT  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821
 c.Jasmin.profile_dir = str(run_dir / "profile")  # noqa: F821
 c.Jasmin.max_engines_per_pool = 4  # noqa: F821
+# the default holding is the CMIP6 sample archive (esmvaltool-sample-data), indexed at start
+c.Jasmin.index_dir = str(run_dir / "index")  # noqa: F821
+c.Jasmin.cache_dir = str(run_dir / "cache")  # noqa: F821

@@ -33,6 +33,9 @@ module.exports = {
     url: `${BASE_URL}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: false,
+    // SIGTERM lets the server stop its pools; Playwright's default, SIGKILL of the
+    // process group, would leave their engines (which run in sessions of their own)
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
     stdout: 'ignore',
     stderr: 'pipe'
   }

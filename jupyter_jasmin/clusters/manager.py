@@ -23,6 +23,7 @@ from ..resources import suggested_engines, usable_cores
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings
 from .runner import LoopThread
+from .state import reap_leftovers
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -64,6 +65,7 @@ class EnginePools:
         self.log = log
         self.measure_interval = measure_interval
         self._pools: dict[str, EnginePool] = {}
+        self.leftovers = reap_leftovers(settings.profile_dir, log)
         self._runner = LoopThread("jasmin-pools")
         self._watcher = self._runner.submit(self._watch())
 

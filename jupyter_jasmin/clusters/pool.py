@@ -18,7 +18,6 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -28,6 +27,8 @@ import psutil
 
 from ..errors import Conflict
 from .backends import PoolBackend
+from .processes import process_tree, reap
+from .state import remove_record, write_record
 
 # What users see: ``state`` of a pool in the REST API and the panel.
 POOL_STATES = ("starting", "running", "degraded", "stopping", "stopped", "failed")
@@ -79,30 +80,6 @@ def isoformat(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def process_tree(pid: int | None) -> list[psutil.Process]:
-    """The process and all its descendants, as psutil handles safe against pid reuse."""
-    if not pid or pid <= 0:
-        return []
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def reap(processes: Iterable[psutil.Process], timeout: float = 3.0) -> None:
-    """Terminate, then kill, whatever is still running of ``processes``."""
-    alive = [process for process in processes if process.is_running()]
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    _, still = psutil.wait_procs(alive, timeout=timeout)
-    for process in still:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(still, timeout=timeout)
-
-
 def tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.splitlines() if line.strip()]
     return "\n".join(kept[-lines:])
@@ -149,6 +126,7 @@ class EnginePool:
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
+        self._recorded: set[int] = set()
         self._background: set[asyncio.Task[None]] = set()
         self.snapshot: dict[str, Any] = self.describe()
 
@@ -205,6 +183,20 @@ class EnginePool:
     def refresh(self) -> None:
         self.snapshot = self.describe()
 
+    def processes(self) -> list[psutil.Process]:
+        known = list(self._controller_processes)
+        for engine in self.engines.values():
+            known += engine.processes
+        return known
+
+    def _save(self) -> None:
+        """Record this pool's processes where a restarted server will find them."""
+        processes = self.processes()
+        pids = {process.pid for process in processes}
+        if pids != self._recorded:
+            write_record(self.settings.profile_dir, self.id, self.name, processes)
+            self._recorded = pids
+
     # --- life cycle -----------------------------------------------------
 
     def launch(self) -> None:
@@ -217,6 +209,7 @@ class EnginePool:
                 self.cluster = self._make_cluster()
                 await self.cluster.start_controller()
                 self._controller_processes = process_tree(self.cluster.controller.pid)
+                self._save()
                 self.refresh()
                 await self._add_engines(self.requested)
                 self.client = await self.cluster.connect_client()
@@ -262,6 +255,7 @@ class EnginePool:
             if where.local:
                 engine.processes = process_tree(where.pid)
             engine_set.on_stop(partial(self._engine_exited, engine))
+            self._save()
             self.refresh()
 
     def _engine_exited(self, engine: Engine, stop_data: dict[str, Any] | None = None) -> None:
@@ -403,6 +397,8 @@ class EnginePool:
         await asyncio.to_thread(reap, processes)
         self.engines.clear()
         self._remove_files()
+        remove_record(self.settings.profile_dir, self.id)
+        self._recorded = set()
 
     def _remove_files(self) -> None:
         profile = self.settings.profile_dir
@@ -436,6 +432,8 @@ class EnginePool:
             )
         registered = set(self.client.ids) if self.client is not None else set()
         self._track_engines(registered, measure)
+        if measure:
+            self._save()
         if self.phase == "starting" and self.client is not None and not self.count("starting"):
             if self.count("running"):
                 self.phase = "running"

@@ -243,6 +243,10 @@ def _first_of_others(data: Any, keep: set[str]) -> tuple[Any, list[str]]:
     return data, notes
 
 
+def _ready() -> None:
+    """A task that does nothing: submitting it starts a worker."""
+
+
 def _warm() -> None:
     import matplotlib
 
@@ -257,6 +261,16 @@ class Inspector:
     def __init__(self, processes: int = 2) -> None:
         self.processes = processes
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._started = False
+
+    def warm(self) -> None:
+        """Start the workers ahead of need: importing xarray and matplotlib takes seconds,
+        which a user browsing datasets should not wait for when they open one."""
+        if not self._started:
+            self._started = True
+            pool = self._executor()
+            for _ in range(self.processes):
+                pool.submit(_ready)
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -283,3 +297,4 @@ class Inspector:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._started = False

@@ -300,7 +300,12 @@ class Holdings:
 
     async def facets(self, name: str, selection: Selection) -> dict[str, Any]:
         holding = self.get(name)
-        return await self._off_loop(lambda: holding.open().facet_counts(selection))  # type: ignore[no-any-return]
+
+        def count() -> dict[str, Any]:
+            self.inspector.warm()  # someone is browsing: they may open a dataset soon
+            return holding.open().facet_counts(selection)
+
+        return await self._off_loop(count)  # type: ignore[no-any-return]
 
     async def datasets(
         self, name: str, selection: Selection, offset: int, limit: int

@@ -32,3 +32,56 @@ export function formatPercent(percent: number | null | undefined): string {
 export function formatLoad(load: readonly number[]): string {
   return load.length ? load.map(value => value.toFixed(2)).join(' ') : '–';
 }
+
+/** (1, 'dataset') → "1 dataset", (42, 'dataset') → "42 datasets". */
+export function plural(count: number, singular: string, several?: string): string {
+  return `${count.toLocaleString()} ${count === 1 ? singular : several ?? `${singular}s`}`;
+}
+
+/** ("1950-01", "2014-12") → "1950-01 – 2014-12"; nothing known → "–". */
+export function formatTimeRange(
+  start: string | null | undefined,
+  end: string | null | undefined
+): string {
+  if (!start && !end) {
+    return '–';
+  }
+  if (start === end) {
+    return String(start);
+  }
+  return `${start ?? '?'} – ${end ?? '?'}`;
+}
+
+/** "2026-11-25T08:25:13Z" → "25 Nov 2026, 08:25" in the browser's time zone. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) {
+    return '–';
+  }
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  return date.toLocaleString(undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'short'
+  });
+}
+
+/** A coordinate bound or attribute number, short: 92500 → "92500", 87.538705 → "87.5387". */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '–';
+  }
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) {
+      return String(value);
+    }
+    return Math.abs(value) >= 1e6 || Math.abs(value) < 1e-3
+      ? value.toExponential(4)
+      : String(Number(value.toPrecision(6)));
+  }
+  if (typeof value === 'string') {
+    return value;
+  }
+  return JSON.stringify(value);
+}

@@ -1,34 +1,60 @@
 /**
- * The JupyterLab plugin: the JASMIN side panel in the left area and its
- * commands (open the panel, start a new pool, refresh).
+ * The JupyterLab plugin: the JASMIN side panel in the left area (sections
+ * "Engine pools" and "Holdings"), the dataset tabs of the main area, and
+ * their commands.
  */
 import {
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
+import { DatasetView, createDatasetWidget } from './dataset';
+import { HoldingsSection } from './holdings';
+import { HoldingsModel } from './holdings-model';
 import { jasminIcon } from './icon';
 import { PoolsModel } from './model';
 import { JasminPanel } from './panel';
 import { EnginePoolsSection } from './pools';
 import { SnippetTarget } from './snippets';
 
+/** Commands offered in the command palette. */
 export namespace CommandIDs {
   export const openPanel = 'jasmin:open-panel';
   export const newPool = 'jasmin:new-pool';
+  export const searchHoldings = 'jasmin:search-holdings';
   export const refresh = 'jasmin:refresh';
 }
 
+/** Opens a dataset's tab; args `{holding, id}` (not in the palette). */
+export const OPEN_DATASET = 'jasmin:open-dataset';
+
 const CATEGORY = 'JASMIN';
+
+interface IDatasetArgs {
+  holding: string;
+  id: string;
+}
+
+function datasetArgs(args: Record<string, unknown>): IDatasetArgs {
+  const { holding, id } = args;
+  if (typeof holding !== 'string' || typeof id !== 'string') {
+    throw new Error(`${OPEN_DATASET} needs the holding and the dataset id`);
+  }
+  return { holding, id };
+}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-jasmin:plugin',
   description:
-    'JASMIN side panel: ipyparallel engine pools on this VM, and their snippets for notebooks.',
+    'JASMIN side panel: ipyparallel engine pools on this VM, dataset holdings with a facet search, and their snippets for notebooks.',
   autoStart: true,
   optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
   activate: (
@@ -37,35 +63,96 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null,
     restorer: ILayoutRestorer | null
   ) => {
+    const { commands, shell } = app;
     const target = new SnippetTarget(app, notebooks);
-    const pools = new EnginePoolsSection(new PoolsModel(), target);
+    const poolsModel = new PoolsModel();
+    const pools = new EnginePoolsSection(poolsModel, target);
+    const holdings = new HoldingsSection(
+      new HoldingsModel(),
+      (holding, dataset) =>
+        void commands.execute(OPEN_DATASET, { holding, id: dataset.id })
+    );
     const panel = new JasminPanel();
     panel.addSection(pools);
-    app.shell.add(panel, 'left', { rank: 950 });
+    panel.addSection(holdings);
+    shell.add(panel, 'left', { rank: 950 });
     restorer?.add(panel, panel.id);
 
-    const { commands } = app;
+    const datasets = new WidgetTracker<MainAreaWidget<DatasetView>>({
+      namespace: 'jasmin-dataset'
+    });
+    if (restorer) {
+      void restorer.restore(datasets, {
+        command: OPEN_DATASET,
+        args: widget => ({
+          holding: widget.content.holding,
+          id: widget.content.datasetId
+        }),
+        name: widget => `${widget.content.holding}:${widget.content.datasetId}`
+      });
+    }
+
+    commands.addCommand(OPEN_DATASET, {
+      label: args =>
+        typeof args.id === 'string' ? `Open dataset ${args.id}` : 'Open dataset',
+      caption: 'Show a dataset of a holding: files, metadata, quick-look, snippets',
+      execute: args => {
+        const { holding, id } = datasetArgs(args);
+        const open = datasets.find(
+          widget =>
+            widget.content.holding === holding &&
+            widget.content.datasetId === id
+        );
+        if (open) {
+          shell.activateById(open.id);
+          return open;
+        }
+        const widget = createDatasetWidget({
+          holding,
+          id,
+          target,
+          pools: poolsModel,
+          openDataset: (other, otherId) =>
+            void commands.execute(OPEN_DATASET, { holding: other, id: otherId })
+        });
+        void datasets.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        return widget;
+      }
+    });
+
     commands.addCommand(CommandIDs.openPanel, {
       label: 'Open JASMIN panel',
       caption: 'Show the JASMIN panel in the left sidebar',
       icon: args => (args.isPalette ? undefined : jasminIcon),
       execute: () => {
-        app.shell.activateById(panel.id);
+        shell.activateById(panel.id);
       }
     });
     commands.addCommand(CommandIDs.newPool, {
       label: 'New engine pool',
       caption: 'Open the JASMIN panel at the New pool form',
       execute: () => {
-        app.shell.activateById(panel.id);
+        shell.activateById(panel.id);
         panel.expandSection(pools);
         // the form is in the DOM once the panel has been laid out
         requestAnimationFrame(() => pools.focusNewPoolForm());
       }
     });
+    commands.addCommand(CommandIDs.searchHoldings, {
+      label: 'Search dataset holdings',
+      caption: 'Open the JASMIN panel at the search box of the Holdings section',
+      execute: () => {
+        shell.activateById(panel.id);
+        panel.expandSection(holdings);
+        // the search box appears once the holdings have been listed
+        void focusWhenShown(() => holdings.focusSearch());
+      }
+    });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh JASMIN panel',
-      caption: 'Fetch the pools and resources shown in the JASMIN panel now',
+      caption: 'Fetch the pools, resources and holdings shown in the JASMIN panel now',
       icon: args => (args.isPalette ? undefined : refreshIcon),
       execute: () => panel.refresh()
     });
@@ -77,5 +164,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/** Try `focus` on the next frames until it returns true (for at most 5 s). */
+function focusWhenShown(focus: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5000;
+  return new Promise(resolve => {
+    const attempt = (): void => {
+      if (focus() || performance.now() > deadline) {
+        resolve();
+      } else {
+        requestAnimationFrame(attempt);
+      }
+    };
+    requestAnimationFrame(attempt);
+  });
+}
 
 export default plugin;

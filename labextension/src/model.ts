@@ -31,7 +31,7 @@ export type PoolAction = 'scaling' | 'stopping';
 const BUSY_STATES = new Set(['starting', 'stopping']);
 
 /** Run a function again and again, waiting `interval()` ms after each run. */
-class Repeater {
+export class Repeater {
   constructor(
     private readonly run: () => Promise<void>,
     private readonly interval: () => number

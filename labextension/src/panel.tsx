@@ -1,6 +1,6 @@
 /**
  * The JASMIN side panel: a header and collapsible sections ("Engine pools"
- * now; "Holdings" and others can be added beside it with `addSection`).
+ * and "Holdings"; others can be added beside them with `addSection`).
  */
 import { SidePanel, Toolbar } from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
