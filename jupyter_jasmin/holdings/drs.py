@@ -163,6 +163,8 @@ def file_variable(name: str) -> str:
 
 def _iso(stamp: str) -> str:
     """``185001`` -> ``1850-01``; ``20000101`` -> ``2000-01-01``; hours and minutes too."""
+    if len(stamp) == 6:  # by far the most common: monthly files
+        return f"{stamp[:4]}-{stamp[4:]}"
     pieces = [stamp[:4]] + [stamp[i : i + 2] for i in range(4, len(stamp), 2)]
     date = "-".join(pieces[:3])
     clock = ":".join(pieces[3:])

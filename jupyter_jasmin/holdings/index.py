@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -67,29 +67,28 @@ class DatasetDraft:
 
     def add(self, folder: Folder, template: DrsTemplate, variable_from_name: bool) -> None:
         """Count a folder's files; remember each variable's first and last file name."""
-        parts = folder.path.split("/")
-        below = template.segments[template.dataset_depth :]
-        for segment, value in zip(below, parts[template.dataset_depth :], strict=False):
-            if segment.facet:
-                self.file_facets[segment.facet].add(value)
+        if folder.depth > template.dataset_depth:  # a folder below the version (CMIP5)
+            below = template.segments[template.dataset_depth :]
+            values = folder.path.split("/")[template.dataset_depth :]
+            for segment, value in zip(below, values, strict=False):
+                if segment.facet:
+                    self.file_facets[segment.facet].add(value)
         names = folder.names
         self.files += len(names)
         self.size += sum(folder.sizes)
         first, last = names[0], names[-1]
-        prefix = file_variable(first) + "_"
-        if last.startswith(prefix):
+        variable = first.split("_", 1)[0]
+        if last.startswith(variable + "_"):
             # names are sorted: all between two names sharing a prefix share it too
-            groups = {prefix[:-1]: (first, last)}
+            groups = {variable: (first, last)}
         else:
             groups = {}
-            for variable, members in itertools.groupby(names, key=file_variable):
+            for each, members in itertools.groupby(names, key=file_variable):
                 listed = list(members)
-                groups[variable] = (listed[0], listed[-1])
-        for variable, (low, high) in groups.items():
-            known = self.names.get(variable)
-            self.names[variable] = (
-                (min(known[0], low), max(known[1], high)) if known else (low, high)
-            )
+                groups[each] = (listed[0], listed[-1])
+        for each, (low, high) in groups.items():
+            known = self.names.get(each)
+            self.names[each] = (min(known[0], low), max(known[1], high)) if known else (low, high)
         if variable_from_name:
             self.file_facets["variable"].update(groups)
 
@@ -100,9 +99,10 @@ class DatasetDraft:
             facets[name] = sorted(found)
         dataset_id = template.dataset_id(self.parts)
         version = template.version(self.parts)
+        # the id holds every dataset-level value; add those that vary within it
         words = [dataset_id]
-        for value in facets.values():
-            words += value if isinstance(value, list) else [value]
+        for found in self.file_facets.values():
+            words += found
         start, end = self.time_span()
         return DatasetEntry(
             dataset_id,
@@ -116,10 +116,16 @@ class DatasetDraft:
             end,
             json.dumps(facets),
             " ".join(words).lower(),
-            tuple(facets.get(name) for name in template.facets),
+            tuple([facets.get(name) for name in template.facets]),
         )
 
     def time_span(self) -> tuple[str | None, str | None]:
+        if len(self.names) == 1:  # one variable, as in every CMIP6 dataset
+            ((first, last),) = self.names.values()
+            first_range, last_range = time_range(first), time_range(last)
+            if first_range and last_range:
+                return first_range[0], last_range[1]
+            return None, None
         starts, ends = [], []
         for first, last in self.names.values():
             first_range, last_range = time_range(first), time_range(last)
@@ -147,8 +153,13 @@ class DatasetEntry(NamedTuple):
 
 
 def version_key(version: str | None) -> tuple[int, str]:
-    digits = re.sub(r"\D", "", version or "")
-    return (int(digits) if digits else -1, version or "")
+    """Versions in order: v2 before v10, v20120710 after v20111202."""
+    if version is None:
+        return (-1, "")
+    digits = version[1:] if version[:1] == "v" else version
+    if not digits.isdigit():
+        digits = re.sub(r"\D", "", version)
+    return (int(digits) if digits else -1, version)
 
 
 def load_folders(index_path: str, template: DrsTemplate, root: str) -> dict[str, Folder]:
@@ -177,7 +188,7 @@ def load_folders(index_path: str, template: DrsTemplate, root: str) -> dict[str,
 def remove_stale_builds(index_path: str) -> None:
     """Delete temporary files of builds whose process is gone."""
     for leftover in glob.glob(f"{glob.escape(index_path)}.tmp-*"):
-        pid = leftover.rsplit("-", 1)[-1]
+        pid = leftover.rsplit(".tmp-", 1)[-1].split("-", 1)[0]  # the building process
         if pid.isdigit() and _running(int(pid)):
             continue
         with contextlib.suppress(OSError):
@@ -232,18 +243,19 @@ def build_index(
             "PRAGMA cache_size=-65536;" + SCHEMA
         )
         entries: list[DatasetEntry] = []
-        unmatched_kept = 0
+        unmatched: list[tuple[str, str]] = []
         reported = time.monotonic()
-        for rows, found, scanned in _scan(scanner, workers or os.cpu_count() or 1):
-            db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            if scanned.unmatched and unmatched_kept < UNMATCHED_KEPT:
-                unmatched_kept += _keep_unmatched(db, rows, UNMATCHED_KEPT - unmatched_kept)
-            entries += found
-            stats.merge(scanned)
+        for batch in _scan(scanner, workers or os.cpu_count() or 1, temporary):
+            _insert_folders(db, batch.rows)
+            unmatched += batch.unmatched[: UNMATCHED_KEPT - len(unmatched)]
+            entries += batch.entries
+            stats.merge(batch.stats)
             if progress is not None and time.monotonic() - reported >= progress_every:
                 reported = time.monotonic()
                 stats.seconds = round(reported - started, 3)
                 progress(stats)
+        _gather_worker_folders(db, temporary)
+        db.executemany("INSERT INTO unmatched VALUES (?, ?)", unmatched)
         datasets = _write_datasets(db, entries, template)
         meta = {
             "format": INDEX_FORMAT,
@@ -265,8 +277,9 @@ def build_index(
         db.commit()
     except BaseException:
         db.close()
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
+        for leftover in [temporary, *glob.glob(f"{glob.escape(temporary)}-w*")]:
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
         raise
     db.close()
     with open(temporary, "rb") as written:
@@ -289,25 +302,38 @@ def _listed(value: Any) -> list[Any]:
     return [] if value is None else [value]
 
 
-def _keep_unmatched(db: sqlite3.Connection, rows: list[tuple[Any, ...]], room: int) -> int:
-    kept: list[tuple[str, str]] = []
-    for path, *_, unmatched, _ in rows:
-        if unmatched:
-            prefix = f"{path}/" if path else ""
-            kept += [(prefix + name, reason) for name, reason in json.loads(unmatched)]
-        if len(kept) >= room:
-            break
-    db.executemany("INSERT INTO unmatched VALUES (?, ?)", kept[:room])
-    return len(kept[:room])
+def _insert_folders(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-Scanned = tuple[list[tuple[Any, ...]], list[DatasetEntry], ScanStats]
+def _gather_worker_folders(db: sqlite3.Connection, temporary: str) -> None:
+    """Copy the folders each worker wrote to its own file into the index, in SQLite."""
+    for part in sorted(glob.glob(f"{glob.escape(temporary)}-w*")):
+        db.execute("ATTACH DATABASE ? AS part", (part,))
+        db.execute("INSERT INTO folders SELECT * FROM part.folders")
+        db.commit()
+        db.execute("DETACH DATABASE part")
+        os.remove(part)
 
-# What forked workers scan with: set by the parent just before it forks them.
+
+@dataclass
+class Batch:
+    """What scanning one subtree found: folder rows (unless a worker stored them itself),
+    complete dataset entries, counts, and the first paths that did not fit."""
+
+    rows: list[tuple[Any, ...]]
+    entries: list[DatasetEntry]
+    stats: ScanStats
+    unmatched: list[tuple[str, str]]
+
+
+# What forked workers scan with, and where they write: set by the parent before it forks.
 _WORKER_SCANNER: Scanner | None = None
+_WORKER_OUTPUT = ""
+_worker_db: sqlite3.Connection | None = None
 
 
-def _scan(scanner: Scanner, workers: int) -> Iterator[Scanned]:
+def _scan(scanner: Scanner, workers: int, temporary: str) -> Iterator[Batch]:
     """The folders of the whole tree in batches, the subtrees shared among processes.
 
     The parent lists the top levels itself, down to a level with enough folders to
@@ -324,38 +350,65 @@ def _scan(scanner: Scanner, workers: int) -> Iterator[Scanned]:
                 prefix = f"{path}/" if path else ""
                 below += [prefix + name for name in folder.subdirs]
         frontier, depth = below, depth + 1
-    yield [f.row() for f in top], [], scanner.stats
+    yield Batch([f.row() for f in top], [], scanner.stats, _unmatched(top))
     # forking a process with threads running (a server, a test) is unsafe: scan in-line
     if workers < 2 or len(frontier) < 2 or threading.active_count() > 1:
         for start in frontier:
             yield _scan_subtree(start, scanner)
         return
-    global _WORKER_SCANNER
-    _WORKER_SCANNER = scanner
+    global _WORKER_SCANNER, _WORKER_OUTPUT
+    _WORKER_SCANNER, _WORKER_OUTPUT = scanner, temporary
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         yield from pool.imap_unordered(_scan_subtree, frontier, chunksize=4)
 
 
-def _scan_subtree(start: str, scanner: Scanner | None = None) -> Scanned:
-    """Scan one subtree (in a worker, or in-line): its folder rows and dataset drafts."""
+def _unmatched(folders: Iterable[Folder]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for folder in folders:
+        prefix = f"{folder.path}/" if folder.path else ""
+        found += [(prefix + name, reason) for name, reason in folder.unmatched]
+        if len(found) >= UNMATCHED_KEPT:
+            break
+    return found[:UNMATCHED_KEPT]
+
+
+def _scan_subtree(start: str, scanner: Scanner | None = None) -> Batch:
+    """Scan one subtree, in-line or in a worker (which stores the folder rows itself,
+    sparing the parent from receiving and writing them)."""
     scanner = scanner or _WORKER_SCANNER
     assert scanner is not None
     template = scanner.template
     scanner.stats = ScanStats()
     variable_from_name = "variable" in template.file_facets
-    rows: list[tuple[Any, ...]] = []
+    folders = list(scanner.walk(start))
     drafts: dict[str, DatasetDraft] = {}
-    for folder in scanner.walk(start):
-        rows.append(folder.row())
+    for folder in folders:
         if folder.names:
             key = "/".join(folder.path.split("/")[: template.dataset_depth])
             draft = drafts.get(key)
             if draft is None:
                 draft = drafts[key] = DatasetDraft(key, tuple(key.split("/")))
             draft.add(folder, template, variable_from_name)
+    rows = [folder.row() for folder in folders]
+    if _WORKER_OUTPUT and scanner is _WORKER_SCANNER:
+        _store_in_worker(rows)
+        rows = []
     # a dataset lies wholly inside one subtree: its draft is complete here
-    return rows, [draft.finish(template) for draft in drafts.values()], scanner.stats
+    entries = [draft.finish(template) for draft in drafts.values()]
+    return Batch(rows, entries, scanner.stats, _unmatched(folders))
+
+
+def _store_in_worker(rows: list[tuple[Any, ...]]) -> None:
+    global _worker_db
+    if _worker_db is None:
+        _worker_db = sqlite3.connect(f"{_WORKER_OUTPUT}-w{os.getpid()}")
+        _worker_db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            f"CREATE TABLE folders ({FOLDER_COLUMNS});"
+        )
+    _insert_folders(_worker_db, rows)
+    _worker_db.commit()
 
 
 def _write_datasets(

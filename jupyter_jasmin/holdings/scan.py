@@ -44,15 +44,17 @@ class Folder:
     def row(self) -> tuple[Any, ...]:
         """The folder as stored in the index, compactly: file names share a long prefix
         (``ta_Amon_MIROC6_historical_r1i1p1f1_gn_``), kept once; sizes are packed."""
-        # a character-wise prefix, not a path: commonprefix is the right tool here
-        prefix = os.path.commonprefix(self.names) if len(self.names) > 1 else ""  # noqa: RUF071
+        names = self.names
+        # names are sorted, so the first and last share the prefix all of them share
+        # (character-wise, not a path: commonprefix is the right tool here)
+        prefix = os.path.commonprefix([names[0], names[-1]]) if len(names) > 1 else ""  # noqa: RUF071
         cut = len(prefix)
         return (
             self.path,
             self.mtime_ns,
             "\n".join(self.subdirs),
             prefix,
-            "\n".join([name[cut:] for name in self.names]),
+            "\n".join([name[cut:] for name in names]) if cut else "\n".join(names),
             array("q", self.sizes).tobytes(),
             json.dumps(self.unmatched) if self.unmatched else "",
             self.links,
@@ -158,37 +160,56 @@ class Scanner:
         folder = Folder(relative, mtime_ns)
         depth = folder.depth
         expected = self.template.segments[depth] if depth < self.template.depth else None
-        at_leaf = expected is None
         try:
             entries = list(os.scandir(handle))
         except OSError as error:
             folder.unmatched.append(("", f"cannot list the folder: {error.strerror}"))
             return folder
         found: list[tuple[str, int]] = []
-        for entry in entries:
-            name = entry.name
-            try:
-                if at_leaf and entry.is_file(follow_symlinks=False):
-                    # the common case, millions of times: keep it short
-                    if name.endswith(FILE_SUFFIXES) and not name.startswith("."):
+        if expected is None:
+            # a folder of data files, millions of times over: the short way first
+            rest = []
+            for entry in entries:
+                name = entry.name
+                if (
+                    name.endswith(FILE_SUFFIXES)
+                    and name[0] != "."
+                    and entry.is_file(follow_symlinks=False)
+                ):
+                    try:
                         found.append((name, entry.stat(follow_symlinks=False).st_size))
-                    elif not name.startswith("."):
-                        folder.unmatched.append((name, "not a NetCDF file"))
-                elif name.startswith("."):
-                    continue
-                elif entry.is_dir(follow_symlinks=False):
-                    self._subfolder(name, expected, folder)
-                elif entry.is_symlink():
-                    self._link(os.path.join(self._absolute(relative), name), folder, at_leaf, found)
-                elif entry.is_file(follow_symlinks=False):
-                    folder.unmatched.append((name, "file above the template's last level"))
+                    except OSError as error:
+                        folder.unmatched.append((name, f"cannot read: {error.strerror}"))
+                else:
+                    rest.append(entry)
+            entries = rest
+        for entry in entries:
+            try:
+                self._other(entry, expected, folder, found)
             except OSError as error:
-                folder.unmatched.append((name, f"cannot read: {error.strerror}"))
+                folder.unmatched.append((entry.name, f"cannot read: {error.strerror}"))
         found.sort()
         folder.names = [name for name, _ in found]
         folder.sizes = [size for _, size in found]
         folder.subdirs.sort()
         return folder
+
+    def _other(
+        self, entry: os.DirEntry[str], expected: Any, folder: Folder, found: list[tuple[str, int]]
+    ) -> None:
+        """Anything but a data file where data files belong."""
+        name = entry.name
+        if name.startswith("."):
+            return
+        if entry.is_dir(follow_symlinks=False):
+            self._subfolder(name, expected, folder)
+        elif entry.is_symlink():
+            path = os.path.join(self._absolute(folder.path), name)
+            self._link(path, folder, expected is None, found)
+        elif expected is None:
+            folder.unmatched.append((name, "not a NetCDF file"))
+        else:
+            folder.unmatched.append((name, "file above the template's last level"))
 
     @staticmethod
     def _subfolder(name: str, expected: Any, folder: Folder) -> None:
