@@ -31,13 +31,14 @@ import pandas
 from .drs import DrsTemplate, file_variable, time_range
 from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats
 
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE folders (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, prefix TEXT NOT NULL,
-    names TEXT NOT NULL, sizes BLOB NOT NULL, unmatched TEXT NOT NULL, links INTEGER NOT NULL
+    names TEXT NOT NULL, sizes BLOB NOT NULL, unmatched TEXT NOT NULL, links INTEGER NOT NULL,
+    count INTEGER NOT NULL, size INTEGER NOT NULL, first TEXT NOT NULL, last TEXT NOT NULL
 );
 CREATE TABLE datasets (
     id INTEGER PRIMARY KEY, dataset_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
@@ -50,7 +51,9 @@ CREATE TABLE facet_codes (
 );
 CREATE TABLE unmatched (path TEXT NOT NULL, reason TEXT NOT NULL);
 """
-FOLDER_COLUMNS = "path, mtime_ns, subdirs, prefix, names, sizes, unmatched, links"
+FOLDER_COLUMNS = (
+    "path, mtime_ns, subdirs, prefix, names, sizes, unmatched, links, count, size, first, last"
+)
 
 
 @dataclass
@@ -73,17 +76,16 @@ class DatasetDraft:
             for segment, value in zip(below, values, strict=False):
                 if segment.facet:
                     self.file_facets[segment.facet].add(value)
-        names = folder.names
-        self.files += len(names)
-        self.size += sum(folder.sizes)
-        first, last = names[0], names[-1]
+        self.files += folder.count
+        self.size += folder.total_size
+        first, last = folder.first, folder.last
         variable = first.split("_", 1)[0]
         if last.startswith(variable + "_"):
             # names are sorted: all between two names sharing a prefix share it too
             groups = {variable: (first, last)}
         else:
             groups = {}
-            for each, members in itertools.groupby(names, key=file_variable):
+            for each, members in itertools.groupby(folder.names, key=file_variable):
                 listed = list(members)
                 groups[each] = (listed[0], listed[-1])
         for each, (low, high) in groups.items():
@@ -303,7 +305,7 @@ def _listed(value: Any) -> list[Any]:
 
 
 def _insert_folders(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _gather_worker_folders(db: sqlite3.Connection, temporary: str) -> None:
@@ -384,7 +386,7 @@ def _scan_subtree(start: str, scanner: Scanner | None = None) -> Batch:
     folders = list(scanner.walk(start))
     drafts: dict[str, DatasetDraft] = {}
     for folder in folders:
-        if folder.names:
+        if folder.count:
             key = "/".join(folder.path.split("/")[: template.dataset_depth])
             draft = drafts.get(key)
             if draft is None:

@@ -109,6 +109,7 @@ class IndexReader:
         search = meta.pop("search", "")
         starts = [0] + [m.end() for m in re.finditer("\n", search)]
         self.meta, self.facets, self.latest, self.size = meta, facets, latest, len(latest)
+        self._plain_counts: dict[bool, dict[str, Any]] = {}
         self._search = search
         self._line_starts = np.array(starts[: self.size] if self.size else [], dtype=np.int64)
 
@@ -167,6 +168,16 @@ class IndexReader:
         """Per facet, its values with dataset counts under the selection on the *other*
         facets (so alternatives stay visible, as in ESGF's search)."""
         self.check(selection)
+        plain = not selection.text.strip() and not any(selection.facets.values())
+        if plain:
+            # what everyone sees first: counted once per index, not per request
+            cached = self._plain_counts.get(selection.latest)
+            if cached is None:
+                cached = self._plain_counts[selection.latest] = self._count(selection)
+            return cached
+        return self._count(selection)
+
+    def _count(self, selection: Selection) -> dict[str, Any]:
         base, chosen = self._masks(selection)
         everything = base.copy()
         for mask in chosen.values():

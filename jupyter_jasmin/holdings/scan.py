@@ -16,7 +16,7 @@ import os
 import stat
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .drs import FILE_SUFFIXES, DrsTemplate, is_data_file
@@ -25,26 +25,77 @@ UNMATCHED_KEPT = 200
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-@dataclass
 class Folder:
-    """One folder of the holding as found on disk; data files as parallel lists."""
+    """One folder of the holding: its sub-folders, its data files (names and sizes,
+    sorted by name) and what did not fit. A folder read back from an index keeps its
+    stored row and decodes the file names only if they are asked for."""
 
-    path: str  # relative to the root, "" for the root itself
-    mtime_ns: int
-    subdirs: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
-    links: int = 0  # folder links skipped (e.g. ``latest``)
+    __slots__ = ("_names", "_row", "_sizes", "links", "mtime_ns", "path", "subdirs", "unmatched")
+
+    def __init__(
+        self,
+        path: str,  # relative to the root, "" for the root itself
+        mtime_ns: int,
+        subdirs: list[str] | None = None,
+        names: list[str] | None = None,
+        sizes: list[int] | None = None,
+        unmatched: list[tuple[str, str]] | None = None,  # (name, reason)
+        links: int = 0,  # folder links skipped (e.g. ``latest``)
+    ) -> None:
+        self.path = path
+        self.mtime_ns = mtime_ns
+        self.subdirs = subdirs if subdirs is not None else []
+        self._names = names if names is not None else []
+        self._sizes = sizes if sizes is not None else []
+        self.unmatched = unmatched if unmatched is not None else []
+        self.links = links
+        self._row: tuple[Any, ...] | None = None
 
     @property
     def depth(self) -> int:
         return self.path.count("/") + 1 if self.path else 0
 
+    def set_files(self, names: list[str], sizes: list[int]) -> None:
+        self._names, self._sizes, self._row = names, sizes, None
+
+    @property
+    def names(self) -> list[str]:
+        if self._row is not None and not self._names and self._row[8]:
+            prefix, joined = self._row[3], self._row[4]
+            self._names = [prefix + name for name in joined.split("\n")]
+        return self._names
+
+    @property
+    def sizes(self) -> list[int]:
+        if self._row is not None and not self._sizes and self._row[8]:
+            packed = array("q")
+            packed.frombytes(self._row[5])
+            self._sizes = packed.tolist()
+        return self._sizes
+
+    @property
+    def count(self) -> int:
+        return int(self._row[8]) if self._row is not None else len(self._names)
+
+    @property
+    def total_size(self) -> int:
+        return int(self._row[9]) if self._row is not None else sum(self._sizes)
+
+    @property
+    def first(self) -> str:
+        return str(self._row[10]) if self._row is not None else self._names[0]
+
+    @property
+    def last(self) -> str:
+        return str(self._row[11]) if self._row is not None else self._names[-1]
+
     def row(self) -> tuple[Any, ...]:
         """The folder as stored in the index, compactly: file names share a long prefix
-        (``ta_Amon_MIROC6_historical_r1i1p1f1_gn_``), kept once; sizes are packed."""
-        names = self.names
+        (``ta_Amon_MIROC6_historical_r1i1p1f1_gn_``), kept once; sizes are packed; the
+        count, total size and first and last names are kept for incremental builds."""
+        if self._row is not None:
+            return self._row
+        names = self._names
         # names are sorted, so the first and last share the prefix all of them share
         # (character-wise, not a path: commonprefix is the right tool here)
         prefix = os.path.commonprefix([names[0], names[-1]]) if len(names) > 1 else ""  # noqa: RUF071
@@ -55,25 +106,29 @@ class Folder:
             "\n".join(self.subdirs),
             prefix,
             "\n".join([name[cut:] for name in names]) if cut else "\n".join(names),
-            array("q", self.sizes).tobytes(),
+            array("q", self._sizes).tobytes(),
             json.dumps(self.unmatched) if self.unmatched else "",
             self.links,
+            len(names),
+            sum(self._sizes),
+            names[0] if names else "",
+            names[-1] if names else "",
         )
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Folder:
-        path, mtime_ns, subdirs, prefix, names, sizes, unmatched, links = row
-        packed = array("q")
-        packed.frombytes(sizes)
-        return cls(
+        path, mtime_ns, subdirs, _, _, _, unmatched, links = row[:8]
+        folder = cls(
             path,
             mtime_ns,
             subdirs.split("\n") if subdirs else [],
-            [prefix + name for name in names.split("\n")] if packed else [],
-            packed.tolist(),
-            [(name, reason) for name, reason in json.loads(unmatched)] if unmatched else [],
-            links,
+            unmatched=[(name, reason) for name, reason in json.loads(unmatched)]
+            if unmatched
+            else [],
+            links=links,
         )
+        folder._row = tuple(row)
+        return folder
 
 
 @dataclass
@@ -87,7 +142,7 @@ class ScanStats:
 
     def add(self, folder: Folder, reused: bool) -> None:
         self.folders += 1
-        self.files += len(folder.names)
+        self.files += folder.count
         self.unmatched += len(folder.unmatched)
         self.links_skipped += folder.links
         self.reused_folders += reused
@@ -189,8 +244,7 @@ class Scanner:
             except OSError as error:
                 folder.unmatched.append((entry.name, f"cannot read: {error.strerror}"))
         found.sort()
-        folder.names = [name for name, _ in found]
-        folder.sizes = [size for _, size in found]
+        folder.set_files([name for name, _ in found], [size for _, size in found])
         folder.subdirs.sort()
         return folder
 
