@@ -9,13 +9,12 @@ import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import {
   Button,
   HTMLSelect,
-  ReactWidget,
   ToolbarButton,
   refreshIcon
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import React, { useEffect, useId, useRef, useState } from 'react';
 
+import { WhileVisibleWidget } from './visible';
 import {
   AttributeValue,
   IDataset,
@@ -96,7 +95,7 @@ export interface IDatasetViewOptions {
 }
 
 /** The content of a dataset's tab. */
-export class DatasetView extends ReactWidget {
+export class DatasetView extends WhileVisibleWidget {
   constructor(private readonly options: IDatasetViewOptions) {
     super();
     this.holding = options.holding;
@@ -133,26 +132,12 @@ export class DatasetView extends ReactWidget {
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this._poll.start();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected resumeRefresh(): void {
     this._poll.start();
   }
 
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
+  protected pauseRefresh(): void {
     this._poll.stop();
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this._poll.stop();
-    super.onBeforeDetach(msg);
   }
 
   render(): JSX.Element {

@@ -8,7 +8,6 @@ import {
   Button,
   HTMLSelect,
   InputGroup,
-  ReactWidget,
   Toolbar,
   ToolbarButton,
   caretDownIcon,
@@ -17,9 +16,9 @@ import {
   refreshIcon,
   searchIcon
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import React, { useId, useState } from 'react';
 
+import { WhileVisibleWidget } from './visible';
 import { IDatasetSummary, IFacetValue, IHolding } from './api';
 import {
   formatBytes,
@@ -38,7 +37,7 @@ const SEARCH_FIELD_CLASS = 'jp-JasminSearch-input';
 export type OpenDataset = (holding: string, dataset: IDatasetSummary) => void;
 
 /** The "Holdings" section: a widget for the JASMIN side panel. */
-export class HoldingsSection extends ReactWidget {
+export class HoldingsSection extends WhileVisibleWidget {
   constructor(
     readonly model: HoldingsModel,
     private readonly openDataset: OpenDataset
@@ -92,26 +91,12 @@ export class HoldingsSection extends ReactWidget {
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this.model.resume();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected resumeRefresh(): void {
     this.model.resume();
   }
 
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
+  protected pauseRefresh(): void {
     this.model.pause();
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.pause();
-    super.onBeforeDetach(msg);
   }
 
   render(): JSX.Element {

@@ -6,14 +6,13 @@
 import { Notification } from '@jupyterlab/apputils';
 import {
   Button,
-  ReactWidget,
   Toolbar,
   ToolbarButton,
   refreshIcon
 } from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
 import React, { useEffect, useId, useState } from 'react';
 
+import { WhileVisibleWidget } from './visible';
 import {
   IBackend,
   IBackendOption,
@@ -37,7 +36,7 @@ const ACTIVE: ReadonlySet<PoolState> = new Set([
 const NAME_FIELD_CLASS = 'jp-JasminNewPool-name';
 
 /** The "Engine pools" section: a widget for the JASMIN side panel. */
-export class EnginePoolsSection extends ReactWidget {
+export class EnginePoolsSection extends WhileVisibleWidget {
   constructor(
     readonly model: PoolsModel,
     private readonly target: SnippetTarget
@@ -90,26 +89,12 @@ export class EnginePoolsSection extends ReactWidget {
     super.dispose();
   }
 
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    if (this.isVisible) {
-      this.model.resume();
-    }
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
+  protected resumeRefresh(): void {
     this.model.resume();
   }
 
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
+  protected pauseRefresh(): void {
     this.model.pause();
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.pause();
-    super.onBeforeDetach(msg);
   }
 
   render(): JSX.Element {

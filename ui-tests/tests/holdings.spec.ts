@@ -4,65 +4,23 @@
  * analyse it on an engine pool from a notebook. Real server, real index,
  * real xarray workers and ipyparallel engines.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, Page, TestInfo } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import {
+  API,
+  openPanel,
+  runCommand,
+  setTheme,
+  snapshot,
+  stopAllPools
+} from './helpers';
 
 const HOLDING = 'cmip6-sample';
 const DATASET = 'CMIP6.CMIP.MIROC.MIROC6.historical.r1i1p1f1.Amon.ta.gn.v20190311';
 /** The tab title: the id without the publisher facets (mip_era, activity_id, institution_id). */
 const TAB = 'MIROC6.historical.r1i1p1f1.Amon.ta.gn.v20190311';
 const POOL = 'ui-holdings';
-const API = '/jasmin/api';
-/** Where the screenshots are copied for people to look at (git-ignored). */
-const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
-
-/** The JASMIN panel, opened from its tab in the left sidebar. */
-async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
-  await page.getByRole('tab', { name: 'JASMIN' }).click();
-  const panel = page.locator('#jasmin-panel');
-  await expect(panel).toBeVisible();
-  return panel;
-}
-
-/** Stop every pool left on the server (after a failed step, say). */
-async function stopAllPools(page: Page): Promise<void> {
-  const response = await page.request.get(`${API}/clusters`);
-  const { clusters } = (await response.json()) as { clusters: { id: string }[] };
-  for (const pool of clusters) {
-    await page.request.delete(`${API}/clusters/${pool.id}`);
-  }
-}
-
-async function runCommand(
-  page: IJupyterLabPageFixture,
-  command: string,
-  args: Record<string, unknown> = {}
-): Promise<void> {
-  await page.evaluate(
-    async ({ command, args }) => {
-      await window.jupyterapp.commands.execute(command, args);
-    },
-    { command, args }
-  );
-}
-
-/** Switch theme and wait until the splash screen shown meanwhile has gone. */
-async function setTheme(page: IJupyterLabPageFixture, theme: string): Promise<void> {
-  await runCommand(page, 'apputils:change-theme', { theme });
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
-  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0);
-}
-
-/** A screenshot of an element, kept as a test artefact and copied to artifacts/. */
-async function snapshot(target: Locator, testInfo: TestInfo, name: string): Promise<void> {
-  const file = testInfo.outputPath(name);
-  await target.screenshot({ path: file, animations: 'disabled' });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  fs.copyFileSync(file, path.join(ARTIFACTS, name));
-}
 
 /** Milliseconds until `predicate` holds in the page, watched every 50 ms (for timings). */
 async function timeUntil(

@@ -2,66 +2,18 @@
  * The JASMIN panel as a user drives it: start an engine pool, use it from a
  * notebook, scale it, stop it. Real server, real ipyparallel engines.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, TestInfo } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
+import { expect, test } from '@jupyterlab/galata';
+
+import {
+  API,
+  openPanel,
+  runCommand,
+  setTheme,
+  snapshot,
+  stopAllPools
+} from './helpers';
 
 const POOL = 'ui-pool';
-const API = '/jasmin/api';
-/** Where the screenshots are copied for people to look at (git-ignored). */
-const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
-
-/** The JASMIN panel, opened from its tab in the left sidebar. */
-async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
-  await page.getByRole('tab', { name: 'JASMIN' }).click();
-  const panel = page.locator('#jasmin-panel');
-  await expect(panel).toBeVisible();
-  await expect(panel.getByRole('heading', { name: 'JASMIN' })).toBeVisible();
-  return panel;
-}
-
-/** Stop every pool left on the server (after a failed step, say). */
-async function stopAllPools(page: IJupyterLabPageFixture): Promise<void> {
-  const response = await page.request.get(`${API}/clusters`);
-  const { clusters } = (await response.json()) as { clusters: { id: string }[] };
-  for (const pool of clusters) {
-    await page.request.delete(`${API}/clusters/${pool.id}`);
-  }
-}
-
-/** Switch theme and wait until the splash screen shown meanwhile has gone. */
-async function setTheme(page: IJupyterLabPageFixture, theme: string): Promise<void> {
-  await runCommand(page, 'apputils:change-theme', { theme });
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-name', theme);
-  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0);
-}
-
-async function runCommand(
-  page: IJupyterLabPageFixture,
-  command: string,
-  args: Record<string, unknown> = {}
-): Promise<void> {
-  await page.evaluate(
-    async ({ command, args }) => {
-      await window.jupyterapp.commands.execute(command, args);
-    },
-    { command, args }
-  );
-}
-
-/** A screenshot of the panel, kept as a test artefact and copied to artifacts/. */
-async function snapshot(
-  panel: Locator,
-  testInfo: TestInfo,
-  name: string
-): Promise<void> {
-  const file = testInfo.outputPath(name);
-  await panel.screenshot({ path: file, animations: 'disabled' });
-  await testInfo.attach(name, { path: file, contentType: 'image/png' });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  fs.copyFileSync(file, path.join(ARTIFACTS, name));
-}
 
 test.use({ autoGoto: true });
 
