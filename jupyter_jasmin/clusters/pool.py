@@ -295,14 +295,14 @@ class EnginePool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def scale(self, engines: int) -> None:
+    def _check_scalable(self) -> None:
         if not self.live or self.phase == "stopping":
             raise Conflict(f"pool '{self.name}' is {self.state}; only a live pool can be scaled")
+
+    async def scale(self, engines: int) -> None:
+        self._check_scalable()
         async with self._lock:
-            if not self.live:
-                raise Conflict(
-                    f"pool '{self.name}' is {self.state}; only a live pool can be scaled"
-                )
+            self._check_scalable()  # it may have failed or been stopped while we waited
             for engine in [e for e in self.engines.values() if e.state == "lost"]:
                 await self._retire(engine)
             alive = [e for e in self.engines.values() if e.state in ("starting", "running")]
