@@ -281,6 +281,8 @@ class EnginePool:
 
     async def _retire(self, engine: Engine, forget: bool = True) -> None:
         """Stop one engine's processes and tell ipyparallel it is gone."""
+        if engine.state == "stopping":
+            await self._unregister(engine)
         if self.cluster is not None and engine.set_id in self.cluster.engines:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
@@ -289,6 +291,18 @@ class EnginePool:
         await asyncio.to_thread(reap, engine.processes)
         if forget:
             self.engines.pop(engine.index, None)
+
+    async def _unregister(self, engine: Engine) -> None:
+        """Ask a running engine to shut down and wait until the controller has let it go,
+        so no client connecting after a scale-down sends work to it."""
+        client = self.client
+        if client is None or engine.index not in client.ids:
+            return
+        with contextlib.suppress(Exception):
+            client.shutdown(targets=[engine.index], block=False)
+        deadline = time.monotonic() + self.settings.stop_timeout
+        while engine.index in client.ids and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     def _in_background(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
