@@ -9,15 +9,14 @@ import {
   HTMLSelect,
   InputGroup,
   Toolbar,
-  ToolbarButton,
   caretDownIcon,
   caretRightIcon,
   closeIcon,
-  refreshIcon,
   searchIcon
 } from '@jupyterlab/ui-components';
 import React, { useId, useState } from 'react';
 
+import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
 import { IDatasetSummary, IFacetValue, IHolding } from './api';
 import {
@@ -49,14 +48,8 @@ export class HoldingsSection extends WhileVisibleWidget {
     this.title.label = 'Holdings';
     this.title.caption = 'Datasets in the archives this server indexes';
 
-    this.toolbar = new Toolbar();
-    this.toolbar.addItem(
-      'refresh',
-      new ToolbarButton({
-        icon: refreshIcon,
-        tooltip: 'Refresh holdings and search results',
-        onClick: () => void this.refresh()
-      })
+    this.toolbar = refreshToolbar('Refresh holdings and search results', () =>
+      this.refresh()
     );
     model.changed.connect(this.update, this);
   }

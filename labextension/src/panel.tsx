@@ -2,7 +2,12 @@
  * The JASMIN side panel: a header and collapsible sections ("Engine pools"
  * and "Holdings"; others can be added beside them with `addSection`).
  */
-import { SidePanel, Toolbar } from '@jupyterlab/ui-components';
+import {
+  SidePanel,
+  Toolbar,
+  ToolbarButton,
+  refreshIcon
+} from '@jupyterlab/ui-components';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { jasminIcon } from './icon';
@@ -52,4 +57,21 @@ export class JasminPanel extends SidePanel {
   async refresh(): Promise<void> {
     await Promise.all(this.sections.map(section => section.refresh?.()));
   }
+}
+
+/** A section's title-bar toolbar, with the button that refreshes it. */
+export function refreshToolbar(
+  tooltip: string,
+  refresh: () => Promise<void>
+): Toolbar {
+  const toolbar = new Toolbar();
+  toolbar.addItem(
+    'refresh',
+    new ToolbarButton({
+      icon: refreshIcon,
+      tooltip,
+      onClick: () => void refresh()
+    })
+  );
+  return toolbar;
 }

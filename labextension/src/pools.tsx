@@ -6,12 +6,11 @@
 import { Notification } from '@jupyterlab/apputils';
 import {
   Button,
-  Toolbar,
-  ToolbarButton,
-  refreshIcon
+  Toolbar
 } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
+import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
 import {
   IBackend,
@@ -48,15 +47,7 @@ export class EnginePoolsSection extends WhileVisibleWidget {
     this.title.label = 'Engine pools';
     this.title.caption = 'ipyparallel engine pools on this VM';
 
-    this.toolbar = new Toolbar();
-    this.toolbar.addItem(
-      'refresh',
-      new ToolbarButton({
-        icon: refreshIcon,
-        tooltip: 'Refresh engine pools',
-        onClick: () => void this.refresh()
-      })
-    );
+    this.toolbar = refreshToolbar('Refresh engine pools', () => this.refresh());
 
     model.changed.connect(this.update, this);
     target.changed.connect(this.update, this);
