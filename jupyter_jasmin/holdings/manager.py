@@ -358,17 +358,13 @@ class Holdings:
         ).hexdigest()[:32]
         cached = os.path.join(self.cache_dir, "quicklook", f"{digest}.png")
         if os.path.exists(cached):
-            with open(cached, "rb") as picture:
-                return picture.read()
+            picture: bytes = await self._off_loop(_read_bytes, cached)
+            return picture
         labels = [entry["path"] for entry in found["files"]]
         png = await self.inspector.run(
             inspect.quicklook, paths, labels, dataset_id, variable, moment
         )
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        partial = f"{cached}.{os.getpid()}.part"
-        with open(partial, "wb") as picture:
-            picture.write(png)
-        os.replace(partial, cached)
+        await self._off_loop(_write_atomically, cached, png)
         return png
 
     async def catalog(self, name: str, kind: str, csv_url: str) -> Any:
