@@ -24,6 +24,7 @@ from .errors import BadRequest, Conflict, JasminError
 from .holdings.manager import Holdings, parse_selection
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
+from .validation import whole_number_text
 
 API = "/jasmin/api"
 MAX_BODY_BYTES = 64 * 1024
@@ -201,10 +202,7 @@ class DatasetsHandler(JasminHandler):
         self.reply(await self.holdings.datasets(name, selection, offset, limit))
 
     def count(self, field: str, fallback: int, least: int, most: int) -> int:
-        raw = self.get_argument(field, str(fallback))
-        if not raw.isdigit() or not least <= int(raw) <= most:
-            raise BadRequest(f"'{field}' must be a whole number from {least} to {most}")
-        return int(raw)
+        return whole_number_text(self.get_argument(field, str(fallback)), field, least, most)
 
 
 class DatasetHandler(JasminHandler):

@@ -75,6 +75,7 @@ BAD_CREATES = [
     ('{"name": "../etc"}', "'name' must be"),
     ('{"name": ""}', "'name' must be"),
     ('{"name": "x\\ny"}', "'name' must be"),
+    ('{"name": "abc\\n"}', "'name' must be"),
     ('{"name": 7}', "'name' must be"),
     ('{"name": "' + "a" * 65 + '"}', "'name' must be"),
     ('{"options": []}', "'options' must be an object"),

@@ -285,6 +285,8 @@ async def test_a_killed_refresh_process_leaves_the_previous_index(
         ("holdings/cmip5/datasets?limit=0", 400, "'limit' must be"),
         ("holdings/cmip5/datasets?limit=501", 400, "'limit' must be"),
         ("holdings/cmip5/datasets?offset=-1", 400, "'offset' must be"),
+        ("holdings/cmip5/datasets?offset=%C2%B2", 400, "'offset' must be"),  # '²'
+        ("holdings/cmip5/datasets?limit=%E2%91%A0", 400, "'limit' must be"),  # '①'
         ("holdings/cmip5/datasets?latest=maybe", 400, "'latest' must be"),
         (f"holdings/cmip5/datasets/{CMIP5_NEW}/snippet?pool=0123abcd", 404, "no engine pool"),
         (f"holdings/cmip5/datasets/{CMIP5_NEW}/quicklook.png?time=x", 400, "no time step"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,12 +19,11 @@ from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..resources import suggested_engines, usable_cores
+from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings
 from .runner import LoopThread
 from .state import reap_leftovers
-
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -35,17 +33,6 @@ class PoolLimits:
     max_pools: int = 4
     max_engines_per_pool: int = 8
     default_engines: int | None = None
-
-
-def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
-    """Check a count from a request body, naming the field and the limit when it is wrong."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"'{field}' must be a whole number, not {value!r}")
-    if value < minimum:
-        raise BadRequest(f"'{field}' must be at least {minimum}, not {value}")
-    if value > maximum:
-        raise BadRequest(f"'{field}' is {value}, above this server's limit of {maximum} per pool")
-    return value
 
 
 class EnginePools:
@@ -106,11 +93,8 @@ class EnginePools:
     ) -> dict[str, Any]:
         """Admit a new pool and start it in the background; returns it ``starting``."""
         chosen = self._backend(backend)
-        if name is not None and (not isinstance(name, str) or not NAME_PATTERN.match(name)):
-            raise BadRequest(
-                "'name' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
-                f"or digit, not {name!r}"
-            )
+        if name is not None and not is_name(name):
+            raise BadRequest(f"'name' must be {NAME_RULE}, not {name!r}")
         if options is not None and not isinstance(options, dict):
             raise BadRequest("'options' must be an object of option names and values")
         chosen_options = chosen.validate_options(options or {})

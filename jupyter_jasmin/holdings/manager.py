@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,11 +23,11 @@ from importlib.util import find_spec
 from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
+from ..validation import is_name
 from . import catalog, inspect
 from .drs import DrsTemplate, TemplateError, file_variable
 from .query import IndexReader, Selection
 
-HOLDING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 METADATA_CACHED = 256
 
 
@@ -52,7 +51,7 @@ class HoldingSpec:
                 f"c.Jasmin.holdings: {entry!r} needs 'name', 'root' and 'drs' "
                 "(and optionally 'description')"
             )
-        if not HOLDING_NAME.match(str(entry["name"])):
+        if not is_name(entry["name"]):
             raise ValueError(f"c.Jasmin.holdings: bad holding name {entry['name']!r}")
         try:
             template = DrsTemplate.named(str(entry["drs"]))

@@ -1,0 +1,53 @@
+"""Checks of values that come from users: names, whole numbers in JSON bodies and in
+query strings. One helper per kind of value, used everywhere that kind arrives."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import BadRequest
+
+# Pool and holding names: letters, digits, '.', '_' and '-', starting with a letter or
+# digit. Matched whole with ``fullmatch`` (``$`` would let a trailing newline through).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+NAME_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+# ASCII digits only: str.isdigit() also accepts '²' and '①', which int() refuses
+WHOLE_NUMBER_TEXT = re.compile(r"-?[0-9]{1,18}")
+
+
+def is_name(value: Any) -> bool:
+    """Whether ``value`` is a valid pool or holding name."""
+    return isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None
+
+
+def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
+    """Check a count from a request body, naming the field and the limit when it is wrong."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'{field}' must be a whole number, not {_short(value)}")
+    if value < minimum:
+        raise BadRequest(f"'{field}' must be at least {minimum}, not {_short(value)}")
+    if value > maximum:
+        raise BadRequest(
+            f"'{field}' is {_short(value)}, above this server's limit of {maximum} per pool"
+        )
+    return value
+
+
+def whole_number_text(raw: str, field: str, minimum: int, maximum: int) -> int:
+    """A whole number written in a query string, within ``minimum..maximum``."""
+    if WHOLE_NUMBER_TEXT.fullmatch(raw) is None or not minimum <= int(raw) <= maximum:
+        raise BadRequest(f"'{field}' must be a whole number from {minimum} to {maximum}")
+    return int(raw)
+
+
+def is_whole_number_text(raw: str) -> bool:
+    """Whether ``raw`` is a whole number as a query string may carry it (ASCII digits)."""
+    return WHOLE_NUMBER_TEXT.fullmatch(raw) is not None
+
+
+def _short(value: Any) -> str:
+    """A value as it may be quoted back in a message: never hundreds of characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
