@@ -22,6 +22,7 @@ from tornado import web
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
 from .holdings.manager import Holdings, parse_selection
+from .openapi import openapi_document
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
 from .validation import whole_number_text
@@ -87,6 +88,14 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
         if missing:
             raise BadRequest(f"missing field(s) {', '.join(map(repr, missing))}")
         return data
+
+
+class OpenApiHandler(JasminHandler):
+    """The OpenAPI document of this API (``openapi.yaml``)."""
+
+    @endpoint
+    async def get(self) -> None:
+        self.reply(openapi_document(self.base_url))
 
 
 class ResourcesHandler(JasminHandler):
@@ -270,6 +279,7 @@ class NotFoundHandler(JasminHandler):
 
 
 ROUTES: list[tuple[str, type[JasminHandler]]] = [
+    (r"/openapi\.json", OpenApiHandler),
     (r"/resources", ResourcesHandler),
     (r"/backends", BackendsHandler),
     (r"/clusters", PoolsHandler),

@@ -4,7 +4,9 @@ client for its REST API, and a watch that no engine or controller outlives the t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -15,6 +17,8 @@ from typing import Any
 import psutil
 import pytest
 from tornado.httpclient import HTTPClientError
+
+from .contract import check_reply
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -37,6 +41,21 @@ def pool_processes(profile_root: str, since: float = SESSION_STARTED) -> list[ps
         except psutil.Error:
             continue
         if profile.startswith(profile_root):
+            found.append(process)
+    return found
+
+
+def processes_of_pool(profile_dir: str | Path, pool_id: str) -> list[psutil.Process]:
+    """Every live process of one pool, found by the environment ipyparallel gives its
+    controller and engines (schedulers and nannies inherit it, wherever they end up)."""
+    found = []
+    for process in psutil.process_iter(["environ"]):
+        environ = process.info["environ"] or {}
+        if (
+            environ.get("IPP_CLUSTER_ID") == pool_id
+            and environ.get("IPP_PROFILE_DIR") == str(profile_dir)
+            and _alive(process.pid)
+        ):
             found.append(process)
     return found
 
@@ -81,6 +100,48 @@ def no_pool_process_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     for process in pool_processes(root):
         process.kill()
     assert not leftovers, f"processes outlived the tests: {leftovers}"
+
+
+# Every process the tests start inherits this, so one that escapes its parent (an
+# engine in its own session, a nanny, a worker of a killed server) is still known.
+TEST_RUN = f"{os.getpid()}-{time.time():.0f}"
+os.environ["JASMIN_TEST_RUN"] = TEST_RUN
+
+
+def started_by_tests(since: float) -> list[psutil.Process]:
+    """Live processes the tests started since ``since``, but multiprocessing's resource
+    tracker of this very process (it lives as long as pytest does, by design)."""
+    me = os.getpid()
+    found = []
+    for process in psutil.process_iter(["create_time", "environ", "cmdline", "ppid"]):
+        info = process.info
+        if process.pid == me or (info["create_time"] or 0) < since - 0.5:
+            continue
+        if (info["environ"] or {}).get("JASMIN_TEST_RUN") != TEST_RUN:
+            continue
+        if info["ppid"] == me and "resource_tracker" in " ".join(info["cmdline"] or []):
+            continue
+        if _alive(process.pid):
+            found.append(process)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test (its fixtures stopped), no process it started may still run:
+    a leak is named by the test that caused it, not found at the session's end."""
+    since = time.time()
+    yield
+    deadline = time.monotonic() + 20
+    while started_by_tests(since) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    leftovers = []
+    for process in started_by_tests(since):
+        with contextlib.suppress(psutil.Error):
+            leftovers.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
+            process.kill()
+    if leftovers:
+        pytest.fail(f"{request.node.nodeid} left processes running: {leftovers}")
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +209,8 @@ Api = Callable[..., Awaitable[Reply]]
 @pytest.fixture
 def api(http_server_client: Any, jp_auth_header: dict[str, str], jp_base_url: str) -> Api:
     """``await api("GET", "clusters?x=1")``: a request to /jasmin/api/<path>, the path and
-    query sent as written; errors are returned, not raised."""
+    query sent as written; errors are returned, not raised. Every reply is checked
+    against the OpenAPI document."""
 
     async def call(
         method: str,
@@ -178,6 +240,9 @@ def api(http_server_client: Any, jp_auth_header: dict[str, str], jp_base_url: st
             response = error.response
         content = response.body or b""
         content_type = response.headers.get("Content-Type", "")
+        check_reply(
+            method, f"/jasmin/api/{path}".split("?")[0], response.code, response.headers, content
+        )
         parsed: Any = content
         if "json" in content_type and content:
             parsed = json.loads(content)

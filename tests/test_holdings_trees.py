@@ -27,6 +27,7 @@ from jupyter_jasmin.holdings.manager import inside
 from jupyter_jasmin.holdings.query import IndexReader, Selection
 
 from .conftest import Api
+from .contract import check_reply
 from .test_holdings import MIROC, sample_datasets, wait_ready
 
 CMIP5_BASE = "cmip5/output1/MIROC/MIROC5/historical/mon/atmos/Amon/r1i1p1"
@@ -347,9 +348,10 @@ async def test_hostile_names_never_reach_outside_a_holding(
         request = urllib.request.Request(url, headers=jp_auth_header)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                status, body = response.status, response.read()
+                status, headers, body = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            status, body = error.code, error.read()
+            status, headers, body = error.code, error.headers, error.read()
+        check_reply("GET", urllib.parse.urlsplit(url).path, status, headers, body)
         assert status in (400, 404), (url, status, body[:200])
         assert secret not in body
 

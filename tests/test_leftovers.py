@@ -22,6 +22,7 @@ from jupyter_jasmin.clusters import EnginePools, PoolLimits, PoolSettings
 from jupyter_jasmin.clusters.backends import load_backends
 
 from .conftest import gone, wait_until
+from .contract import check_reply
 
 
 class ServerProcess:
@@ -67,7 +68,9 @@ class ServerProcess:
             headers={"Authorization": f"token {self.token}"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+            body = response.read()
+            check_reply(method, f"/jasmin/api/{path}", response.status, response.headers, body)
+            return json.loads(body)
 
 
 def family(pids: list[int]) -> set[int]:

@@ -3,6 +3,7 @@ real work mapped on them, and nothing left running afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -11,7 +12,15 @@ from typing import Any
 import psutil
 import pytest
 
-from .conftest import Api, gone, run_python, running, wait_for_pool
+from .conftest import (
+    Api,
+    gone,
+    processes_of_pool,
+    run_python,
+    running,
+    wait_for_pool,
+    wait_until,
+)
 
 
 def engine_pids(pool: dict[str, Any]) -> list[int]:
@@ -158,7 +167,38 @@ async def test_stop_while_starting_leaves_nothing(api: Api, profile_dir: Path) -
     stopped = await api("DELETE", f"clusters/{reply.body['id']}")
     assert stopped.status == 200
     assert stopped.body["state"] == "stopped"
+    # "stopped" means stopped: no engine nanny or scheduler still running
+    assert processes_of_pool(profile_dir, reply.body["id"]) == []
     assert not list((profile_dir / "security").glob(f"*{reply.body['id']}*"))
+
+
+def nannies(profile_dir: Path, pool_id: str) -> list[psutil.Process]:
+    return [
+        process
+        for process in processes_of_pool(profile_dir, pool_id)
+        if "ipyparallel.engine.nanny" in process.cmdline()
+    ]
+
+
+async def test_stop_while_engines_register_leaves_nothing(api: Api, profile_dir: Path) -> None:
+    reply = await api("POST", "clusters", {"engines": 2})
+    # the engines have begun starting their nannies, but are not registered yet
+    await asyncio.to_thread(wait_until, lambda: nannies(profile_dir, reply.body["id"]), 30, 0.02)
+
+    stopped = await api("DELETE", f"clusters/{reply.body['id']}")
+
+    assert stopped.body["state"] == "stopped"
+    assert processes_of_pool(profile_dir, reply.body["id"]) == []
+
+
+async def test_stop_answers_once_every_process_is_gone(api: Api, profile_dir: Path) -> None:
+    pool = await start_pool(api, 2)
+    assert len(processes_of_pool(profile_dir, pool["id"])) >= 5  # controller, schedulers...
+
+    stopped = await api("DELETE", f"clusters/{pool['id']}")
+
+    assert stopped.body["state"] == "stopped"
+    assert processes_of_pool(profile_dir, pool["id"]) == []
 
 
 @pytest.mark.server_config(EngineLauncher={"engine_cmd": ["false"]})

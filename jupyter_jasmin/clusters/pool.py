@@ -27,7 +27,7 @@ import psutil
 
 from ..errors import Conflict
 from .backends import PoolBackend
-from .processes import process_tree, reap
+from .processes import process_tree, reap, reap_cluster
 from .state import remove_record, write_record
 
 # What users see: ``state`` of a pool in the REST API and the panel.
@@ -409,6 +409,9 @@ class EnginePool:
         for engine in self.engines.values():
             processes += engine.processes
         await asyncio.to_thread(reap, processes)
+        # schedulers of a killed controller and nannies of engines stopped mid-start
+        # are in no process tree we hold: find them by their environment
+        await asyncio.to_thread(reap_cluster, self.settings.profile_dir, self.id)
         self.engines.clear()
         self._remove_files()
         remove_record(self.settings.profile_dir, self.id)
