@@ -69,7 +69,7 @@ def reap_cluster(profile_dir: str, cluster_id: str, timeout: float = 10.0) -> in
 
 
 def _running(process: psutil.Process) -> bool:
+    try:
         return bool(process.status() != psutil.STATUS_ZOMBIE)
-        return process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
