@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from jupyter_server.auth.decorator import authorized
@@ -62,7 +62,7 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
         holdings: Holdings = self.settings["jasmin_holdings"]
         return holdings
 
-    def reply(self, body: dict[str, Any], status: int = 200) -> None:
+    def reply(self, body: Mapping[str, object], status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(body))
 

@@ -6,10 +6,13 @@ name or path can never break out of its string literal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clusters.shapes import PoolReply
 
 
-def pool_snippet(pool: dict[str, Any]) -> str:
+def pool_snippet(pool: PoolReply) -> str:
     """Code that connects to a running pool and leaves a load-balanced view ready."""
     name = pool["name"]
     engines = max(1, pool["engines"]["requested"])
@@ -66,7 +69,7 @@ def dataset_open_snippet(dataset: dict[str, Any], paths: list[str]) -> str:
     return "\n".join([*lines, "ds"])
 
 
-def dataset_pool_snippet(dataset: dict[str, Any], paths: list[str], pool: dict[str, Any]) -> str:
+def dataset_pool_snippet(dataset: dict[str, Any], paths: list[str], pool: PoolReply) -> str:
     """Code that maps a per-file area mean over a dataset's files on a pool and combines it."""
     variable = _variable(dataset) or "VARIABLE"
     return "\n".join(

@@ -21,7 +21,7 @@ import pytest
 from jupyter_jasmin.clusters import EnginePools, PoolLimits, PoolSettings
 from jupyter_jasmin.clusters.backends import load_backends
 
-from .conftest import gone, wait_until
+from .conftest import gone, processes_of_pool, wait_until
 from .contract import check_reply
 
 
@@ -52,6 +52,16 @@ class ServerProcess:
             stderr=subprocess.DEVNULL,
         )
         wait_until(self._answers, 60)
+
+    def stop(self) -> None:
+        """SIGTERM, as a user or Playwright stops a server, and wait for it."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+
+    def kill(self) -> None:
+        """SIGKILL: the server cannot stop anything it started."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
 
     def _answers(self) -> bool:
         try:
@@ -102,8 +112,7 @@ def killed_server_pool(tmp_path: Path, profile_dir: Path) -> Iterator[tuple[str,
         record = profile_dir / "jasmin" / f"pool-{pool['id']}.json"
         wait_until(lambda: family(pids) <= recorded(record), 30)
     finally:
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(30)
+        server.kill()
     yield pool["id"], pids
     for pid in pids:  # whatever happens in the test, nothing outlives it
         try:
@@ -135,10 +144,61 @@ def test_the_next_server_stops_pools_left_by_a_killed_one(
     try:
         assert pools.leftovers == [pool_id]
         assert gone(list(orphans))
-        assert not record.exists()
+        assert processes_of_pool(profile_dir, pool_id) == []
         assert not list((profile_dir / "security").glob(f"*{pool_id}*"))
     finally:
         pools.shutdown_now()
+
+
+def test_a_pool_whose_server_was_killed_is_failed_until_dismissed(
+    killed_server_pool: tuple[str, list[int]], tmp_path: Path, profile_dir: Path
+) -> None:
+    pool_id, _ = killed_server_pool
+    for _restart in range(2):  # the notice survives another restart until dismissed
+        server = ServerProcess(tmp_path, profile_dir)
+        try:
+            (pool,) = server.call("GET", "clusters")["clusters"]
+            assert pool["id"] == pool_id
+            assert pool["state"] == "failed"
+            assert "Jupyter server" in pool["error"]
+            assert "stopped unexpectedly" in pool["error"]
+            assert "its controller and 2 engines were stopped at" in pool["error"]
+            assert pool["engines"]["requested"] == 2
+            assert processes_of_pool(profile_dir, pool_id) == []
+            assert server.call("GET", f"clusters/{pool_id}")["state"] == "failed"
+        finally:
+            server.stop()
+
+    server = ServerProcess(tmp_path, profile_dir)
+    try:
+        dismissed = server.call("DELETE", f"clusters/{pool_id}")
+        assert dismissed["state"] == "failed"
+        assert server.call("GET", "clusters") == {"clusters": []}
+        assert not (profile_dir / "jasmin" / f"pool-{pool_id}.json").exists()
+    finally:
+        server.stop()
+
+
+def test_a_server_killed_while_a_pool_starts_leaves_nothing(
+    tmp_path: Path, profile_dir: Path
+) -> None:
+    server = ServerProcess(tmp_path, profile_dir)
+    try:
+        pool = server.call("POST", "clusters", {"engines": 2})
+        # killed as the engines start: some processes exist, none is registered yet
+        wait_until(lambda: len(processes_of_pool(profile_dir, pool["id"])) >= 3, 30, 0.02)
+    finally:
+        server.kill()
+    assert processes_of_pool(profile_dir, pool["id"]), "nothing was left to clean up"
+
+    again = ServerProcess(tmp_path, profile_dir)
+    try:
+        wait_until(lambda: not processes_of_pool(profile_dir, pool["id"]), 15)
+        (listed,) = again.call("GET", "clusters")["clusters"]
+        assert listed["state"] == "failed"
+        assert "stopped unexpectedly" in listed["error"]
+    finally:
+        again.stop()
 
 
 def test_pools_of_a_running_server_are_left_alone(tmp_path: Path, profile_dir: Path) -> None:
@@ -154,5 +214,4 @@ def test_pools_of_a_running_server_are_left_alone(tmp_path: Path, profile_dir: P
             other.shutdown_now()
         server.call("DELETE", f"clusters/{pool['id']}")
     finally:
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(30)
+        server.stop()

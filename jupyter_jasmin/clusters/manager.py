@@ -23,7 +23,8 @@ from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings
 from .runner import LoopThread
-from .state import reap_leftovers
+from .shapes import PoolReply
+from .state import reap_leftovers, remove_record
 
 
 @dataclass(frozen=True)
@@ -52,17 +53,26 @@ class EnginePools:
         self.log = log
         self.measure_interval = measure_interval
         self._pools: dict[str, EnginePool] = {}
-        self.leftovers = reap_leftovers(settings.profile_dir, log)
+        # pools whose server died, shown as failed until dismissed (replaced whole)
+        self._ended: dict[str, PoolReply] = {
+            pool["id"]: pool for pool in reap_leftovers(settings.profile_dir, log)
+        }
         self._runner = LoopThread("jasmin-pools")
         self._watcher = self._runner.submit(self._watch())
 
     # --- reading (any thread) -----------------------------------------
 
-    def all(self) -> list[dict[str, Any]]:
-        return [pool.snapshot for pool in list(self._pools.values())]
+    @property
+    def leftovers(self) -> list[str]:
+        """Ids of pools whose server died, stopped when this one started."""
+        return list(self._ended)
 
-    def get(self, pool_id: str) -> dict[str, Any]:
-        return self._find(pool_id).snapshot
+    def all(self) -> list[PoolReply]:
+        return [*self._ended.values(), *(pool.snapshot for pool in list(self._pools.values()))]
+
+    def get(self, pool_id: str) -> PoolReply:
+        ended = self._ended.get(pool_id)
+        return ended if ended is not None else self._find(pool_id).snapshot
 
     def _find(self, pool_id: str) -> EnginePool:
         pool = self._pools.get(pool_id)
@@ -90,7 +100,7 @@ class EnginePools:
         backend: str = "local",
         engines: int | None = None,
         options: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> PoolReply:
         """Admit a new pool and start it in the background; returns it ``starting``."""
         chosen = self._backend(backend)
         if name is not None and not is_name(name):
@@ -111,7 +121,7 @@ class EnginePools:
 
     async def _admit(
         self, name: str | None, backend: PoolBackend, engines: int, options: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> PoolReply:
         live = [pool for pool in self._pools.values() if pool.live]
         if len(live) >= self.limits.max_pools:
             raise Conflict(
@@ -119,12 +129,13 @@ class EnginePools:
                 "stop one before starting another"
             )
         taken = {pool.name for pool in self._pools.values()}
+        taken |= {pool["name"] for pool in self._ended.values()}
         if name is None:
             name = next(f"pool-{n}" for n in range(1, len(taken) + 2) if f"pool-{n}" not in taken)
         elif name in taken:
             raise Conflict(f"a pool named '{name}' already exists")
         pool_id = secrets.token_hex(4)
-        while pool_id in self._pools:
+        while pool_id in self._pools or pool_id in self._ended:
             pool_id = secrets.token_hex(4)
         pool = EnginePool(
             pool_id, name, backend, options, engines, self.settings, self.log.getChild("pool")
@@ -134,18 +145,25 @@ class EnginePools:
         pool.launch()
         return pool.snapshot
 
-    async def scale(self, pool_id: str, engines: Any) -> dict[str, Any]:
+    async def scale(self, pool_id: str, engines: Any) -> PoolReply:
+        if pool_id in self._ended:
+            raise Conflict(f"pool '{self._ended[pool_id]['name']}' is failed; dismiss it")
         pool = self._find(pool_id)
         count = whole_number(engines, "engines", 0, self.limits.max_engines_per_pool)
         await self._runner.run(pool.scale(count))
         return pool.snapshot
 
-    async def stop(self, pool_id: str) -> dict[str, Any]:
+    async def stop(self, pool_id: str) -> PoolReply:
         """Stop a pool (or dismiss a failed one) and forget it."""
+        ended = self._ended.get(pool_id)
+        if ended is not None:
+            self._ended = {key: pool for key, pool in self._ended.items() if key != pool_id}
+            remove_record(self.settings.profile_dir, pool_id)
+            return ended
         pool = self._find(pool_id)
         await self._runner.run(pool.stop())
         self._pools.pop(pool_id, None)
-        snapshot = dict(pool.snapshot)
+        snapshot = pool.snapshot.copy()
         if snapshot["state"] != "failed":
             snapshot["state"] = "stopped"
         return snapshot

@@ -19,16 +19,17 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import psutil
 
 from ..errors import Conflict
+from ..timestamps import isoformat
 from .backends import PoolBackend
 from .processes import process_tree, reap, reap_cluster
-from .state import remove_record, write_record
+from .shapes import EngineReply, EngineState, PoolReply, PoolState
+from .state import PoolRecord, remove_record, write_record
 
 # What users see: ``state`` of a pool in the REST API and the panel.
 POOL_STATES = ("starting", "running", "degraded", "stopping", "stopped", "failed")
@@ -52,7 +53,7 @@ class Engine:
 
     index: int
     launched: float = field(default_factory=time.monotonic)
-    state: str = "starting"
+    state: EngineState = "starting"
     host: str | None = None
     pid: int | None = None
     error: str | None = None
@@ -64,7 +65,7 @@ class Engine:
     def set_id(self) -> str:
         return f"engine-{self.index}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EngineReply:
         return {
             "id": self.index,
             "host": self.host,
@@ -74,10 +75,6 @@ class Engine:
             "memory_bytes": self.memory_bytes,
             "error": self.error,
         }
-
-
-def isoformat(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def tail(text: str, lines: int = 6) -> str:
@@ -114,7 +111,7 @@ class EnginePool:
         self.requested = engines
         self.settings = settings
         self.log = log
-        self.phase = "starting"
+        self.phase: PoolState = "starting"
         self.error: str | None = None
         self.created = time.time()
         self.ready_seconds: float | None = None
@@ -128,12 +125,12 @@ class EnginePool:
         self._controller_processes: list[psutil.Process] = []
         self._recorded: set[int] = set()
         self._background: set[asyncio.Task[None]] = set()
-        self.snapshot: dict[str, Any] = self.describe()
+        self.snapshot: PoolReply = self.describe()
 
     # --- what users see -------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> PoolState:
         if self.phase != "running":
             return self.phase
         if any(engine.state == "lost" for engine in self.engines.values()):
@@ -144,7 +141,7 @@ class EnginePool:
     def live(self) -> bool:
         return self.phase not in ("stopped", "failed")
 
-    def count(self, state: str) -> int:
+    def count(self, state: EngineState) -> int:
         return sum(1 for engine in self.engines.values() if engine.state == state)
 
     def connection_file(self) -> str:
@@ -152,7 +149,7 @@ class EnginePool:
             self.settings.profile_dir, "security", f"ipcontroller-{self.id}-client.json"
         )
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> PoolReply:
         controller = self.cluster.controller if self.cluster is not None else None
         return {
             "id": self.id,
@@ -189,12 +186,21 @@ class EnginePool:
             known += engine.processes
         return known
 
-    def _save(self) -> None:
-        """Record this pool's processes where a restarted server will find them."""
+    def _save(self, force: bool = False) -> None:
+        """Record this pool and its processes where a restarted server will find them."""
         processes = self.processes()
         pids = {process.pid for process in processes}
-        if pids != self._recorded:
-            write_record(self.settings.profile_dir, self.id, self.name, processes)
+        if force or pids != self._recorded:
+            record = PoolRecord(
+                self.id,
+                self.name,
+                self.backend.name,
+                self.created,
+                self.requested,
+                dict(self.options),
+                self.connection_file(),
+            )
+            write_record(self.settings.profile_dir, record, processes)
             self._recorded = pids
 
     # --- life cycle -----------------------------------------------------
@@ -206,6 +212,9 @@ class EnginePool:
     async def _start(self) -> None:
         async with self._lock:
             try:
+                # recorded before anything starts: a server killed from here on leaves
+                # processes that the next server can tell are this pool's
+                self._save(force=True)
                 self.cluster = self._make_cluster()
                 await self.cluster.start_controller()
                 self._controller_processes = process_tree(self.cluster.controller.pid)

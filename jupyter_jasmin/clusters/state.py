@@ -1,10 +1,13 @@
 """What a restarted server finds of the pools an earlier server started.
 
-Each live pool keeps ``<profile>/jasmin/pool-<id>.json`` up to date: its host,
-the server process that owns it, and every process of its controller and
-engines, identified by pid *and* start time (so a reused pid is never taken
-for one of ours). A server that is killed outright cannot stop its pools; the
-next server on the same host finds their records and stops what is left.
+Each pool keeps ``<profile>/jasmin/pool-<id>.json`` up to date from before its
+controller starts: what the pool is (name, backend, engines, options), the server
+process that owns it, and every process of its controller and engines known so far,
+identified by pid *and* start time (so a reused pid is never taken for one of ours).
+A server that is killed outright cannot stop its pools; the next server on the same
+host stops what is left of them (the recorded processes, and any process that
+ipyparallel's environment marks as theirs) and keeps the record, marked as ended,
+so the user is told what happened until they dismiss the pool.
 """
 
 from __future__ import annotations
@@ -15,12 +18,29 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psutil
 
-from .processes import reap
+from ..timestamps import clock_time, isoformat
+from .processes import cluster_processes, reap
+from .shapes import PoolReply
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    """What a pool's record says of the pool itself."""
+
+    id: str
+    name: str
+    backend: str
+    created: float
+    engines: int
+    options: dict[str, Any] = field(default_factory=dict)
+    connection_file: str = ""
 
 
 def record_path(profile_dir: str, pool_id: str) -> str:
@@ -32,21 +52,23 @@ def this_server() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": me.pid, "started": me.create_time()}
 
 
-def write_record(
-    profile_dir: str, pool_id: str, name: str, processes: Iterable[psutil.Process]
-) -> None:
+def write_record(profile_dir: str, pool: PoolRecord, processes: Iterable[psutil.Process]) -> None:
     """Replace the pool's record atomically."""
     identities = []
     for process in processes:
         with contextlib.suppress(psutil.Error):
             identities.append([process.pid, process.create_time()])
-    path = record_path(profile_dir, pool_id)
+    _write(
+        record_path(profile_dir, pool.id),
+        {**asdict(pool), "server": this_server(), "processes": identities},
+    )
+
+
+def _write(path: str, record: dict[str, Any]) -> None:
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    partial = f"{path}.part"
+    partial = f"{path}.{os.getpid()}.part"
     with open(partial, "w") as stream:
-        json.dump(
-            {"id": pool_id, "name": name, "server": this_server(), "processes": identities}, stream
-        )
+        json.dump(record, stream)
     os.replace(partial, path)
 
 
@@ -71,35 +93,124 @@ def _ours(identity: list[Any]) -> psutil.Process | None:
         return None
 
 
-def reap_leftovers(profile_dir: str, log: logging.Logger) -> list[str]:
-    """Stop the processes of pools whose server on this host is gone; returns their ids."""
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path) as stream:
+            record = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
+
+
+def reap_leftovers(profile_dir: str, log: logging.Logger) -> list[PoolReply]:
+    """Stop what is left of pools whose server on this host is gone, and of pools no
+    record owns (a server killed as it started them). Returns every such pool, now and
+    from earlier restarts until dismissed, as a ``failed`` pool saying what happened."""
     host = socket.gethostname()
-    stopped = []
-    for path in glob.glob(os.path.join(profile_dir, "jasmin", "pool-*.json")):
-        try:
-            with open(path) as stream:
-                record = json.load(stream)
-        except (OSError, ValueError):
-            continue
-        server = record.get("server", {})
-        if server.get("host") != host or _alive(server):
-            continue  # another VM's pool, or a server still running
-        processes = [p for p in map(_ours, record.get("processes", [])) if p is not None]
-        if processes:
-            log.warning(
-                "stopping %d processes of pool %s (%s), left by a server that is gone",
-                len(processes),
-                record.get("name"),
-                record.get("id"),
-            )
+    records = [r for r in map(_read, glob.glob(record_path(profile_dir, "*"))) if r]
+    owned = {
+        r["id"]
+        for r in records
+        if "ended" not in r and (r.get("server", {}).get("host") != host or _alive(r["server"]))
+    }
+    running = cluster_processes(profile_dir)
+    ended = []
+    for record in records:
+        if record["id"] not in owned and "ended" not in record:
+            found = running.pop(record["id"], [])
+            record["ended"] = _stop_orphans(record, found, log)
+            _write(record_path(profile_dir, record["id"]), record)
+            _remove_connection_files(profile_dir, record["id"])
+        if "ended" in record:
+            ended.append(failed_pool(record))
+    for cluster_id, processes in running.items():
+        if cluster_id not in owned:  # no record at all: nobody can be told, just stop it
+            log.warning("stopping %d processes of unrecorded pool %s", len(processes), cluster_id)
             reap(processes)
-        pool_id = str(record.get("id", ""))
-        for leftover in [
-            path,
-            os.path.join(profile_dir, "security", f"cluster-{pool_id}.json"),
-            *glob.glob(os.path.join(profile_dir, "security", f"ipcontroller-{pool_id}-*.json")),
-        ]:
-            with contextlib.suppress(OSError):
-                os.remove(leftover)
-        stopped.append(pool_id)
-    return stopped
+            _remove_connection_files(profile_dir, cluster_id)
+    return ended
+
+
+def _stop_orphans(
+    record: dict[str, Any], found: list[psutil.Process], log: logging.Logger
+) -> dict[str, Any]:
+    recorded = [p for p in map(_ours, record.get("processes", [])) if p is not None]
+    processes = list({*recorded, *found})
+    engines = sum(1 for p in processes if _is_engine(p))
+    controller = any(_is_controller(p) for p in processes)
+    if processes:
+        log.warning(
+            "stopping %d processes of pool %s (%s), left by a server that is gone",
+            len(processes),
+            record.get("name"),
+            record["id"],
+        )
+        reap(processes)
+    server = record.get("server", {})
+    return {"at": time.time(), "engines": engines, "controller": controller, "server": server}
+
+
+def _cmdline(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def _is_engine(process: psutil.Process) -> bool:
+    command = _cmdline(process)
+    return "ipyparallel.engine" in command and "nanny" not in command
+
+
+def _is_controller(process: psutil.Process) -> bool:
+    return "ipyparallel.controller" in _cmdline(process)
+
+
+def _remove_connection_files(profile_dir: str, pool_id: str) -> None:
+    for leftover in [
+        os.path.join(profile_dir, "security", f"cluster-{pool_id}.json"),
+        *glob.glob(os.path.join(profile_dir, "security", f"ipcontroller-{pool_id}-*.json")),
+    ]:
+        with contextlib.suppress(OSError):
+            os.remove(leftover)
+
+
+def failed_pool(record: dict[str, Any]) -> PoolReply:
+    """A pool whose server died, as the REST API shows it until it is dismissed."""
+    ended = record["ended"]
+    server = ended.get("server", {})
+    what = []
+    if ended.get("controller"):
+        what.append("its controller")
+    if ended.get("engines"):
+        what.append(f"{ended['engines']} engine{'s' if ended['engines'] != 1 else ''}")
+    stopped = (
+        f"{' and '.join(what)} {'were' if len(what) > 1 or ended.get('engines', 0) > 1 else 'was'}"
+        f" stopped at {clock_time(ended['at'])}"
+        if what
+        else "nothing of it was still running"
+    )
+    error = (
+        f"Its Jupyter server (process {server.get('pid', '?')} on {server.get('host', '?')}) "
+        f"stopped unexpectedly; {stopped}, when the server started again. "
+        "Dismiss it and start a new pool."
+    )
+    return {
+        "id": record["id"],
+        "name": str(record.get("name", record["id"])),
+        "backend": str(record.get("backend", "local")),
+        "state": "failed",
+        "error": error,
+        "options": dict(record.get("options", {})),
+        "created": isoformat(float(record.get("created", ended["at"]))),
+        "ready_seconds": None,
+        "engines": {
+            "requested": int(record.get("engines", 0)),
+            "running": 0,
+            "starting": 0,
+            "lost": 0,
+            "list": [],
+        },
+        "controller": None,
+        "connection_file": str(record.get("connection_file", "")),
+    }

@@ -1,0 +1,46 @@
+"""The JSON shapes of engine pools in REST replies (``openapi.yaml``'s ``Pool``,
+``Engine``...), as types, so mypy holds the code that builds them to the contract."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+PoolState = Literal["starting", "running", "degraded", "stopping", "stopped", "failed"]
+EngineState = Literal["starting", "running", "stopping", "lost"]
+OptionValue = int | float | str | bool
+
+
+class EngineReply(TypedDict):
+    id: int
+    host: str | None
+    pid: int | None
+    state: EngineState
+    cpu_percent: float | None
+    memory_bytes: int | None
+    error: str | None
+
+
+class EngineCounts(TypedDict):
+    requested: int
+    running: int
+    starting: int
+    lost: int
+    list: list[EngineReply]
+
+
+class ControllerReply(TypedDict):
+    pid: int | None
+
+
+class PoolReply(TypedDict):
+    id: str
+    name: str
+    backend: str
+    state: PoolState
+    error: str | None
+    options: dict[str, OptionValue]
+    created: str
+    ready_seconds: float | None
+    engines: EngineCounts
+    controller: ControllerReply | None
+    connection_file: str
