@@ -25,7 +25,7 @@ from .holdings.manager import Holdings, parse_selection
 from .openapi import openapi_document
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
-from .validation import whole_number_text
+from .validation import check_nesting, whole_number_text
 
 API = "/jasmin/api"
 MAX_BODY_BYTES = 64 * 1024
@@ -74,8 +74,11 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
             raise BadRequest("this request needs a JSON object as its body")
         try:
             data = json.loads(self.request.body)
+        except RecursionError:
+            raise BadRequest("the request body is nested too deeply") from None
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("the request body is not valid JSON") from None
+        check_nesting(data)
         if not isinstance(data, dict):
             raise BadRequest("the request body must be a JSON object")
         unknown = sorted(set(data) - allowed)

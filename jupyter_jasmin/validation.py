@@ -25,12 +25,12 @@ def is_name(value: Any) -> bool:
 def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
     """Check a count from a request body, naming the field and the limit when it is wrong."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"'{field}' must be a whole number, not {_short(value)}")
+        raise BadRequest(f"'{field}' must be a whole number, not {quoted(value)}")
     if value < minimum:
-        raise BadRequest(f"'{field}' must be at least {minimum}, not {_short(value)}")
+        raise BadRequest(f"'{field}' must be at least {minimum}, not {quoted(value)}")
     if value > maximum:
         raise BadRequest(
-            f"'{field}' is {_short(value)}, above this server's limit of {maximum} per pool"
+            f"'{field}' is {quoted(value)}, above this server's limit of {maximum} per pool"
         )
     return value
 
@@ -47,7 +47,25 @@ def is_whole_number_text(raw: str) -> bool:
     return WHOLE_NUMBER_TEXT.fullmatch(raw) is not None
 
 
-def _short(value: Any) -> str:
+def quoted(value: Any) -> str:
     """A value as it may be quoted back in a message: never hundreds of characters."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
+
+
+MAX_NESTING = 16
+
+
+def check_nesting(value: Any, field: str = "the request body") -> None:
+    """Refuse JSON nested deeper than any request needs (lists and objects)."""
+    level = [value]
+    for _ in range(MAX_NESTING + 1):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return
+    raise BadRequest(f"{field} is nested too deeply (more than {MAX_NESTING} levels)")

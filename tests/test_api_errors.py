@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import Api, running, wait_for_pool
+from .contract import document
 
 BAD_CREATES = [
     ("not json", "not valid JSON"),
@@ -28,6 +29,10 @@ BAD_CREATES = [
     ('{"options": {"nice": -1}}', "below the minimum of 0"),
     ('{"options": {"threads_per_engine": "two"}}', "must be a number"),
     ('{"options": {"threads_per_engine": 1.5}}', "whole number"),
+    ('{"options": {"nice": ' + "9" * 400 + "}}", "above the limit of 19"),
+    ('{"options": {"nice": -' + "9" * 400 + "}}", "below the minimum of 0"),
+    ('{"options": {"nice": 1e400}}', "must be finite"),
+    ('{"engines": ' + "9" * 400 + "}", "limit of 4"),
     ('{"colour": "red"}', "unknown field(s) 'colour'"),
     ("", "needs a JSON object"),
 ]
@@ -40,6 +45,40 @@ async def test_bad_pool_requests_are_answered_400(api: Api, raw: str, message: s
     assert reply.status == 400, reply.body
     assert message in reply.body["message"]
     assert (await api("GET", "clusters")).body == {"clusters": []}, "nothing was started"
+
+
+def operations_with_a_body() -> list[tuple[str, str]]:
+    """(method, path) of every documented operation that takes a JSON body."""
+    found = []
+    for template, item in document()["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                path = template.removeprefix("/jasmin/api/")
+                path = path.replace("{pool_id}", "0123abcd").replace("{name}", "cmip6-sample")
+                found.append((method.upper(), path))
+    return found
+
+
+@pytest.mark.parametrize(("method", "path"), operations_with_a_body())
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 20_000 + "]" * 20_000,
+        '{"options": ' + '{"a": ' * 5_000 + "1" + "}" * 5_001,
+        '{"full": ' + "[" * 20_000 + "]" * 20_000 + "}",
+        '{"options": ' + '{"a": ' * 100 + "1" + "}" * 101,  # within Python's recursion limit
+    ],
+    ids=["nested-array", "nested-objects", "nested-field", "nested-100"],
+)
+async def test_deeply_nested_bodies_are_400(api: Api, method: str, path: str, raw: str) -> None:
+    reply = await api(method, path, raw=raw)
+
+    assert reply.status == 400, reply.body
+    assert "nested too deeply" in reply.body["message"]
+
+
+def test_every_route_with_a_body_is_probed() -> None:
+    assert len(operations_with_a_body()) == 3
 
 
 async def test_oversized_body_is_refused(api: Api) -> None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 from traitlets.config import LoggingConfigurable
 
 from ...errors import BadRequest
+from ...validation import quoted
 
 OptionKind = Literal["integer", "number", "string", "select", "boolean"]
 
@@ -66,15 +67,19 @@ class Option:
     def _validate_number(self, value: Any, where: str) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise BadRequest(f"{where} must be a number")
-        if self.kind == "integer" and not float(value).is_integer():
-            raise BadRequest(f"{where} must be a whole number")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise BadRequest(f"{where} must be finite")
+        if self.kind == "integer" and isinstance(value, float) and not value.is_integer():
+            raise BadRequest(f"{where} must be a whole number")
+        # ints and floats compare exactly, however many digits the int has
         if self.minimum is not None and value < self.minimum:
-            raise BadRequest(f"{where} is {value}, below the minimum of {self.minimum:g}")
+            raise BadRequest(f"{where} is {quoted(value)}, below the minimum of {self.minimum:g}")
         if self.maximum is not None and value > self.maximum:
-            raise BadRequest(f"{where} is {value}, above the limit of {self.maximum:g}")
-        return int(value) if self.kind == "integer" else float(value)
+            raise BadRequest(f"{where} is {quoted(value)}, above the limit of {self.maximum:g}")
+        try:
+            return int(value) if self.kind == "integer" else float(value)
+        except OverflowError:
+            raise BadRequest(f"{where} is too large") from None
 
 
 @dataclass(frozen=True)
