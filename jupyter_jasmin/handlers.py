@@ -22,7 +22,7 @@ from tornado import web
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
 from .holdings.manager import Holdings, parse_selection
-from .openapi import openapi_document
+from .openapi import ServerValues, openapi_document
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
 from .validation import check_nesting, whole_number_text
@@ -62,6 +62,14 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
         holdings: Holdings = self.settings["jasmin_holdings"]
         return holdings
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 405:  # RFC 9110: say which methods the route does serve
+            served = [
+                m for m in ("GET", "POST", "PATCH", "DELETE") if m.lower() in vars(type(self))
+            ]
+            self.set_header("Allow", ", ".join(served))
+        super().write_error(status_code, **kwargs)
+
     def reply(self, body: Mapping[str, object], status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(body))
@@ -98,7 +106,15 @@ class OpenApiHandler(JasminHandler):
 
     @endpoint
     async def get(self) -> None:
-        self.reply(openapi_document(self.base_url))
+        server = ServerValues(
+            backends={
+                name: {option.name: option.json_schema() for option in backend.options()}
+                for name, backend in self.pools.backends.items()
+            },
+            max_engines=self.pools.limits.max_engines_per_pool,
+            holdings=list(self.holdings.holdings),
+        )
+        self.reply(openapi_document(self.base_url, server))
 
 
 class ResourcesHandler(JasminHandler):
@@ -169,8 +185,11 @@ class EventLoopHandler(JasminHandler):
         watch = self.settings.get("jasmin_loop_watch")
         if watch is None:
             raise web.HTTPError(404, "the event-loop watch is off (c.Jasmin.watch_event_loop)")
+        reset = self.get_argument("reset", "false")
+        if reset not in ("1", "true", "0", "false"):
+            raise BadRequest("'reset' must be true or false")
         reading = watch.read()
-        if self.get_argument("reset", "") in ("1", "true"):
+        if reset in ("1", "true"):
             watch.reset()
         self.reply(reading)
 

@@ -24,6 +24,8 @@ def is_name(value: Any) -> bool:
 
 def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
     """Check a count from a request body, naming the field and the limit when it is wrong."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON's 2.0 is a whole number, as JSON Schema says
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"'{field}' must be a whole number, not {quoted(value)}")
     if value < minimum:

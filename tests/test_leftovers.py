@@ -5,15 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -22,65 +15,7 @@ from jupyter_jasmin.clusters import EnginePools, PoolLimits, PoolSettings
 from jupyter_jasmin.clusters.backends import load_backends
 
 from .conftest import gone, processes_of_pool, wait_until
-from .contract import check_reply
-
-
-class ServerProcess:
-    """A Jupyter server with the extension, in a process of its own (so it can be killed)."""
-
-    def __init__(self, root: Path, profile: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.token = secrets.token_hex(8)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                "--no-browser",
-                "--allow-root",
-                f"--port={self.port}",
-                f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={root}",
-                "--ServerApp.jpserver_extensions=jupyter_jasmin=True",
-                f"--Jasmin.profile_dir={profile}",
-                f"--Jasmin.index_dir={root / 'index'}",
-                "--Jasmin.index_on_start=False",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, 60)
-
-    def stop(self) -> None:
-        """SIGTERM, as a user or Playwright stops a server, and wait for it."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(60)
-
-    def kill(self) -> None:
-        """SIGKILL: the server cannot stop anything it started."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def _answers(self) -> bool:
-        try:
-            self.call("GET", "resources")
-        except OSError:
-            return False
-        return True
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/jasmin/api/{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = response.read()
-            check_reply(method, f"/jasmin/api/{path}", response.status, response.headers, body)
-            return json.loads(body)
+from .servers import ServerProcess
 
 
 def family(pids: list[int]) -> set[int]:

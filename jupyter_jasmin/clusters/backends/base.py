@@ -49,6 +49,17 @@ class Option:
             described["choices"] = list(self.choices)
         return described
 
+    def json_schema(self) -> dict[str, Any]:
+        """The values this option takes, as JSON Schema (for the served OpenAPI document)."""
+        if self.kind == "select":
+            return {"type": "string", "enum": list(self.choices)}
+        schema: dict[str, Any] = {"type": self.kind}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
+
     def validate(self, value: Any) -> Any:
         """Return the value in its proper type, or raise BadRequest saying why not."""
         where = f"option '{self.name}'"
