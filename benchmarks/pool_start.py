@@ -11,10 +11,12 @@ as medians and as a ratio. Results go to benchmarks/results/pool-start.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,7 +58,25 @@ class Server:
             "--Jasmin.watch_event_loop=True",
         ]
         self.log = open(workdir / "server.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        # its own session: a Ctrl-C reaches only the benchmark, whose clean-up stops the server
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            self._wait_until_serving(workdir)
+        except BaseException:
+            # the whole group: an index build may already be running under it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.log.close()
+            raise
+
+    def _wait_until_serving(self, workdir: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
