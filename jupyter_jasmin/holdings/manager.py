@@ -29,6 +29,9 @@ from .drs import DrsTemplate, TemplateError, file_variable
 from .query import IndexReader, Selection
 
 METADATA_CACHED = 256
+# Query parameters that are never taken for facets: credentials (intake and scripts send
+# ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
+RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
 
 
 @dataclass(frozen=True)
@@ -418,11 +421,12 @@ def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> di
     return values
 
 
-def parse_selection(arguments: dict[str, list[bytes]], reserved: set[str]) -> Selection:
-    """A Selection from a request's query arguments (``facet=value`` may repeat)."""
+def parse_selection(arguments: dict[str, list[bytes]]) -> Selection:
+    """A Selection from a request's query arguments (``facet=value`` may repeat);
+    the :data:`RESERVED_PARAMETERS` are never facets."""
     facets: dict[str, tuple[str, ...]] = {}
     for key, raw in arguments.items():
-        if key in reserved:
+        if key in RESERVED_PARAMETERS:
             continue
         values = tuple(v.decode(errors="replace") for v in raw if v)
         if values:
