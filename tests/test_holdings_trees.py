@@ -236,7 +236,7 @@ def test_an_interrupted_refresh_leaves_the_previous_index_readable(
         build_index("cmip5", str(cmip5_tree), template, index, interrupt, progress_every=0)
 
     assert not list(tmp_path.glob("cmip5.sqlite.tmp-*")), "the half-built file is removed"
-    reader.refresh()
+    reader.reload()
     assert reader.page(Selection(latest=False), 0, 10) == before
     with sqlite3.connect(index) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

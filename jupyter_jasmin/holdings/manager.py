@@ -129,7 +129,7 @@ class Holding:
         if self.reader is None:
             self.reader = IndexReader(self.index_path)
         else:
-            self.reader.refresh()
+            self.reader.reload()
         return self.reader
 
     @property
