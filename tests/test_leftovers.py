@@ -27,7 +27,9 @@ from .conftest import gone, wait_until
 class ServerProcess:
     """A Jupyter server with the extension, in a process of its own (so it can be killed)."""
 
-    def __init__(self, root: Path, profile: Path) -> None:
+    def __init__(
+        self, root: Path, profile: Path, *options: str, index_on_start: bool = False
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -45,7 +47,8 @@ class ServerProcess:
                 "--ServerApp.jpserver_extensions=jupyter_jasmin=True",
                 f"--Jasmin.profile_dir={profile}",
                 f"--Jasmin.index_dir={root / 'index'}",
-                "--Jasmin.index_on_start=False",
+                f"--Jasmin.index_on_start={index_on_start}",
+                *options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -58,6 +61,11 @@ class ServerProcess:
         except OSError:
             return False
         return True
+
+    def stop(self) -> None:
+        """Stop the server as an admin would (SIGTERM), waiting for it to exit."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         request = urllib.request.Request(
