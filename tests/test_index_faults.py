@@ -1,7 +1,9 @@
 """The holdings index under hostile or unlucky conditions: an index file that is corrupt
-or empty, at start or while the server runs; a holding's folder that is missing; queries
-racing a reload. After each, the holding's state says what happened in words and the
-other holdings carry on."""
+or empty, at start or while the server runs; a refresh killed outright; a holding's folder
+that is missing or renamed away mid-refresh; a full disk under the index folder; a server
+stopped mid-refresh; queries racing a reload. After each, the holding's state says what
+happened in words, the other holdings carry on, and no build process or half-written file
+is left behind."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from benchmarks.drs_tree import build as build_tree
@@ -35,6 +38,15 @@ DAMAGES = ["random bytes", "empty"]
 # --- trees and holdings ----------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40,000 empty files in 20,000 CMIP6 datasets: indexing them takes a couple of
+    seconds, long enough to interfere with a build under way."""
+    root = tmp_path_factory.mktemp("big") / "archive"
+    build_tree(root, 40_000, per_dataset=2)
+    return root
+
+
 @pytest.fixture
 def sample_tree(sample: Path) -> Path:
     return sample
@@ -44,6 +56,13 @@ def sample_tree(sample: Path) -> Path:
 def twin_tree(sample: Path) -> Path:
     """The sample archive again, as a second holding that can break on its own."""
     return sample
+
+
+@pytest.fixture
+def small_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "small"
+    build_tree(root, 20, per_dataset=2)
+    return root
 
 
 @pytest.fixture
@@ -96,6 +115,16 @@ def unmount(folder: Path) -> None:
 
 
 @pytest.fixture
+def tiny_index_dir(tmp_path: Path) -> Iterator[Path]:
+    """A 512 kB file system as the index folder: room for one small index, not two."""
+    folder = tmp_path / "index"
+    folder.mkdir()
+    mount("-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder))
+    yield folder
+    unmount(folder)
+
+
+@pytest.fixture
 def read_only_index_dir(tmp_path: Path, sample: Path) -> Iterator[Path]:
     """An index folder shared read-only (kept by an admin's cron job), where the twin's
     index is damaged."""
@@ -116,6 +145,34 @@ def read_only_index_dir(tmp_path: Path, sample: Path) -> Iterator[Path]:
 
 
 # --- watching the server ---------------------------------------------------------
+
+
+def build_processes(index: Path) -> list[psutil.Process]:
+    """Running refreshes of ``index`` and their scan workers (forked: same command line)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        command = process.info["cmdline"] or []
+        if (
+            REFRESH in command
+            and f"--index={index}" in command
+            and process.info["status"] != psutil.STATUS_ZOMBIE
+        ):
+            found.append(process)
+    return found
+
+
+def leftovers(index: Path) -> list[Path]:
+    """Temporary files of builds of ``index``."""
+    return sorted(index.parent.glob(f"{index.name}.tmp-*"))
+
+
+async def until(condition: Callable[[], Any], timeout: float = 60) -> Any:
+    """``wait_until`` for tests whose server runs on their own event loop."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (value := condition()):
+        assert asyncio.get_running_loop().time() < deadline, f"never true: {condition}"
+        await asyncio.sleep(0.05)
+    return value
 
 
 async def holding_when(
@@ -306,6 +363,95 @@ async def test_a_missing_folder_is_said_from_the_first_status(api: Api, gone_tre
     assert facets.status == 409
     assert "no index yet" in facets.body["message"]
     assert (await holding_when(api, "sample", settled))["state"] == "ready"
+
+
+@pytest.mark.jasmin(holdings=["big"])
+async def test_a_folder_renamed_away_mid_refresh_fails_and_keeps_the_index(
+    api: Api, big_tree: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index" / "big.sqlite"
+    await holding_when(api, "big", ready)
+    before = await total(api, "big")
+
+    started = await api("POST", "holdings/big/refresh", {"full": True})
+    assert started.status == 202
+    await until(lambda: len(build_processes(index)) > 1)  # the scan workers are at it
+    moved = big_tree.with_name("moved")
+    big_tree.rename(moved)
+    try:
+        failed = await holding_when(api, "big", settled)
+        assert failed["state"] == "failed", failed
+        assert f"the holding's folder {os.path.realpath(big_tree)}" in failed["error"], failed
+        assert "the previous index is still in use" in failed["error"]
+        assert failed["datasets"] == before
+        assert await total(api, "big") == before
+        assert not leftovers(index)
+        await until(lambda: not build_processes(index), 10)
+    finally:
+        moved.rename(big_tree)
+
+
+# --- a build that cannot finish --------------------------------------------------
+
+
+@pytest.mark.jasmin(holdings=["big", "sample"])
+async def test_a_killed_refresh_says_so_and_leaves_nothing_behind(api: Api, tmp_path: Path) -> None:
+    index = tmp_path / "index" / "big.sqlite"
+    await holding_when(api, "big", ready)
+    before = await total(api, "big")
+
+    started = await api("POST", "holdings/big/refresh", {"full": True})
+    assert started.status == 202
+    processes = await until(lambda: len(found := build_processes(index)) > 1 and found)
+    [refresh] = [p for p in processes if p.ppid() == os.getpid()]
+    refresh.kill()
+
+    failed = await holding_when(api, "big", settled)
+    assert failed["state"] == "failed", failed
+    assert failed["error"].startswith("the index build was killed by SIGKILL after "), failed
+    assert failed["error"].endswith(" s; the previous index is still in use"), failed
+    assert not leftovers(index)
+    await until(lambda: not build_processes(index), 10)
+    assert await total(api, "big") == before
+    assert (await holding_when(api, "sample", settled))["state"] == "ready"
+
+
+@pytest.mark.jasmin(holdings=["small"])
+async def test_a_full_disk_keeps_the_previous_index_and_says_so(
+    tiny_index_dir: Path, api: Api, small_tree: Path
+) -> None:
+    index = tiny_index_dir / "small.sqlite"
+    await holding_when(api, "small", ready)
+    before = await total(api, "small")
+    build_tree(small_tree, 3000, per_dataset=2)  # an index of megabytes
+
+    started = await api("POST", "holdings/small/refresh")
+    assert started.status == 202
+    failed = await holding_when(api, "small", settled)
+
+    assert failed["state"] == "failed", failed
+    assert failed["error"].startswith(
+        f"no space left on the device holding the index folder {tiny_index_dir}"
+    ), failed["error"]
+    assert failed["error"].endswith("the previous index is still in use"), failed["error"]
+    assert not leftovers(index)
+    await until(lambda: not build_processes(index), 10)
+    assert await total(api, "small") == before
+    assert IndexReader(str(index)).page(Selection(), 0, 1)["total"] == before
+
+
+def test_a_server_stopped_mid_refresh_leaves_no_build_behind(
+    tmp_path: Path, profile_dir: Path, big_tree: Path
+) -> None:
+    index = tmp_path / "index" / "big.sqlite"
+    server = ServerProcess(tmp_path, profile_dir, config_file(tmp_path, big=big_tree))
+    try:
+        server.call("POST", "holdings/big/refresh")
+        wait_until(lambda: len(build_processes(index)) > 1)
+    finally:
+        server.stop()
+    wait_until(lambda: not build_processes(index), 10)
+    assert not leftovers(index)
 
 
 # --- queries racing a reload -----------------------------------------------------

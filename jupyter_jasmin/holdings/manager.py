@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import sys
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,11 +25,14 @@ from typing import Any
 from ..errors import BadRequest, Conflict, JasminError, NotFound
 from ..validation import is_name
 from . import catalog, inspect
+from . import refresh as refresh_process
 from .drs import DrsTemplate, TemplateError, file_variable
+from .index import remove_stale_builds
 from .query import IndexReader, Selection, UnreadableIndex
 from .scan import root_problem
 
 METADATA_CACHED = 256
+PROGRESS_FIELDS = ("folders", "files", "seconds")
 # Query parameters that are never taken for facets: credentials (intake and scripts send
 # ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
 RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
@@ -306,58 +308,58 @@ class Holdings:
         return await self.status(name)
 
     async def _run_refresh(self, holding: Holding, full: bool) -> None:
-        assert holding.refresh is not None
-        command = [
-            sys.executable,
-            "-m",
-            "jupyter_jasmin.holdings.refresh",
-            f"--name={holding.spec.name}",
-            f"--root={holding.spec.root}",
-            f"--drs={holding.spec.drs}",
-            f"--index={holding.index_path}",
-            *(["--full"] if full else []),
-        ]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        holding.refresh.process = process
-        outcome: dict[str, Any] = {}
-        assert process.stdout is not None
-        async for line in process.stdout:
-            with contextlib.suppress(ValueError):
-                outcome = json.loads(line)
-                holding.refresh.progress = {
-                    k: v for k, v in outcome.items() if k in ("folders", "files", "seconds")
-                }
-        _, errors = await process.communicate()
-        if process.returncode != 0:
-            holding.error = (
-                outcome.get("error")
-                or (errors.decode(errors="replace").strip().splitlines() or ["index build failed"])[
-                    -1
-                ]
+        refresh = holding.refresh
+        assert refresh is not None
+        spec = holding.spec
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *refresh_process.command(spec.name, spec.root, spec.drs, holding.index_path, full),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # a process group of its own, ended whole
             )
-            self.log.error("indexing holding %s failed: %s", holding.spec.name, holding.error)
-        else:
-            self.log.info("indexed holding %s: %s", holding.spec.name, outcome)
+        except OSError as error:
+            holding.error = f"the index build could not start: {error}"
+            self.log.error("indexing holding %s failed: %s", spec.name, holding.error)
+            return
+        refresh.process = process
+        assert process.stderr is not None
+        errors = asyncio.ensure_future(process.stderr.read())  # a full pipe would stall it
+
+        def progressed(report: dict[str, Any]) -> None:
+            refresh.progress = {k: v for k, v in report.items() if k in PROGRESS_FIELDS}
+
+        last = await refresh_process.follow(process, progressed)
+        returncode = await process.wait()
+        said = (await errors).decode(errors="replace")
+        if returncode == 0:
+            self.log.info("indexed holding %s: %s", spec.name, last)
+            return
+        refresh_process.end_group(process.pid)  # no scan worker outlives its build
+        await self._off_loop(remove_stale_builds, holding.index_path)
+        seconds = time.time() - refresh.started
+        holding.error = refresh_process.failure(returncode, last, said, seconds)
+        self.log.error("indexing holding %s failed: %s", spec.name, holding.error)
 
     async def shutdown(self) -> None:
         for holding in self.holdings.values():
-            refresh = holding.refresh
-            if (
-                refresh is not None
-                and refresh.process is not None
-                and refresh.process.returncode is None
-            ):
-                refresh.process.terminate()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(refresh.process.wait(), 10)
-            if refresh is not None and refresh.task is not None:
-                refresh.task.cancel()
-                with contextlib.suppress(BaseException):
-                    await refresh.task
+            await self._stop_refresh(holding)
         await asyncio.get_running_loop().run_in_executor(None, self.inspector.shutdown)
         self._threads.shutdown(wait=False)
+
+    @staticmethod
+    async def _stop_refresh(holding: Holding) -> None:
+        """End a running build, workers and all, and let it clean up after itself."""
+        refresh = holding.refresh
+        if refresh is None or refresh.task is None or refresh.task.done():
+            return
+        if refresh.process is None:
+            refresh.task.cancel()  # not started yet
+        elif refresh.process.returncode is None:
+            refresh_process.end_group(refresh.process.pid, signal.SIGTERM)
+        done, _ = await asyncio.wait({refresh.task}, timeout=10)
+        if not done:
+            refresh.task.cancel()
 
     # --- queries -------------------------------------------------------------
 
