@@ -219,7 +219,7 @@ class HoldingRefreshHandler(JasminHandler):
 class FacetsHandler(JasminHandler):
     @endpoint
     async def get(self, name: str) -> None:
-        selection = parse_selection(self.request.arguments, {"q", "latest"})
+        selection = parse_selection(self.request.arguments)
         self.reply(await self.holdings.facets(name, selection))
 
 
@@ -227,7 +227,7 @@ class DatasetsHandler(JasminHandler):
     @endpoint
     async def get(self, name: str) -> None:
         arguments = self.request.arguments
-        selection = parse_selection(arguments, {"q", "latest", "offset", "limit"})
+        selection = parse_selection(arguments)
         offset = self.count("offset", 0, 0, 10**9)
         limit = self.count("limit", 50, 1, MAX_PAGE)
         self.reply(await self.holdings.datasets(name, selection, offset, limit))

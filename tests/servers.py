@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -95,16 +96,26 @@ class ServerProcess:
         return True
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        """A request with the token; the reply is checked against the OpenAPI document
-        and returned as JSON (an error status raises urllib's HTTPError)."""
+        """A request with the token that must succeed: its JSON body."""
+        status, content = self.request(method, path, body)
+        assert status < 400, f"{method} {path} answered {status}: {content}"
+        return content
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A request with the token: its status and JSON body, errors included, the reply
+        checked against the OpenAPI document."""
         request = urllib.request.Request(
             f"{self.url}/jasmin/api/{path}",
             data=json.dumps(body).encode() if body is not None else None,
             method=method,
             headers={"Authorization": f"token {self.token}"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            content = response.read()
-            where = f"/jasmin/api/{path}".split("?")[0]
-            check_reply(method, where, response.status, response.headers, content)
-            return json.loads(content)
+        if method in ("POST", "PATCH", "PUT") and request.data is None:
+            request.data = b""
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, headers, content = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, content = error.code, error.headers, error.read()
+        check_reply(method, f"/jasmin/api/{path}".split("?")[0], status, headers, content)
+        return status, json.loads(content)

@@ -71,4 +71,4 @@ def test_index_command_reports_a_missing_root(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "gone: failed:" in result.stderr
-    assert "is not a folder" in result.stderr
+    assert "does not exist or cannot be read" in result.stderr

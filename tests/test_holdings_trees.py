@@ -6,6 +6,7 @@ incremental or interrupted; and hostile requests."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sqlite3
@@ -236,7 +237,7 @@ def test_an_interrupted_refresh_leaves_the_previous_index_readable(
         build_index("cmip5", str(cmip5_tree), template, index, interrupt, progress_every=0)
 
     assert not list(tmp_path.glob("cmip5.sqlite.tmp-*")), "the half-built file is removed"
-    reader.refresh()
+    reader.reload()
     assert reader.page(Selection(latest=False), 0, 10) == before
     with sqlite3.connect(index) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -302,6 +303,32 @@ async def test_bad_holdings_requests_are_4xx_with_a_message(
 
     assert reply.status == status, reply.body
     assert message in reply.body["message"]
+
+
+async def test_a_token_in_the_query_string_is_not_taken_for_a_facet(
+    api: Api, jp_http_port: int, jp_auth_header: dict[str, str]
+) -> None:
+    """intake and scripts authenticate with ``?token=``, without an Authorization header."""
+    await wait_ready(api, "cmip5")
+    token = jp_auth_header["Authorization"].split()[-1]
+    base = f"http://127.0.0.1:{jp_http_port}/jasmin/api/holdings/cmip5"
+
+    def get(path: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(f"{base}/{path}", timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    status, facets = await asyncio.to_thread(get, f"facets?token={token}&variable=tas")
+    assert status == 200, facets
+    assert facets["total"] == 1
+    status, page = await asyncio.to_thread(get, f"datasets?token={token}&latest=false&as=.csv")
+    assert status == 200, page
+    assert [d["id"] for d in page["datasets"]] == [CMIP5_OLD, CMIP5_NEW]
+    status, refused = await asyncio.to_thread(get, f"facets?token={token}&colour=red")
+    assert status == 400
+    assert "unknown facet(s) 'colour'" in refused["message"]
 
 
 HOSTILE = st.one_of(

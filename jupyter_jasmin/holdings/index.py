@@ -5,23 +5,28 @@ is complete and on disk, so readers see the old index until the new one is whole
 and an interrupted build leaves the old one untouched. Besides plain tables of
 folders, datasets and facet values (for SQL users and incremental refresh), the
 file carries each facet's values pre-encoded as integer arrays, which readers
-load once to answer facet counts and searches in memory.
+load once to answer facet counts and searches in memory. A build that cannot finish
+(a full disk, the holding's folder renamed away mid-scan) says why in words.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import glob
 import itertools
 import json
 import multiprocessing
 import os
 import re
+import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -29,9 +34,10 @@ import numpy as np
 import pandas
 
 from .drs import DrsTemplate, file_variable, time_range
-from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats
+from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats, root_problem
 
 INDEX_FORMAT = "4"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -218,6 +224,11 @@ class BuildReport:
     seconds: float
 
 
+class IndexBuildError(OSError):
+    """What stopped a build, in words (the holding's folder gone, a full disk). An
+    OSError, as it is always the file system that stops one."""
+
+
 def build_index(
     holding: str,
     root: str,
@@ -228,18 +239,96 @@ def build_index(
     progress_every: float = 0.5,
     workers: int | None = None,
 ) -> BuildReport:
-    """Scan ``root`` (in ``workers`` processes) and atomically replace the index."""
+    """Scan ``root`` (in ``workers`` processes) and atomically replace the index.
+
+    Whatever stops the build, the previous index stays as it was and the build's
+    temporary files are removed; file-system failures come as :class:`IndexBuildError`."""
     started = time.monotonic()
-    if not os.path.isdir(root):
-        raise FileNotFoundError(f"holding {holding!r}: root {root!r} is not a folder")
-    os.makedirs(os.path.dirname(os.path.abspath(index_path)), exist_ok=True)
-    remove_stale_builds(index_path)
-    previous = load_folders(index_path, template, root) if incremental else {}
-    scanner = Scanner(root, template, previous)
-    temporary = f"{index_path}.tmp-{os.getpid()}"
-    db = sqlite3.connect(temporary)
-    stats = ScanStats()
+    problem = root_problem(root)
+    if problem:
+        raise IndexBuildError(problem)
+    folder = os.path.dirname(os.path.abspath(index_path))
     try:
+        os.makedirs(folder, exist_ok=True)
+        remove_stale_builds(index_path)
+        previous = load_folders(index_path, template, root) if incremental else {}
+        scanner = Scanner(root, template, previous)
+        identity = _identity(scanner.root)
+        temporary = f"{index_path}.tmp-{os.getpid()}"
+    except OSError as error:
+        raise IndexBuildError(in_words(error, folder)) from error
+    build = _Build(holding, scanner, progress, progress_every, workers or os.cpu_count() or 1)
+    try:
+        with contextlib.closing(sqlite3.connect(temporary)) as db:
+            build.write(db, temporary, started)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        if _identity(scanner.root) != identity:  # renamed away or removed mid-scan
+            raise IndexBuildError(
+                f"the holding's folder {scanner.root} vanished during the refresh "
+                "(renamed or removed)"
+            )
+        os.replace(temporary, index_path)
+    except BaseException as error:
+        for leftover in [temporary, *glob.glob(f"{glob.escape(temporary)}-w*")]:
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
+        if isinstance(error, OSError | sqlite3.Error) and not isinstance(error, IndexBuildError):
+            raise IndexBuildError(in_words(error, folder)) from error
+        raise
+    stats = build.stats
+    return BuildReport(
+        holding,
+        stats.files,
+        build.datasets,
+        stats.folders,
+        stats.reused_folders,
+        stats.unmatched,
+        round(time.monotonic() - started, 3),
+    )
+
+
+def in_words(error: BaseException, index_folder: str) -> str:
+    """What stopped a build, as its user would say it."""
+    if isinstance(error, OSError) and error.errno == errno.EDQUOT:
+        return f"the disk quota of the index folder {index_folder} is used up"
+    if _out_of_space(error):
+        return f"no space left on the device holding the index folder {index_folder}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _out_of_space(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC
+    if isinstance(error, sqlite3.Error):
+        # a worker's error arrives pickled, without its code: its message says it
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+    return False
+
+
+def _identity(folder: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+@dataclass
+class _Build:
+    """One build's settings and what it has counted so far."""
+
+    holding: str
+    scanner: Scanner
+    progress: Callable[[ScanStats], None] | None
+    progress_every: float
+    workers: int
+    stats: ScanStats = field(default_factory=ScanStats)
+    datasets: int = 0
+
+    def write(self, db: sqlite3.Connection, temporary: str, started: float) -> None:
+        """Scan the tree into ``db``, a new file, and commit it."""
         db.executescript(
             "PRAGMA page_size=32768; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
             "PRAGMA cache_size=-65536;" + SCHEMA
@@ -247,55 +336,41 @@ def build_index(
         entries: list[DatasetEntry] = []
         unmatched: list[tuple[str, str]] = []
         reported = time.monotonic()
-        for batch in _scan(scanner, workers or os.cpu_count() or 1, temporary):
-            _insert_folders(db, batch.rows)
-            unmatched += batch.unmatched[: UNMATCHED_KEPT - len(unmatched)]
-            entries += batch.entries
-            stats.merge(batch.stats)
-            if progress is not None and time.monotonic() - reported >= progress_every:
-                reported = time.monotonic()
-                stats.seconds = round(reported - started, 3)
-                progress(stats)
+        # closed at once on any failure: the pool of scan workers ends with it
+        with contextlib.closing(_scan(self.scanner, self.workers, temporary)) as batches:
+            for batch in batches:
+                _insert_folders(db, batch.rows)
+                unmatched += batch.unmatched[: UNMATCHED_KEPT - len(unmatched)]
+                entries += batch.entries
+                self.stats.merge(batch.stats)
+                if self.progress is not None and time.monotonic() - reported >= self.progress_every:
+                    reported = time.monotonic()
+                    self.stats.seconds = round(reported - started, 3)
+                    self.progress(self.stats)
         _gather_worker_folders(db, temporary)
         db.executemany("INSERT INTO unmatched VALUES (?, ?)", unmatched)
-        datasets = _write_datasets(db, entries, template)
-        meta = {
+        self.datasets = _write_datasets(db, entries, self.scanner.template)
+        db.executemany("INSERT INTO meta VALUES (?, ?)", self.meta(started).items())
+        db.commit()
+
+    def meta(self, started: float) -> dict[str, str]:
+        template, stats = self.scanner.template, self.stats
+        return {
             "format": INDEX_FORMAT,
-            "holding": holding,
-            "root": scanner.root,
+            "holding": self.holding,
+            "root": self.scanner.root,
             "template": template.spec,
             "template_name": template.name,
             "facets": json.dumps(list(template.facets)),
             "built": str(time.time()),
             "seconds": f"{time.monotonic() - started:.3f}",
             "files": str(stats.files),
-            "datasets": str(datasets),
+            "datasets": str(self.datasets),
             "folders": str(stats.folders),
             "reused_folders": str(stats.reused_folders),
             "unmatched": str(stats.unmatched),
             "links_skipped": str(stats.links_skipped),
         }
-        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        db.commit()
-    except BaseException:
-        db.close()
-        for leftover in [temporary, *glob.glob(f"{glob.escape(temporary)}-w*")]:
-            with contextlib.suppress(OSError):
-                os.remove(leftover)
-        raise
-    db.close()
-    with open(temporary, "rb") as written:
-        os.fsync(written.fileno())
-    os.replace(temporary, index_path)
-    return BuildReport(
-        holding,
-        stats.files,
-        datasets,
-        stats.folders,
-        stats.reused_folders,
-        stats.unmatched,
-        round(time.monotonic() - started, 3),
-    )
 
 
 def _listed(value: Any) -> list[Any]:
@@ -335,7 +410,7 @@ _WORKER_OUTPUT = ""
 _worker_db: sqlite3.Connection | None = None
 
 
-def _scan(scanner: Scanner, workers: int, temporary: str) -> Iterator[Batch]:
+def _scan(scanner: Scanner, workers: int, temporary: str) -> Generator[Batch, None, None]:
     """The folders of the whole tree in batches, the subtrees shared among processes.
 
     The parent lists the top levels itself, down to a level with enough folders to
@@ -361,8 +436,19 @@ def _scan(scanner: Scanner, workers: int, temporary: str) -> Iterator[Batch]:
     global _WORKER_SCANNER, _WORKER_OUTPUT
     _WORKER_SCANNER, _WORKER_OUTPUT = scanner, temporary
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         yield from pool.imap_unordered(_scan_subtree, frontier, chunksize=4)
+
+
+def _die_with(parent: int) -> None:
+    """Make a scan worker die with the build that forked it: a build killed outright
+    must not leave workers scanning on (Linux; the server also ends the build's whole
+    process group)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before the line above took effect
+        os._exit(1)
 
 
 def _unmatched(folders: Iterable[Folder]) -> list[tuple[str, str]]:

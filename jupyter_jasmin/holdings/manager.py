@@ -11,24 +11,31 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import sys
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from typing import Any
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, JasminError, NotFound
 from ..validation import is_name
 from . import catalog, inspect
+from . import refresh as refresh_process
 from .drs import DrsTemplate, TemplateError, file_variable
-from .query import IndexReader, Selection
+from .index import remove_stale_builds
+from .query import IndexReader, Selection, UnreadableIndex
+from .scan import root_problem
 
 METADATA_CACHED = 256
+PROGRESS_FIELDS = ("folders", "files", "seconds")
+# Query parameters that are never taken for facets: credentials (intake and scripts send
+# ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
+RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
 
 
 @dataclass(frozen=True)
@@ -106,28 +113,56 @@ class Refresh:
     task: asyncio.Task[None] | None = None
 
 
+def read_only(folder: str) -> bool:
+    """Whether ``folder`` is there but this server may not write in it (an index folder
+    shared read-only, kept by an admin's cron job)."""
+    return os.path.isdir(folder) and not os.access(folder, os.W_OK)
+
+
 class Holding:
     """One configured holding and its index."""
 
     def __init__(self, spec: HoldingSpec, index_dir: str) -> None:
         self.spec = spec
+        self.index_dir = index_dir
         self.index_path = os.path.join(index_dir, f"{spec.name}.sqlite")
         self.reader: IndexReader | None = None
         self.refresh: Refresh | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # why the last refresh failed, in words
+        self._opening = threading.Lock()  # query threads may open the index together
 
     def open(self) -> IndexReader:
-        """The index reader, loaded or reloaded if the file changed (call off the loop)."""
+        """The index reader, loaded or reloaded if the file changed (call off the loop);
+        Conflict when there is no readable index, saying what happens next."""
         if not os.path.exists(self.index_path):
             raise Conflict(
                 f"holding {self.spec.name!r} has no index yet"
                 + ("; it is being built" if self.indexing else "; refresh it to build one")
             )
-        if self.reader is None:
-            self.reader = IndexReader(self.index_path)
-        else:
-            self.reader.refresh()
+        try:
+            return self._reader()
+        except UnreadableIndex as error:
+            raise Conflict(f"holding {self.spec.name!r}: {self._unreadable(error)}") from None
+
+    def _reader(self) -> IndexReader:
+        with self._opening:
+            if self.reader is None:
+                self.reader = IndexReader(self.index_path)
+                return self.reader
+        self.reader.reload()
         return self.reader
+
+    def _unreadable(self, error: UnreadableIndex) -> str:
+        """An unreadable index, and what happens next, in words."""
+        if self.indexing:
+            then = "it is being rebuilt"
+        elif read_only(self.index_dir):
+            then = f"an admin must rebuild it (the index folder {self.index_dir} is read-only here)"
+        elif self.error:
+            then = f"rebuilding it failed: {self.error}; refresh the holding to try again"
+        else:
+            then = "refresh the holding to rebuild it"
+        return f"{error.message}; {then}"
 
     @property
     def indexing(self) -> bool:
@@ -137,9 +172,34 @@ class Holding:
             and not self.refresh.task.done()
         )
 
+    def needs_building(self) -> bool:
+        """Whether the holding has a folder but no readable index (call off the loop)."""
+        if root_problem(self.spec.root):
+            return False
+        if not os.path.exists(self.index_path):
+            return True
+        try:
+            self._reader()
+        except UnreadableIndex:
+            return True
+        return False
+
     def status(self) -> dict[str, Any]:
-        state = "missing"
-        described: dict[str, Any] = {
+        """What the holding is and how its index stands (call off the loop)."""
+        state, error = "missing", None
+        facts: dict[str, Any] | None = None
+        try:
+            facts = self._index_facts()
+        except UnreadableIndex as unreadable:
+            state, error = "failed", self._unreadable(unreadable)
+        else:
+            state = "missing" if facts is None else "ready"
+            if self.error:
+                now = "the previous index is still in use" if facts else "there is no index yet"
+                state, error = "failed", f"{self.error}; {now}"
+        if self.indexing:
+            state = "indexing"
+        return {
             "name": self.spec.name,
             "description": self.spec.description,
             "root": self.spec.root,
@@ -152,31 +212,30 @@ class Holding:
             "unmatched_paths": [],
             "last_refresh": None,
             "refresh_seconds": None,
+            **(facts or {}),
+            "state": state,
+            "error": error or root_problem(self.spec.root),
+            "refresh": (
+                {"started": _iso(self.refresh.started), **self.refresh.progress}
+                if self.refresh is not None and self.indexing
+                else None
+            ),
         }
-        if os.path.exists(self.index_path):
-            reader = self.open()
-            meta = reader.meta
-            state = "ready"
-            described.update(
-                files=int(meta["files"]),
-                datasets=int(meta["datasets"]),
-                unmatched=int(meta["unmatched"]),
-                unmatched_paths=reader.unmatched(),
-                last_refresh=_iso(float(meta["built"])),
-                refresh_seconds=float(meta["seconds"]),
-            )
-        if self.error:
-            state = "failed"
-        if self.indexing:
-            state = "indexing"
-        described["state"] = state
-        described["error"] = self.error
-        described["refresh"] = (
-            {"started": _iso(self.refresh.started), **self.refresh.progress}
-            if self.refresh is not None and self.indexing
-            else None
-        )
-        return described
+
+    def _index_facts(self) -> dict[str, Any] | None:
+        """The index's counts and dates; None if there is no index file."""
+        if not os.path.exists(self.index_path):
+            return None
+        reader = self._reader()
+        meta = reader.meta
+        return {
+            "files": int(meta["files"]),
+            "datasets": int(meta["datasets"]),
+            "unmatched": int(meta["unmatched"]),
+            "unmatched_paths": reader.unmatched(),
+            "last_refresh": _iso(float(meta["built"])),
+            "refresh_seconds": float(meta["seconds"]),
+        }
 
 
 def _iso(epoch: float) -> str:
@@ -223,77 +282,84 @@ class Holdings:
         return status
 
     async def build_missing(self) -> None:
-        """Start a refresh for every holding that has no index yet."""
+        """Start a refresh for every holding that has a folder but no readable index."""
         for holding in self.holdings.values():
-            if not os.path.exists(holding.index_path) and os.path.isdir(holding.spec.root):
+            if not await self._off_loop(holding.needs_building):
+                continue
+            try:
                 await self.refresh(holding.spec.name)
+            except JasminError as error:  # a read-only index folder: an admin's job
+                self.log.warning("cannot build the index of %s: %s", holding.spec.name, error)
 
     async def refresh(self, name: str, full: bool = False) -> dict[str, Any]:
         """Rebuild a holding's index in a subprocess; returns the holding, ``indexing``."""
         holding = self.get(name)
         if holding.indexing:
             raise Conflict(f"holding {name!r} is already being indexed")
-        if not os.access(self.index_dir, os.W_OK) and os.path.isdir(self.index_dir):
+        if read_only(self.index_dir):
             raise Conflict(f"the index folder {self.index_dir} is read-only here")
-        os.makedirs(self.index_dir, exist_ok=True)
+        try:
+            os.makedirs(self.index_dir, exist_ok=True)
+        except OSError as error:
+            raise Conflict(f"cannot make the index folder {self.index_dir}: {error}") from None
         holding.error = None
         holding.refresh = Refresh()
         holding.refresh.task = asyncio.create_task(self._run_refresh(holding, full))
         return await self.status(name)
 
     async def _run_refresh(self, holding: Holding, full: bool) -> None:
-        assert holding.refresh is not None
-        command = [
-            sys.executable,
-            "-m",
-            "jupyter_jasmin.holdings.refresh",
-            f"--name={holding.spec.name}",
-            f"--root={holding.spec.root}",
-            f"--drs={holding.spec.drs}",
-            f"--index={holding.index_path}",
-            *(["--full"] if full else []),
-        ]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        holding.refresh.process = process
-        outcome: dict[str, Any] = {}
-        assert process.stdout is not None
-        async for line in process.stdout:
-            with contextlib.suppress(ValueError):
-                outcome = json.loads(line)
-                holding.refresh.progress = {
-                    k: v for k, v in outcome.items() if k in ("folders", "files", "seconds")
-                }
-        _, errors = await process.communicate()
-        if process.returncode != 0:
-            holding.error = (
-                outcome.get("error")
-                or (errors.decode(errors="replace").strip().splitlines() or ["index build failed"])[
-                    -1
-                ]
+        refresh = holding.refresh
+        assert refresh is not None
+        spec = holding.spec
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *refresh_process.command(spec.name, spec.root, spec.drs, holding.index_path, full),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # a process group of its own, ended whole
             )
-            self.log.error("indexing holding %s failed: %s", holding.spec.name, holding.error)
-        else:
-            self.log.info("indexed holding %s: %s", holding.spec.name, outcome)
+        except OSError as error:
+            holding.error = f"the index build could not start: {error}"
+            self.log.error("indexing holding %s failed: %s", spec.name, holding.error)
+            return
+        refresh.process = process
+        assert process.stderr is not None
+        errors = asyncio.ensure_future(process.stderr.read())  # a full pipe would stall it
+
+        def progressed(report: dict[str, Any]) -> None:
+            refresh.progress = {k: v for k, v in report.items() if k in PROGRESS_FIELDS}
+
+        last = await refresh_process.follow(process, progressed)
+        returncode = await process.wait()
+        said = (await errors).decode(errors="replace")
+        if returncode == 0:
+            self.log.info("indexed holding %s: %s", spec.name, last)
+            return
+        refresh_process.end_group(process.pid)  # no scan worker outlives its build
+        await self._off_loop(remove_stale_builds, holding.index_path)
+        seconds = time.time() - refresh.started
+        holding.error = refresh_process.failure(returncode, last, said, seconds)
+        self.log.error("indexing holding %s failed: %s", spec.name, holding.error)
 
     async def shutdown(self) -> None:
         for holding in self.holdings.values():
-            refresh = holding.refresh
-            if (
-                refresh is not None
-                and refresh.process is not None
-                and refresh.process.returncode is None
-            ):
-                refresh.process.terminate()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(refresh.process.wait(), 10)
-            if refresh is not None and refresh.task is not None:
-                refresh.task.cancel()
-                with contextlib.suppress(BaseException):
-                    await refresh.task
+            await self._stop_refresh(holding)
         await asyncio.get_running_loop().run_in_executor(None, self.inspector.shutdown)
         self._threads.shutdown(wait=False)
+
+    @staticmethod
+    async def _stop_refresh(holding: Holding) -> None:
+        """End a running build, workers and all, and let it clean up after itself."""
+        refresh = holding.refresh
+        if refresh is None or refresh.task is None or refresh.task.done():
+            return
+        if refresh.process is None:
+            refresh.task.cancel()  # not started yet
+        elif refresh.process.returncode is None:
+            refresh_process.end_group(refresh.process.pid, signal.SIGTERM)
+        done, _ = await asyncio.wait({refresh.task}, timeout=10)
+        if not done:
+            refresh.task.cancel()
 
     # --- queries -------------------------------------------------------------
 
@@ -418,11 +484,12 @@ def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> di
     return values
 
 
-def parse_selection(arguments: dict[str, list[bytes]], reserved: set[str]) -> Selection:
-    """A Selection from a request's query arguments (``facet=value`` may repeat)."""
+def parse_selection(arguments: dict[str, list[bytes]]) -> Selection:
+    """A Selection from a request's query arguments (``facet=value`` may repeat);
+    the :data:`RESERVED_PARAMETERS` are never facets."""
     facets: dict[str, tuple[str, ...]] = {}
     for key, raw in arguments.items():
-        if key in reserved:
+        if key in RESERVED_PARAMETERS:
             continue
         values = tuple(v.decode(errors="replace") for v in raw if v)
         if values:

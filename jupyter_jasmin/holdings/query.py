@@ -3,7 +3,9 @@
 Facet values are held in memory as integer arrays (one pair of arrays per facet:
 which dataset, which value), so counting values under a selection is a handful
 of vectorised operations however large the archive. The reader notices when the
-index file has been replaced (a refresh, or an admin's cron job) and reloads.
+index file has been replaced (a refresh, or an admin's cron job) and loads it again
+into a new snapshot, swapped in whole; a file that is not a readable index is refused
+with :class:`UnreadableIndex`, saying why, never half-loaded.
 """
 
 from __future__ import annotations
@@ -20,12 +22,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Conflict, NotFound
 from .drs import time_range
 from .index import FOLDER_COLUMNS
 from .scan import Folder
 
 Mask = npt.NDArray[np.bool_]
+Stamp = tuple[int, int, int]  # inode, modification time, size: a replaced file differs
+META_COUNTS = ("files", "datasets", "unmatched")
+META_TIMES = ("built", "seconds")
+
+
+class UnreadableIndex(Conflict):
+    """The index file is there but is not a readable index: corrupt, empty, cut short."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"the index file {path} is unreadable ({reason})")
+        self.path = path
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -37,14 +51,28 @@ class Selection:
     latest: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class FacetColumn:
     values: list[str]
     datasets: npt.NDArray[np.int32]
     codes: npt.NDArray[np.int32]
+    lookup: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.lookup = {value: code for code, value in enumerate(self.values)}
+        object.__setattr__(self, "lookup", {value: code for code, value in enumerate(self.values)})
+
+    def fits(self, size: int) -> bool:
+        """Whether the arrays can be what they claim: a value code per dataset row."""
+        if len(self.datasets) != len(self.codes):
+            return False
+        if not len(self.codes):
+            return True
+        return bool(
+            self.datasets.min() >= 0
+            and self.datasets.max() < size
+            and self.codes.min() >= 0
+            and self.codes.max() < len(self.values)
+        )
 
     def having(self, chosen: tuple[str, ...], size: int) -> Mask:
         """Datasets that have any of the chosen values."""
@@ -55,76 +83,21 @@ class FacetColumn:
         return mask
 
 
-class IndexReader:
-    """A read-only, reloading view of one holding's index file."""
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """One index file as loaded, whole: what in-memory queries read. A reload makes a new
+    snapshot and swaps it in; a query takes the snapshot once and reads only that."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
-        self.meta: dict[str, str] = {}
-        self.facets: dict[str, FacetColumn] = {}
-        self.size = 0
-        self.latest: Mask = np.zeros(0, dtype=bool)
-        self._search = ""
-        self._line_starts: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self.refresh()
-
-    # --- loading ----------------------------------------------------------
-
-    def _file_stamp(self) -> tuple[int, int]:
-        info = os.stat(self.path)
-        return (info.st_ino, info.st_mtime_ns)
-
-    def refresh(self) -> None:
-        """Reload if the index file was replaced since it was last read."""
-        stamp = self._file_stamp()
-        if stamp == self._stamp:
-            return
-        with self._lock:
-            if stamp == self._stamp:
-                return
-            self._load()
-            self._stamp = stamp
-            self._local = threading.local()
-
-    def _load(self) -> None:
-        with contextlib.closing(self._connect()) as db:
-            meta = dict(db.execute("SELECT key, value FROM meta"))
-            facets = {
-                name: FacetColumn(
-                    json.loads(values),
-                    np.frombuffer(datasets, dtype=np.int32),
-                    np.frombuffer(codes, dtype=np.int32),
-                )
-                for name, values, datasets, codes in db.execute(
-                    "SELECT facet, vals, datasets, codes FROM facet_codes ORDER BY position"
-                )
-            }
-            latest = np.array(
-                [row[0] for row in db.execute("SELECT latest FROM datasets ORDER BY id")],
-                dtype=bool,
-            )
-        search = meta.pop("search", "")
-        starts = [0] + [m.end() for m in re.finditer("\n", search)]
-        self.meta, self.facets, self.latest, self.size = meta, facets, latest, len(latest)
-        self._plain_counts: dict[bool, dict[str, Any]] = {}
-        self._search = search
-        self._line_starts = np.array(starts[: self.size] if self.size else [], dtype=np.int64)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        """A connection for this thread (sqlite3 connections are not shared)."""
-        connection: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if connection is None:
-            connection = self._local.db = self._connect()
-        return connection
-
-    # --- selecting --------------------------------------------------------
+    stamp: Stamp
+    meta: dict[str, str]
+    facets: dict[str, FacetColumn]
+    latest: Mask
+    size: int
+    search: str  # one line of words per dataset
+    line_starts: npt.NDArray[np.int64]
+    # facet counts with nothing chosen (what everyone sees first), per value of ``latest``:
+    # counted once per snapshot, so they can never outlive the index they count
+    plain_counts: dict[bool, dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def check(self, selection: Selection) -> None:
         unknown = sorted(set(selection.facets) - set(self.facets))
@@ -137,10 +110,10 @@ class IndexReader:
     def _text_mask(self, text: str) -> Mask:
         mask = np.ones(self.size, dtype=bool)
         for word in text.lower().split():
-            hits = [m.start() for m in re.finditer(re.escape(word), self._search)]
+            hits = [m.start() for m in re.finditer(re.escape(word), self.search)]
             found = np.zeros(self.size, dtype=bool)
             if hits:
-                found[np.searchsorted(self._line_starts, hits, side="right") - 1] = True
+                found[np.searchsorted(self.line_starts, hits, side="right") - 1] = True
             mask &= found
         return mask
 
@@ -162,20 +135,16 @@ class IndexReader:
             base &= mask
         return base
 
-    # --- answering ----------------------------------------------------------
-
     def facet_counts(self, selection: Selection) -> dict[str, Any]:
         """Per facet, its values with dataset counts under the selection on the *other*
         facets (so alternatives stay visible, as in ESGF's search)."""
         self.check(selection)
-        plain = not selection.text.strip() and not any(selection.facets.values())
-        if plain:
-            # what everyone sees first: counted once per index, not per request
-            cached = self._plain_counts.get(selection.latest)
-            if cached is None:
-                cached = self._plain_counts[selection.latest] = self._count(selection)
-            return cached
-        return self._count(selection)
+        if selection.text.strip() or any(selection.facets.values()):
+            return self._count(selection)
+        cached = self.plain_counts.get(selection.latest)
+        if cached is None:
+            cached = self.plain_counts[selection.latest] = self._count(selection)
+        return cached
 
     def _count(self, selection: Selection) -> dict[str, Any]:
         base, chosen = self._masks(selection)
@@ -199,17 +168,163 @@ class IndexReader:
             ]
         return {"total": int(everything.sum()), "facets": result}
 
+
+def file_stamp(path: str) -> Stamp:
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise UnreadableIndex(path, error.strerror or str(error)) from None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+def load_snapshot(path: str) -> IndexSnapshot:
+    """The index file read whole, or :class:`UnreadableIndex` saying why it cannot be.
+    A file replaced while it is read is read again."""
+    for _ in range(3):
+        stamp = file_stamp(path)
+        try:
+            snapshot = _read_snapshot(path, stamp)
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            if file_stamp(path) != stamp:
+                continue
+            raise UnreadableIndex(path, str(error)) from None
+        if file_stamp(path) == stamp:
+            return snapshot
+    raise UnreadableIndex(path, "it kept changing while it was read")
+
+
+def _read_snapshot(path: str, stamp: Stamp) -> IndexSnapshot:
+    with contextlib.closing(connect(path)) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        facets = {
+            name: FacetColumn(
+                json.loads(values),
+                np.frombuffer(datasets, dtype=np.int32),
+                np.frombuffer(codes, dtype=np.int32),
+            )
+            for name, values, datasets, codes in db.execute(
+                "SELECT facet, vals, datasets, codes FROM facet_codes ORDER BY position"
+            )
+        }
+        latest = np.array(
+            [row[0] for row in db.execute("SELECT latest FROM datasets ORDER BY id")],
+            dtype=bool,
+        )
+    latest.flags.writeable = False
+    search = meta.pop("search", "")
+    for key in (*META_COUNTS, *META_TIMES):
+        if key not in meta:
+            raise ValueError(f"its meta table has no {key!r}")
+        (int if key in META_COUNTS else float)(meta[key])  # a ValueError if not a number
+    for name, column in facets.items():
+        if not column.fits(len(latest)):
+            raise ValueError(f"its values of facet {name!r} do not fit its datasets")
+    starts = [0] + [m.end() for m in re.finditer("\n", search)]
+    return IndexSnapshot(
+        stamp=stamp,
+        meta=meta,
+        facets=facets,
+        latest=latest,
+        size=len(latest),
+        search=search,
+        line_starts=np.array(starts[: len(latest)], dtype=np.int64),
+    )
+
+
+class IndexReader:
+    """A read-only view of one holding's index file, reloaded whole when the file is
+    replaced (a refresh, or an admin's cron job)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._local = threading.local()  # each thread's connection, with its snapshot
+        self._snapshot = load_snapshot(path)
+
+    # --- loading ----------------------------------------------------------
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        return self._snapshot
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return self._snapshot.meta
+
+    def reload(self) -> None:
+        """Load the index file again if it was replaced since it was last read;
+        :class:`UnreadableIndex` if what replaced it is not an index."""
+        if file_stamp(self.path) == self._snapshot.stamp:
+            return
+        with self._lock:
+            if file_stamp(self.path) != self._snapshot.stamp:
+                self._snapshot = load_snapshot(self.path)
+
+    def _view(self) -> tuple[IndexSnapshot, sqlite3.Connection]:
+        """The current snapshot and this thread's connection to the same file."""
+        for _ in range(3):
+            snapshot = self._snapshot
+            db = self._connection(snapshot)
+            if db is not None:
+                return snapshot, db
+            self.reload()  # the file was replaced after the snapshot was taken
+        raise UnreadableIndex(self.path, "it kept changing while it was read")
+
+    def _connection(self, snapshot: IndexSnapshot) -> sqlite3.Connection | None:
+        held: tuple[IndexSnapshot, sqlite3.Connection] | None = getattr(self._local, "held", None)
+        if held is not None and held[0] is snapshot:
+            return held[1]
+        if held is not None:
+            held[1].close()
+            self._local.held = None
+        db = connect(self.path)
+        try:
+            built = db.execute("SELECT value FROM meta WHERE key = 'built'").fetchone()
+        except sqlite3.Error as error:
+            db.close()
+            raise UnreadableIndex(self.path, str(error)) from None
+        if built is None or built[0] != snapshot.meta["built"]:
+            db.close()  # opened a newer file than the snapshot's
+            return None
+        self._local.held = (snapshot, db)
+        return db
+
+    def _query(
+        self, db: sqlite3.Connection, sql: str, parameters: tuple[Any, ...] | list[Any] = ()
+    ) -> list[Any]:
+        try:
+            return db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise UnreadableIndex(self.path, str(error)) from None
+
+    # --- answering ----------------------------------------------------------
+
+    def select(self, selection: Selection) -> Mask:
+        return self._snapshot.select(selection)
+
+    def facet_counts(self, selection: Selection) -> dict[str, Any]:
+        return self._snapshot.facet_counts(selection)
+
     def page(self, selection: Selection, offset: int, limit: int) -> dict[str, Any]:
-        rows = np.flatnonzero(self.select(selection))
+        snapshot, db = self._view()
+        rows = np.flatnonzero(snapshot.select(selection))
         chosen = [int(i) + 1 for i in rows[offset : offset + limit]]
         found = {}
         if chosen:
             marks = ",".join("?" * len(chosen))
-            for row in self.db.execute(
+            for row in self._query(
+                db,
                 f"SELECT {DATASET_COLUMNS} FROM datasets WHERE id IN ({marks})",  # noqa: S608
                 chosen,
             ):
                 found[row[0]] = dataset_summary(row)
+        missing = [i for i in chosen if i not in found]
+        if missing:
+            raise UnreadableIndex(self.path, f"dataset row {missing[0]} is missing")
         return {
             "total": len(rows),
             "offset": offset,
@@ -218,17 +333,21 @@ class IndexReader:
         }
 
     def dataset(self, dataset_id: str) -> dict[str, Any]:
-        row = self.db.execute(
+        snapshot, db = self._view()
+        rows = self._query(
+            db,
             f"SELECT {DATASET_COLUMNS} FROM datasets WHERE dataset_id = ?",  # noqa: S608
             (dataset_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no dataset {dataset_id!r} in holding {self.meta.get('holding')!r}")
+        )
+        if not rows:
+            raise NotFound(f"no dataset {dataset_id!r} in holding {snapshot.meta.get('holding')!r}")
+        row = rows[0]
         summary = dataset_summary(row)
-        summary["files"] = self.files(summary["path"])
+        summary["files"] = self._files(db, summary["path"])
         summary["versions"] = [
             {"id": other, "version": version, "latest": bool(latest), "files": files, "size": size}
-            for other, version, latest, files, size in self.db.execute(
+            for other, version, latest, files, size in self._query(
+                db,
                 "SELECT dataset_id, version, latest, files, size FROM datasets "
                 "WHERE master_id = ? ORDER BY version",
                 (row[3],),
@@ -238,8 +357,13 @@ class IndexReader:
 
     def files(self, dataset_path: str) -> list[dict[str, Any]]:
         """Files of a dataset folder and the folders below it, relative to the root."""
+        _, db = self._view()
+        return self._files(db, dataset_path)
+
+    def _files(self, db: sqlite3.Connection, dataset_path: str) -> list[dict[str, Any]]:
         listing = []
-        for row in self.db.execute(
+        for row in self._query(
+            db,
             f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
             "WHERE path = ? OR (path > ? AND path < ?) ORDER BY path",
             (dataset_path, dataset_path + "/", dataset_path + "0"),
@@ -259,16 +383,18 @@ class IndexReader:
         return listing
 
     def unmatched(self, limit: int = 20) -> list[dict[str, str]]:
+        _, db = self._view()
         return [
             {"path": path, "reason": reason}
-            for path, reason in self.db.execute(
-                "SELECT path, reason FROM unmatched LIMIT ?", (limit,)
+            for path, reason in self._query(
+                db, "SELECT path, reason FROM unmatched LIMIT ?", (limit,)
             )
         ]
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every dataset row, in id order (for catalogs)."""
-        return list(self.db.execute(f"SELECT {DATASET_COLUMNS} FROM datasets ORDER BY id"))  # noqa: S608
+        _, db = self._view()
+        return self._query(db, f"SELECT {DATASET_COLUMNS} FROM datasets ORDER BY id")  # noqa: S608
 
 
 DATASET_COLUMNS = (

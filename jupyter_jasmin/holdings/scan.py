@@ -25,6 +25,13 @@ UNMATCHED_KEPT = 200
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
+def root_problem(root: str) -> str | None:
+    """Why a holding's folder cannot be scanned, in words; None if it can."""
+    if os.path.isdir(root) and os.access(root, os.R_OK | os.X_OK):
+        return None
+    return f"the holding's folder {root} does not exist or cannot be read"
+
+
 class Folder:
     """One folder of the holding: its sub-folders, its data files (names and sizes,
     sorted by name) and what did not fit. A folder read back from an index keeps its
