@@ -6,9 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any
+from typing import TypedDict
 
 SLOW_MS = 50
+
+
+class LoopStalls(TypedDict):
+    """``GET /jasmin/api/diagnostics/event-loop`` (``openapi.yaml``'s ``LoopStalls``)."""
+
+    max_stall_ms: float
+    p99_stall_ms: float
+    stalls_over_50ms: int
+    ticks: int
+    interval_ms: float
+    since: float
 
 
 class LoopWatch:
@@ -40,7 +51,7 @@ class LoopWatch:
             self._handle.cancel()
             self._handle = None
 
-    def read(self) -> dict[str, Any]:
+    def read(self) -> LoopStalls:
         late = sorted(self.late)
         p99 = late[int(0.99 * (len(late) - 1))] if late else 0.0
         return {

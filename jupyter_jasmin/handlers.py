@@ -24,7 +24,7 @@ from .errors import BadRequest, Conflict, JasminError
 from .holdings.manager import Holdings, parse_selection
 from .openapi import ServerValues, openapi_document
 from .resources import vm_resources
-from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
+from .snippets import SnippetReply, dataset_open_snippet, dataset_pool_snippet, pool_snippet
 from .validation import check_nesting, whole_number_text
 
 API = "/jasmin/api"
@@ -126,16 +126,7 @@ class ResourcesHandler(JasminHandler):
 class BackendsHandler(JasminHandler):
     @endpoint
     async def get(self) -> None:
-        self.reply(
-            {
-                "backends": self.pools.describe_backends(),
-                "limits": {
-                    "max_pools": self.pools.limits.max_pools,
-                    "max_engines_per_pool": self.pools.limits.max_engines_per_pool,
-                },
-                "suggested_engines": self.pools.suggested_engines(),
-            }
-        )
+        self.reply(self.pools.offer())
 
 
 class PoolsHandler(JasminHandler):
@@ -174,7 +165,7 @@ class PoolSnippetHandler(JasminHandler):
             raise Conflict(
                 f"pool '{pool['name']}' is {pool['state']}; there is nothing to connect to"
             )
-        self.reply({"code": pool_snippet(pool)})
+        self.reply(SnippetReply(code=pool_snippet(pool)))
 
 
 class EventLoopHandler(JasminHandler):
@@ -264,12 +255,12 @@ class DatasetSnippetHandler(JasminHandler):
         dataset, paths = await self.holdings.files(name, dataset_id)
         pool_id = self.get_argument("pool", "")
         if not pool_id:
-            self.reply({"code": dataset_open_snippet(dataset, paths)})
+            self.reply(SnippetReply(code=dataset_open_snippet(dataset, paths)))
             return
         pool = self.pools.get(pool_id)
         if pool["state"] not in ("starting", "running", "degraded"):
             raise Conflict(f"pool '{pool['name']}' is {pool['state']}; start a pool first")
-        self.reply({"code": dataset_pool_snippet(dataset, paths, pool)})
+        self.reply(SnippetReply(code=dataset_pool_snippet(dataset, paths, pool)))
 
 
 class CatalogHandler(JasminHandler):

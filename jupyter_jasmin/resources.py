@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+from typing import TypedDict
 
 import psutil
 
@@ -27,7 +27,29 @@ def suggested_engines(cores: int, load_1min: float, limit: int) -> int:
     return max(1, min(idle, cores, limit))
 
 
-def vm_resources(max_engines_per_pool: int) -> dict[str, Any]:
+class Cores(TypedDict):
+    logical: int | None
+    physical: int | None
+    usable: int
+
+
+class Memory(TypedDict):
+    total_bytes: int
+    available_bytes: int
+
+
+class Resources(TypedDict):
+    """``GET /jasmin/api/resources`` (``openapi.yaml``'s ``Resources``)."""
+
+    hostname: str
+    cores: Cores
+    memory: Memory
+    load_average: list[float]
+    cpu_percent: float
+    suggested_engines: int
+
+
+def vm_resources(max_engines_per_pool: int) -> Resources:
     """A JSON-ready description of this VM, as served by ``GET /jasmin/api/resources``."""
     memory = psutil.virtual_memory()
     load = psutil.getloadavg()

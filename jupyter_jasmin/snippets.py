@@ -6,10 +6,17 @@ name or path can never break out of its string literal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from .clusters.shapes import PoolReply
+    from .holdings.shapes import DatasetSummary
+
+
+class SnippetReply(TypedDict):
+    """``GET .../snippet`` (``openapi.yaml``'s ``Snippet``)."""
+
+    code: str
 
 
 def pool_snippet(pool: PoolReply) -> str:
@@ -35,7 +42,7 @@ def _files_literal(paths: list[str]) -> list[str]:
     return ["files = ["] + [f"    {path!r}," for path in paths] + ["]"]
 
 
-def _variable(dataset: dict[str, Any]) -> str | None:
+def _variable(dataset: DatasetSummary) -> str | None:
     facets = dataset["facets"]
     for name in ("variable_id", "variable", "short_name"):
         value = facets.get(name)
@@ -46,7 +53,7 @@ def _variable(dataset: dict[str, Any]) -> str | None:
     return None
 
 
-def dataset_open_snippet(dataset: dict[str, Any], paths: list[str]) -> str:
+def dataset_open_snippet(dataset: DatasetSummary, paths: list[str]) -> str:
     """Code that opens a dataset's files as one xarray Dataset."""
     variable = _variable(dataset)
     lines = [
@@ -69,7 +76,7 @@ def dataset_open_snippet(dataset: dict[str, Any], paths: list[str]) -> str:
     return "\n".join([*lines, "ds"])
 
 
-def dataset_pool_snippet(dataset: dict[str, Any], paths: list[str], pool: PoolReply) -> str:
+def dataset_pool_snippet(dataset: DatasetSummary, paths: list[str], pool: PoolReply) -> str:
     """Code that maps a per-file area mean over a dataset's files on a pool and combines it."""
     variable = _variable(dataset) or "VARIABLE"
     return "\n".join(

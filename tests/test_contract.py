@@ -7,13 +7,36 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import typing
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, NotRequired
 
 import jsonschema
 import pytest
 
+from jupyter_jasmin.clusters.shapes import (
+    BackendDescription,
+    BackendsReply,
+    EngineReply,
+    OptionDescription,
+    PoolReply,
+)
+from jupyter_jasmin.diagnostics import LoopStalls
 from jupyter_jasmin.handlers import API, ROUTES
+from jupyter_jasmin.holdings.shapes import (
+    Coordinate,
+    DatasetFile,
+    DatasetMetadata,
+    DatasetPage,
+    DatasetReply,
+    DatasetSummary,
+    DatasetVersion,
+    FacetCounts,
+    HoldingReply,
+    Variable,
+)
+from jupyter_jasmin.resources import Resources
+from jupyter_jasmin.snippets import SnippetReply
 
 from .conftest import Api, Reply
 from .contract import (
@@ -78,6 +101,51 @@ def test_the_document_is_well_formed() -> None:
             if method in METHODS:
                 assert "403" in operation["responses"], f"{method} has no 403 documented"
                 assert not [s for s in operation["responses"] if s.startswith("5")]
+
+
+def _shape(name: str) -> tuple[set[str], set[str]]:
+    """A component schema's properties and required ones, through allOf."""
+    schema = document()["components"]["schemas"][name]
+    properties, required = set(schema.get("properties", {})), set(schema.get("required", []))
+    for part in schema.get("allOf", []):
+        more, needed = _shape(part["$ref"].rsplit("/", 1)[-1])
+        properties |= more
+        required |= needed
+    return properties, required
+
+
+TYPED_REPLIES = {
+    "Pool": PoolReply,
+    "Engine": EngineReply,
+    "Backends": BackendsReply,
+    "Backend": BackendDescription,
+    "BackendOption": OptionDescription,
+    "Resources": Resources,
+    "Holding": HoldingReply,
+    "FacetCounts": FacetCounts,
+    "DatasetSummary": DatasetSummary,
+    "DatasetPage": DatasetPage,
+    "DatasetFile": DatasetFile,
+    "DatasetVersion": DatasetVersion,
+    "Dataset": DatasetReply,
+    "DatasetMetadata": DatasetMetadata,
+    "Coordinate": Coordinate,
+    "Variable": Variable,
+    "LoopStalls": LoopStalls,
+    "Snippet": SnippetReply,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TYPED_REPLIES))
+def test_the_python_reply_types_are_the_documents(name: str) -> None:
+    """The types mypy holds the server's code to name the fields the document does."""
+    typed = TYPED_REPLIES[name]
+    properties, required = _shape(name)
+
+    fields = typing.get_type_hints(typed, include_extras=True)
+    assert set(fields) == properties
+    optional = {key for key, hint in fields.items() if typing.get_origin(hint) is NotRequired}
+    assert set(fields) - optional == required
 
 
 def test_the_reply_check_catches_drift() -> None:

@@ -23,7 +23,7 @@ from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings
 from .runner import LoopThread
-from .shapes import PoolReply
+from .shapes import BackendsReply, PoolReply
 from .state import reap_leftovers, remove_record
 
 
@@ -87,10 +87,19 @@ class EnginePools:
             usable_cores(), psutil.getloadavg()[0], self.limits.max_engines_per_pool
         )
 
-    def describe_backends(self) -> list[dict[str, Any]]:
-        return [
-            backend.describe(self.limits.max_engines_per_pool) for backend in self.backends.values()
-        ]
+    def offer(self) -> BackendsReply:
+        """The backends a user may choose, with this server's limits (``GET backends``)."""
+        return {
+            "backends": [
+                backend.describe(self.limits.max_engines_per_pool)
+                for backend in self.backends.values()
+            ],
+            "limits": {
+                "max_pools": self.limits.max_pools,
+                "max_engines_per_pool": self.limits.max_engines_per_pool,
+            },
+            "suggested_engines": self.suggested_engines(),
+        }
 
     # --- changing (runs on the pools' loop) ----------------------------
 

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 PoolState = Literal["starting", "running", "degraded", "stopping", "stopped", "failed"]
 EngineState = Literal["starting", "running", "stopping", "lost"]
 OptionValue = int | float | str | bool
+OptionKind = Literal["integer", "number", "string", "select", "boolean"]
 
 
 class EngineReply(TypedDict):
@@ -44,3 +45,37 @@ class PoolReply(TypedDict):
     engines: EngineCounts
     controller: ControllerReply | None
     connection_file: str
+
+
+class OptionDescription(TypedDict):
+    """One option as ``GET /jasmin/api/backends`` describes it (``BackendOption``)."""
+
+    name: str
+    type: OptionKind
+    label: str
+    default: OptionValue
+    help: str
+    minimum: NotRequired[float]
+    maximum: NotRequired[float]
+    choices: NotRequired[list[str]]
+
+
+class BackendDescription(TypedDict):
+    """One backend as ``GET /jasmin/api/backends`` describes it (``Backend``)."""
+
+    name: str
+    label: str
+    description: str
+    options: list[OptionDescription]
+    limits: dict[str, Any]
+
+
+class PoolLimitsReply(TypedDict):
+    max_pools: int
+    max_engines_per_pool: int
+
+
+class BackendsReply(TypedDict):
+    backends: list[BackendDescription]
+    limits: PoolLimitsReply
+    suggested_engines: int

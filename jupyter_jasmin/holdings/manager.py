@@ -23,16 +23,25 @@ from importlib.util import find_spec
 from typing import Any
 
 from ..errors import BadRequest, Conflict, JasminError, NotFound
+from ..timestamps import isoformat
 from ..validation import is_name
 from . import catalog, inspect
 from . import refresh as refresh_process
 from .drs import DrsTemplate, TemplateError, file_variable
 from .index import remove_stale_builds
-from .query import IndexReader, Selection, UnreadableIndex
+from .query import FoundDataset, IndexReader, Selection, UnreadableIndex
 from .scan import root_problem
+from .shapes import (
+    DatasetPage,
+    DatasetReply,
+    FacetCounts,
+    HoldingReply,
+    HoldingState,
+    IndexFacts,
+    RefreshProgress,
+)
 
 METADATA_CACHED = 256
-PROGRESS_FIELDS = ("folders", "files", "seconds")
 # Query parameters that are never taken for facets: credentials (intake and scripts send
 # ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
 RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
@@ -108,15 +117,40 @@ class Refresh:
     """A running (or finished) index build for one holding."""
 
     started: float = field(default_factory=time.time)
-    progress: dict[str, Any] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     task: asyncio.Task[None] | None = None
+    progress: RefreshProgress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = {"started": isoformat(self.started)}
+
+    def report(self, report: dict[str, Any]) -> None:
+        """Take the counts of a progress report from the build process."""
+        progress: RefreshProgress = {"started": isoformat(self.started)}
+        if "folders" in report:
+            progress["folders"] = int(report["folders"])
+        if "files" in report:
+            progress["files"] = int(report["files"])
+        if "seconds" in report:
+            progress["seconds"] = float(report["seconds"])
+        self.progress = progress
 
 
 def read_only(folder: str) -> bool:
     """Whether ``folder`` is there but this server may not write in it (an index folder
     shared read-only, kept by an admin's cron job)."""
     return os.path.isdir(folder) and not os.access(folder, os.W_OK)
+
+
+# What a holding without an index reports of it
+NO_INDEX: IndexFacts = {
+    "files": None,
+    "datasets": None,
+    "unmatched": None,
+    "unmatched_paths": [],
+    "last_refresh": None,
+    "refresh_seconds": None,
+}
 
 
 class Holding:
@@ -184,10 +218,11 @@ class Holding:
             return True
         return False
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> HoldingReply:
         """What the holding is and how its index stands (call off the loop)."""
-        state, error = "missing", None
-        facts: dict[str, Any] | None = None
+        state: HoldingState = "missing"
+        error = None
+        facts: IndexFacts | None = None
         try:
             facts = self._index_facts()
         except UnreadableIndex as unreadable:
@@ -206,23 +241,15 @@ class Holding:
             "drs": self.spec.drs,
             "template": self.spec.template.spec,
             "facets": list(self.spec.template.facets),
-            "files": None,
-            "datasets": None,
-            "unmatched": None,
-            "unmatched_paths": [],
-            "last_refresh": None,
-            "refresh_seconds": None,
-            **(facts or {}),
+            **(facts or NO_INDEX),
             "state": state,
             "error": error or root_problem(self.spec.root),
             "refresh": (
-                {"started": _iso(self.refresh.started), **self.refresh.progress}
-                if self.refresh is not None and self.indexing
-                else None
+                self.refresh.progress if self.refresh is not None and self.indexing else None
             ),
         }
 
-    def _index_facts(self) -> dict[str, Any] | None:
+    def _index_facts(self) -> IndexFacts | None:
         """The index's counts and dates; None if there is no index file."""
         if not os.path.exists(self.index_path):
             return None
@@ -233,13 +260,9 @@ class Holding:
             "datasets": int(meta["datasets"]),
             "unmatched": int(meta["unmatched"]),
             "unmatched_paths": reader.unmatched(),
-            "last_refresh": _iso(float(meta["built"])),
+            "last_refresh": isoformat(float(meta["built"])),
             "refresh_seconds": float(meta["seconds"]),
         }
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 class Holdings:
@@ -274,11 +297,11 @@ class Holdings:
 
     # --- status and refresh ------------------------------------------------
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[HoldingReply]:
         return [await self.status(name) for name in self.holdings]
 
-    async def status(self, name: str) -> dict[str, Any]:
-        status: dict[str, Any] = await self._off_loop(self.get(name).status)
+    async def status(self, name: str) -> HoldingReply:
+        status: HoldingReply = await self._off_loop(self.get(name).status)
         return status
 
     async def build_missing(self) -> None:
@@ -291,7 +314,7 @@ class Holdings:
             except JasminError as error:  # a read-only index folder: an admin's job
                 self.log.warning("cannot build the index of %s: %s", holding.spec.name, error)
 
-    async def refresh(self, name: str, full: bool = False) -> dict[str, Any]:
+    async def refresh(self, name: str, full: bool = False) -> HoldingReply:
         """Rebuild a holding's index in a subprocess; returns the holding, ``indexing``."""
         holding = self.get(name)
         if holding.indexing:
@@ -326,10 +349,7 @@ class Holdings:
         assert process.stderr is not None
         errors = asyncio.ensure_future(process.stderr.read())  # a full pipe would stall it
 
-        def progressed(report: dict[str, Any]) -> None:
-            refresh.progress = {k: v for k, v in report.items() if k in PROGRESS_FIELDS}
-
-        last = await refresh_process.follow(process, progressed)
+        last = await refresh_process.follow(process, refresh.report)
         returncode = await process.wait()
         said = (await errors).decode(errors="replace")
         if returncode == 0:
@@ -363,36 +383,40 @@ class Holdings:
 
     # --- queries -------------------------------------------------------------
 
-    async def facets(self, name: str, selection: Selection) -> dict[str, Any]:
+    async def facets(self, name: str, selection: Selection) -> FacetCounts:
         holding = self.get(name)
 
-        def count() -> dict[str, Any]:
+        def count() -> FacetCounts:
             self.inspector.warm()  # someone is browsing: they may open a dataset soon
             return holding.open().facet_counts(selection)
 
-        return await self._off_loop(count)  # type: ignore[no-any-return]
+        counts: FacetCounts = await self._off_loop(count)
+        return counts
 
     async def datasets(
         self, name: str, selection: Selection, offset: int, limit: int
-    ) -> dict[str, Any]:
+    ) -> DatasetPage:
         holding = self.get(name)
-        return await self._off_loop(lambda: holding.open().page(selection, offset, limit))  # type: ignore[no-any-return]
+        page: DatasetPage = await self._off_loop(
+            lambda: holding.open().page(selection, offset, limit)
+        )
+        return page
 
-    async def dataset(self, name: str, dataset_id: str) -> dict[str, Any]:
+    async def dataset(self, name: str, dataset_id: str) -> DatasetReply:
         holding = self.get(name)
+        found: FoundDataset = await self._off_loop(lambda: holding.open().dataset(dataset_id))
+        root = holding.spec.root
+        return {
+            **found.summary,
+            "files": [
+                {**entry, "absolute_path": os.path.join(root, entry["path"])}
+                for entry in found.files
+            ],
+            "versions": found.versions,
+            "index_built": found.index_built,
+        }
 
-        def look_up() -> dict[str, Any]:
-            reader = holding.open()
-            found = reader.dataset(dataset_id)
-            found["index_built"] = reader.meta.get("built", "")
-            return found
-
-        found: dict[str, Any] = await self._off_loop(look_up)
-        for entry in found["files"]:
-            entry["absolute_path"] = os.path.join(holding.spec.root, entry["path"])
-        return found
-
-    async def files(self, name: str, dataset_id: str) -> tuple[dict[str, Any], list[str]]:
+    async def files(self, name: str, dataset_id: str) -> tuple[DatasetReply, list[str]]:
         """A dataset and the real paths of its files, each checked to be inside the root."""
         holding = self.get(name)
         found = await self.dataset(name, dataset_id)

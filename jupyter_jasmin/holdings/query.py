@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,15 @@ from ..errors import BadRequest, Conflict, NotFound
 from .drs import time_range
 from .index import FOLDER_COLUMNS
 from .scan import Folder
+from .shapes import (
+    DatasetPage,
+    DatasetSummary,
+    DatasetVersion,
+    FacetCounts,
+    FacetValueCount,
+    IndexedFile,
+    UnmatchedPath,
+)
 
 Mask = npt.NDArray[np.bool_]
 Stamp = tuple[int, int, int]  # inode, modification time, size: a replaced file differs
@@ -97,7 +106,7 @@ class IndexSnapshot:
     line_starts: npt.NDArray[np.int64]
     # facet counts with nothing chosen (what everyone sees first), per value of ``latest``:
     # counted once per snapshot, so they can never outlive the index they count
-    plain_counts: dict[bool, dict[str, Any]] = field(default_factory=dict, compare=False)
+    plain_counts: dict[bool, FacetCounts] = field(default_factory=dict, compare=False)
 
     def check(self, selection: Selection) -> None:
         unknown = sorted(set(selection.facets) - set(self.facets))
@@ -135,7 +144,7 @@ class IndexSnapshot:
             base &= mask
         return base
 
-    def facet_counts(self, selection: Selection) -> dict[str, Any]:
+    def facet_counts(self, selection: Selection) -> FacetCounts:
         """Per facet, its values with dataset counts under the selection on the *other*
         facets (so alternatives stay visible, as in ESGF's search)."""
         self.check(selection)
@@ -146,12 +155,12 @@ class IndexSnapshot:
             cached = self.plain_counts[selection.latest] = self._count(selection)
         return cached
 
-    def _count(self, selection: Selection) -> dict[str, Any]:
+    def _count(self, selection: Selection) -> FacetCounts:
         base, chosen = self._masks(selection)
         everything = base.copy()
         for mask in chosen.values():
             everything &= mask
-        result = {}
+        result: dict[str, list[FacetValueCount]] = {}
         for name, column in self.facets.items():
             others = base.copy()
             for other, mask in chosen.items():
@@ -301,27 +310,29 @@ class IndexReader:
         except sqlite3.Error as error:
             raise UnreadableIndex(self.path, str(error)) from None
 
+    def _datasets(
+        self, db: sqlite3.Connection, where: str, parameters: tuple[Any, ...] | list[Any] = ()
+    ) -> list[DatasetRow]:
+        sql = f"SELECT {DATASET_COLUMNS} FROM datasets {where}"  # noqa: S608
+        return [DatasetRow(*row) for row in self._query(db, sql, parameters)]
+
     # --- answering ----------------------------------------------------------
 
     def select(self, selection: Selection) -> Mask:
         return self._snapshot.select(selection)
 
-    def facet_counts(self, selection: Selection) -> dict[str, Any]:
+    def facet_counts(self, selection: Selection) -> FacetCounts:
         return self._snapshot.facet_counts(selection)
 
-    def page(self, selection: Selection, offset: int, limit: int) -> dict[str, Any]:
+    def page(self, selection: Selection, offset: int, limit: int) -> DatasetPage:
         snapshot, db = self._view()
         rows = np.flatnonzero(snapshot.select(selection))
         chosen = [int(i) + 1 for i in rows[offset : offset + limit]]
         found = {}
         if chosen:
             marks = ",".join("?" * len(chosen))
-            for row in self._query(
-                db,
-                f"SELECT {DATASET_COLUMNS} FROM datasets WHERE id IN ({marks})",  # noqa: S608
-                chosen,
-            ):
-                found[row[0]] = dataset_summary(row)
+            for row in self._datasets(db, f"WHERE id IN ({marks})", chosen):
+                found[row.row] = dataset_summary(row)
         missing = [i for i in chosen if i not in found]
         if missing:
             raise UnreadableIndex(self.path, f"dataset row {missing[0]} is missing")
@@ -332,36 +343,35 @@ class IndexReader:
             "datasets": [found[i] for i in chosen],
         }
 
-    def dataset(self, dataset_id: str) -> dict[str, Any]:
+    def dataset(self, dataset_id: str) -> FoundDataset:
         snapshot, db = self._view()
-        rows = self._query(
-            db,
-            f"SELECT {DATASET_COLUMNS} FROM datasets WHERE dataset_id = ?",  # noqa: S608
-            (dataset_id,),
-        )
+        rows = self._datasets(db, "WHERE dataset_id = ?", (dataset_id,))
         if not rows:
             raise NotFound(f"no dataset {dataset_id!r} in holding {snapshot.meta.get('holding')!r}")
         row = rows[0]
-        summary = dataset_summary(row)
-        summary["files"] = self._files(db, summary["path"])
-        summary["versions"] = [
+        versions: list[DatasetVersion] = [
             {"id": other, "version": version, "latest": bool(latest), "files": files, "size": size}
             for other, version, latest, files, size in self._query(
                 db,
                 "SELECT dataset_id, version, latest, files, size FROM datasets "
                 "WHERE master_id = ? ORDER BY version",
-                (row[3],),
+                (row.master_id,),
             )
         ]
-        return summary
+        return FoundDataset(
+            dataset_summary(row),
+            self._files(db, row.path),
+            versions,
+            snapshot.meta.get("built", ""),
+        )
 
-    def files(self, dataset_path: str) -> list[dict[str, Any]]:
+    def files(self, dataset_path: str) -> list[IndexedFile]:
         """Files of a dataset folder and the folders below it, relative to the root."""
         _, db = self._view()
         return self._files(db, dataset_path)
 
-    def _files(self, db: sqlite3.Connection, dataset_path: str) -> list[dict[str, Any]]:
-        listing = []
+    def _files(self, db: sqlite3.Connection, dataset_path: str) -> list[IndexedFile]:
+        listing: list[IndexedFile] = []
         for row in self._query(
             db,
             f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
@@ -382,7 +392,7 @@ class IndexReader:
                 )
         return listing
 
-    def unmatched(self, limit: int = 20) -> list[dict[str, str]]:
+    def unmatched(self, limit: int = 20) -> list[UnmatchedPath]:
         _, db = self._view()
         return [
             {"path": path, "reason": reason}
@@ -391,27 +401,50 @@ class IndexReader:
             )
         ]
 
-    def rows(self) -> list[tuple[Any, ...]]:
+    def rows(self) -> list[DatasetRow]:
         """Every dataset row, in id order (for catalogs)."""
         _, db = self._view()
-        return self._query(db, f"SELECT {DATASET_COLUMNS} FROM datasets ORDER BY id")  # noqa: S608
+        return self._datasets(db, "ORDER BY id")
 
 
-DATASET_COLUMNS = (
-    "id, dataset_id, path, master_id, version, latest, files, size, start, end, facets"
-)
+class DatasetRow(NamedTuple):
+    """One row of the index's ``datasets`` table."""
+
+    row: int
+    dataset_id: str
+    path: str
+    master_id: str
+    version: str | None
+    latest: int
+    files: int
+    size: int
+    start: str | None
+    end: str | None
+    facets: str  # JSON
 
 
-def dataset_summary(row: tuple[Any, ...]) -> dict[str, Any]:
-    _, dataset_id, path, _, version, latest, files, size, start, end, facets = row
+DATASET_COLUMNS = ", ".join(("id", *DatasetRow._fields[1:]))
+
+
+@dataclass(frozen=True)
+class FoundDataset:
+    """One dataset as the index answers it: files relative to the holding's root."""
+
+    summary: DatasetSummary
+    files: list[IndexedFile]
+    versions: list[DatasetVersion]
+    index_built: str
+
+
+def dataset_summary(row: DatasetRow) -> DatasetSummary:
     return {
-        "id": dataset_id,
-        "path": path,
-        "version": version,
-        "latest": bool(latest),
-        "file_count": files,
-        "size": size,
-        "start": start,
-        "end": end,
-        "facets": json.loads(facets),
+        "id": row.dataset_id,
+        "path": row.path,
+        "version": row.version,
+        "latest": bool(row.latest),
+        "file_count": row.files,
+        "size": row.size,
+        "start": row.start,
+        "end": row.end,
+        "facets": json.loads(row.facets),
     }

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from traitlets.config import LoggingConfigurable
 
 from ...errors import BadRequest
 from ...validation import quoted
-
-OptionKind = Literal["integer", "number", "string", "select", "boolean"]
+from ..shapes import BackendDescription, OptionDescription, OptionKind, OptionValue
 
 
 @dataclass(frozen=True)
@@ -27,14 +26,14 @@ class Option:
     name: str
     kind: OptionKind
     label: str
-    default: Any
+    default: OptionValue
     help: str = ""
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        described: dict[str, Any] = {
+    def to_json(self) -> OptionDescription:
+        described: OptionDescription = {
             "name": self.name,
             "type": self.kind,
             "label": self.label,
@@ -167,7 +166,7 @@ class PoolBackend(LoggingConfigurable):
         """Where the single engine of ``engine_set`` (an ipyparallel launcher) runs."""
         return EngineLocation()
 
-    def describe(self, max_engines: int) -> dict[str, Any]:
+    def describe(self, max_engines: int) -> BackendDescription:
         """The JSON served by ``GET /jasmin/api/backends``."""
         return {
             "name": self.name,
