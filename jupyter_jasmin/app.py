@@ -3,6 +3,7 @@ of managers and routes into the Jupyter server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -22,6 +23,7 @@ class Jasmin(ExtensionApp):
     """Parallel engine pools and dataset holdings for JupyterLab on a cluster facility."""
 
     name = "jupyter_jasmin"
+    _stopping: asyncio.Future[None] | None = None
 
     backends = List(
         Unicode(),
@@ -146,6 +148,15 @@ class Jasmin(ExtensionApp):
         self.handlers.extend(api_routes())
 
     async def stop_extension(self) -> None:
+        # jupyter_server stops its extensions once per SIGTERM, and a server started by
+        # yarn (``jlpm start``) gets two when the process group is signalled: yarn
+        # forwards its own. A second stop waits for the first instead of stopping the
+        # managers again while they stop.
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop_managers())
+        await asyncio.shield(self._stopping)
+
+    async def _stop_managers(self) -> None:
         for key in ("jasmin_holdings", "jasmin_pools"):
             manager: Any = self.settings.get(key)
             if manager is not None:

@@ -27,7 +27,8 @@ from .conftest import gone, wait_until
 class ServerProcess:
     """A Jupyter server with the extension, in a process of its own (so it can be killed)."""
 
-    def __init__(self, root: Path, profile: Path) -> None:
+    def __init__(self, root: Path, profile: Path, **popen: Any) -> None:
+        """``popen``: more arguments for ``subprocess.Popen`` (stderr, start_new_session)."""
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -45,10 +46,10 @@ class ServerProcess:
                 "--ServerApp.jpserver_extensions=jupyter_jasmin=True",
                 f"--Jasmin.profile_dir={profile}",
                 f"--Jasmin.index_dir={root / 'index'}",
+                f"--Jasmin.cache_dir={root / 'cache'}",
                 "--Jasmin.index_on_start=False",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            **{"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen},
         )
         wait_until(self._answers, 60)
 

@@ -12,11 +12,16 @@ import concurrent.futures
 import io
 import math
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from ..errors import BadRequest, Unprocessable
+from ..errors import BadRequest, Conflict, Unprocessable
 
 T = TypeVar("T")
 
@@ -243,11 +248,22 @@ def _first_of_others(data: Any, keep: set[str]) -> tuple[Any, list[str]]:
     return data, notes
 
 
+ORPHAN_CHECK_SECONDS = 0.5
+
+
 def _ready() -> None:
     """A task that does nothing: submitting it starts a worker."""
 
 
-def _warm() -> None:
+def _start_worker(server: int) -> None:
+    """Runs first in every worker process: it leaves when its server has gone, whatever
+    killed the server; it ignores Ctrl-C, which reaches the whole process group from a
+    terminal (the server decides when its readers stop); and it imports the heavy
+    modules before any request waits for them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_leave_with, args=(server,), name="jasmin-orphan-check", daemon=True
+    ).start()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -255,46 +271,91 @@ def _warm() -> None:
     import xarray  # noqa: F401
 
 
+def _leave_with(server: int) -> None:
+    """Exit once the server is no longer this process's parent. A SIGKILLed server cannot
+    stop its readers, and they would otherwise wait for work forever, holding hundreds of
+    MB each and keeping multiprocessing's resource tracker alive. (PR_SET_PDEATHSIG would
+    fire when the server *thread* that started the worker ends, not the server.)"""
+    while os.getppid() == server:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
+Pool = concurrent.futures.ProcessPoolExecutor
+
+
 class Inspector:
-    """Worker processes for xarray and matplotlib, replaced if one of them crashes."""
+    """Worker processes for xarray and matplotlib, replaced if one of them crashes.
+
+    The pool is made on first use by query threads (``warm``) and requests (``run``)
+    alike, so it is made, replaced and stopped under a lock; each pool is shut down by
+    exactly one caller (two at once would close its pipes twice).
+    """
 
     def __init__(self, processes: int = 2) -> None:
         self.processes = processes
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._started = False
+        self._lock = threading.Lock()
+        self._pool: Pool | None = None
+        self._stopped = False
 
     def warm(self) -> None:
-        """Start the workers ahead of need: importing xarray and matplotlib takes seconds,
-        which a user browsing datasets should not wait for when they open one."""
-        if not self._started:
-            self._started = True
-            pool = self._executor()
-            for _ in range(self.processes):
-                pool.submit(_ready)
+        """Start the workers ahead of need (call off the event loop): importing xarray and
+        matplotlib takes seconds, which a user browsing datasets should not wait for when
+        they open one."""
+        self._executor()
 
-    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
-            )
-        return self._pool
+    def _executor(self) -> Pool:
+        with self._lock:
+            if self._stopped:
+                raise Conflict("the server is stopping")
+            if self._pool is None:
+                pool = Pool(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
+                )
+                for _ in range(self.processes):
+                    pool.submit(_ready)
+                self._pool = pool
+            return self._pool
+
+    def _submit(self, function: Callable[..., T], args: tuple[Any, ...]) -> tuple[Pool, Future[T]]:
+        """Hand a task to the workers (off the loop: the first call starts processes)."""
+        for _ in range(2):
+            pool = self._executor()
+            try:
+                return pool, pool.submit(function, *args)
+            except (BrokenProcessPool, RuntimeError):
+                # a crash broke this pool, or it was just replaced: start afresh once
+                self._discard(pool)
+        raise Unprocessable("the reader processes could not be started")
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
+        pool, future = await loop.run_in_executor(None, self._submit, function, args)
         try:
-            return await loop.run_in_executor(self._executor(), function, *args)
+            return await asyncio.wrap_future(future)
         except ReadError as error:
             raise Unprocessable(str(error)) from None
         except BrokenProcessPool:
-            self.shutdown()
+            await loop.run_in_executor(None, self._discard, pool)
             raise Unprocessable(
                 "the reader process crashed while opening these files; they may be corrupt"
             ) from None
 
-    def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    def _discard(self, pool: Pool) -> None:
+        """Shut down a broken pool, unless another caller already replaced it."""
+        with self._lock:
+            if self._pool is not pool:
+                return
             self._pool = None
-            self._started = False
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        """Stop the workers for good (blocking; safe to call from several threads at once)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._stopped = True
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

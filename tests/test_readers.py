@@ -1,0 +1,183 @@
+"""The server's dataset readers: worker processes that go with their server however it
+ends."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from jupyter_jasmin.holdings.inspect import Inspector, metadata
+
+from .conftest import gone, wait_until
+from .test_holdings import AWI, MIROC
+from .test_leftovers import ServerProcess
+
+# --- reader processes end with their server ----------------------------------------
+
+
+def start_readers(server: ServerProcess) -> list[psutil.Process]:
+    """Index the sample, browse it (which starts the readers) and read one dataset's
+    metadata; the server's children then are the readers and multiprocessing's resource
+    tracker."""
+    server.call("POST", "holdings/cmip6-sample/refresh")
+    wait_until(lambda: server.call("GET", "holdings/cmip6-sample")["state"] == "ready", 60)
+    server.call("GET", "holdings/cmip6-sample/facets")
+    server.call("GET", f"holdings/cmip6-sample/datasets/{MIROC}/metadata")
+    children = psutil.Process(server.process.pid).children(recursive=True)
+    commands = [" ".join(child.cmdline()) for child in children]
+    assert sum("spawn_main" in command for command in commands) == 2, commands
+    assert sum("resource_tracker" in command for command in commands) == 1, commands
+    return children
+
+
+def keep_a_reader_busy(server: ServerProcess, children: list[psutil.Process]) -> None:
+    """Ask for the metadata of the 65-file dataset; return once a reader is reading it."""
+    readers = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
+
+    def reading() -> float:
+        return sum(sum(reader.cpu_times()[:2]) for reader in readers)
+
+    def ask() -> None:
+        with contextlib.suppress(OSError):  # the server may stop before it answers
+            server.call("GET", f"holdings/cmip6-sample/datasets/{AWI}/metadata")
+
+    before = reading()
+    threading.Thread(target=ask, daemon=True).start()
+    wait_until(lambda: reading() > before + 0.2, 30, every=0.01)
+
+
+@contextlib.contextmanager
+def nothing_left(children: list[psutil.Process]) -> Iterator[None]:
+    """Whatever the test finds, it leaves none of these processes behind."""
+    try:
+        yield
+    finally:
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+
+def test_readers_and_their_resource_tracker_go_with_a_killed_server(
+    tmp_path: Path, profile_dir: Path
+) -> None:
+    server = ServerProcess(tmp_path, profile_dir)
+    children: list[psutil.Process] = []
+    try:
+        children = start_readers(server)
+    finally:
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(30)
+    with nothing_left(children):
+        assert gone([child.pid for child in children], timeout=20)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM twice", "SIGINT to the process group"])
+def test_a_stopped_server_logs_no_error_and_leaves_no_reader(
+    tmp_path: Path, profile_dir: Path, stop: str
+) -> None:
+    log = tmp_path / "server.stderr"
+    with log.open("w") as stderr:
+        server = ServerProcess(tmp_path, profile_dir, stderr=stderr, start_new_session=True)
+    children: list[psutil.Process] = []
+    try:
+        children = start_readers(server)
+        if stop == "SIGTERM twice":
+            # what ui-tests do: Playwright signals the process group, and yarn (jlpm
+            # start) forwards a SIGTERM of its own, so the server runs its stop twice,
+            # here while a reader is busy (both stops then wait for it)
+            keep_a_reader_busy(server, children)
+            server.process.send_signal(signal.SIGTERM)
+            wait_until(lambda: "received signal 15" in log.read_text(), 30, every=0.002)
+            server.process.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(server.process.pid, signal.SIGINT)  # Ctrl-C in its terminal
+        server.process.wait(60)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(30)
+    with nothing_left(children):
+        errors = log.read_text()
+        assert "Traceback" not in errors, errors
+        assert "Errno" not in errors, errors
+        assert "[E " not in errors, errors
+        assert gone([child.pid for child in children], timeout=20)
+
+
+def reader_processes(since: float) -> list[psutil.Process]:
+    """Worker processes this test process has spawned since ``since``."""
+    return [
+        child
+        for child in psutil.Process().children()
+        if child.create_time() >= since - 1 and "spawn_main" in " ".join(child.cmdline())
+    ]
+
+
+async def test_browsing_and_reading_at_once_start_one_set_of_readers() -> None:
+    started = time.time()
+    inspector = Inspector(processes=1)
+    loop = asyncio.get_running_loop()
+    # four people browse (warm() in query threads) as a fifth opens a dataset (run())
+    barrier = threading.Barrier(5)
+
+    def browse() -> None:
+        barrier.wait(10)
+        inspector.warm()
+
+    try:
+        browsing = [loop.run_in_executor(None, browse) for _ in range(4)]
+        barrier.wait(10)
+        pid = await inspector.run(os.getpid)
+        await asyncio.gather(*browsing)
+
+        readers = reader_processes(started)
+        assert [reader.pid for reader in readers] == [pid]
+    finally:
+        await loop.run_in_executor(None, inspector.shutdown)
+        for reader in reader_processes(started):
+            with contextlib.suppress(psutil.Error):
+                reader.kill()
+
+
+async def test_readers_stop_once_when_stopped_from_several_threads_at_once(sample: Path) -> None:
+    """Two stops at once (a server that gets two SIGTERMs) must not close the pool twice."""
+    started = time.time()
+    inspector = Inspector(processes=1)
+    loop = asyncio.get_running_loop()
+    files = sorted(str(path) for path in sample.glob(f"{AWI.replace('.', '/')}/*.nc"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def stop() -> None:
+        barrier.wait(30)
+        try:
+            inspector.shutdown()
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        reader = psutil.Process(await inspector.run(os.getpid))
+        idle = sum(reader.cpu_times()[:2])
+        reading = asyncio.ensure_future(inspector.run(metadata, files, files))
+        await loop.run_in_executor(
+            None, wait_until, lambda: sum(reader.cpu_times()[:2]) > idle + 0.2, 60, 0.01
+        )
+        with concurrent.futures.ThreadPoolExecutor(8) as threads:
+            await asyncio.gather(*(loop.run_in_executor(threads, stop) for _ in range(8)))
+        assert (await reading)["files_read"] == 65
+        assert errors == []
+        assert reader_processes(started) == []
+    finally:
+        for leftover in reader_processes(started):
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
