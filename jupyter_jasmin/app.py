@@ -74,7 +74,14 @@ class Jasmin(ExtensionApp):
         help="Folder of the holdings' SQLite indexes (one file per holding); may be a "
         "shared, read-only folder kept up to date by an admin's cron job.",
     )
-    cache_dir = Unicode(config=True, help="Folder for this user's quick-look pictures.")
+    cache_dir = Unicode(
+        config=True, help="Folder for this user's quick-look pictures and catalog CSVs."
+    )
+    quicklook_cache_pictures = Integer(
+        500,
+        config=True,
+        help="Most quick-look pictures kept in cache_dir; the least recently used go first.",
+    )
     index_on_start = Bool(
         True,
         config=True,
@@ -108,6 +115,7 @@ class Jasmin(ExtensionApp):
             cache_dir=os.path.abspath(self.cache_dir),
             log=self.log.getChild("holdings"),
             inspect_processes=self.inspect_processes,
+            quicklook_pictures=self.quicklook_cache_pictures,
         )
 
     @default("max_engines_per_pool")

@@ -21,6 +21,7 @@ from tornado import web
 
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
+from .holdings.inspect import time_step
 from .holdings.manager import Holdings, parse_selection
 from .resources import vm_resources
 from .snippets import dataset_open_snippet, dataset_pool_snippet, pool_snippet
@@ -221,7 +222,7 @@ class QuicklookHandler(JasminHandler):
     @endpoint
     async def get(self, name: str, dataset_id: str) -> None:
         variable = self.get_argument("variable", "") or None
-        moment = self.get_argument("time", "") or None
+        moment = time_step(self.get_argument("time", ""))
         picture = await self.holdings.quicklook(name, dataset_id, variable, moment)
         self.set_header("Cache-Control", "private, max-age=3600")
         self.finish(picture, set_content_type="image/png")

@@ -1,5 +1,6 @@
 """The server's dataset readers: worker processes that go with their server however it
-ends."""
+ends, quick-looks that refuse what cannot be drawn and keep one picture per time step in a
+bounded cache."""
 
 from __future__ import annotations
 
@@ -12,15 +13,50 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import psutil
 import pytest
+import xarray as xr
 
 from jupyter_jasmin.holdings.inspect import Inspector, metadata
+from jupyter_jasmin.holdings.manager import sample_holdings
 
-from .conftest import gone, wait_until
-from .test_holdings import AWI, MIROC
+from .conftest import Api, gone, wait_until
+from .test_holdings import AWI, MIROC, wait_ready
 from .test_leftovers import ServerProcess
+
+QUICKLOOK = f"holdings/cmip6-sample/datasets/{MIROC}/quicklook.png"
+ODD = "holdings/odd/datasets/data.ODD-1.historical/quicklook.png"
+
+
+@pytest.fixture
+def odd_tree(tmp_path: Path) -> Path:
+    """A holding with one file whose variables are text and dates beside a drawable field."""
+    root = tmp_path / "odd-archive"
+    folder = root / "data" / "ODD-1" / "historical"
+    folder.mkdir(parents=True)
+    times = np.array(["2000-01-16", "2000-02-15", "2000-03-16"], dtype="datetime64[ns]")
+    xr.Dataset(
+        {
+            "ta": (("time", "lat", "lon"), np.arange(12.0).reshape(3, 2, 2)),
+            "label": ("time", np.array(["one", "two", "three"], dtype=object)),
+            "stamp": ("time", times + np.timedelta64(1, "D")),
+        },
+        coords={"time": times, "lat": [10.0, 20.0], "lon": [0.0, 5.0]},
+    ).to_netcdf(folder / "ta_Amon_ODD-1_historical_200001-200003.nc")
+    return root
+
+
+@pytest.fixture
+def jasmin_config(jasmin_config: dict[str, Any], odd_tree: Path) -> dict[str, Any]:
+    jasmin_config["holdings"] = [
+        *sample_holdings(),
+        {"name": "odd", "root": str(odd_tree), "drs": "data/{model}/{experiment}"},
+    ]
+    return jasmin_config
+
 
 # --- reader processes end with their server ----------------------------------------
 
@@ -181,3 +217,101 @@ async def test_readers_stop_once_when_stopped_from_several_threads_at_once(sampl
         for leftover in reader_processes(started):
             with contextlib.suppress(psutil.Error):
                 leftover.kill()
+
+
+# --- quick-looks --------------------------------------------------------------------
+
+BAD_QUICKLOOKS = [
+    (f"{QUICKLOOK}?time=%C2%B2", "no time step"),  # '²': str.isdigit() says yes, int() no
+    (f"{QUICKLOOK}?time=%E2%91%A0", "no time step"),  # '①'
+    (f"{QUICKLOOK}?time=-%C2%B2", "no time step"),
+    (f"{QUICKLOOK}?time=%D9%A3", "no time step"),  # Arabic-Indic three: int() takes it
+    (f"{QUICKLOOK}?variable=time_bnds", "'time_bnds' holds dates/times, not values to draw"),
+    (f"{QUICKLOOK}?variable=time_bnds&time=3", "holds dates/times"),
+    (f"{QUICKLOOK}?variable=lat_bnds", "neither a horizontal grid nor a time axis"),
+    (f"{ODD}?variable=label", "'label' holds text, not values to draw"),
+    (f"{ODD}?variable=stamp", "'stamp' holds dates/times, not values to draw"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"), BAD_QUICKLOOKS, ids=[path.split("?")[1] for path, _ in BAD_QUICKLOOKS]
+)
+async def test_quicklooks_of_what_cannot_be_drawn_are_400(
+    api: Api, path: str, message: str
+) -> None:
+    await wait_ready(api, path.split("/")[1])
+
+    reply = await api("GET", path)
+
+    assert reply.status == 400, reply.body
+    assert message in reply.body["message"]
+
+
+async def test_an_empty_variable_is_the_main_one(api: Api) -> None:
+    await wait_ready(api, "cmip6-sample")
+    await wait_ready(api, "odd")
+
+    for path in (QUICKLOOK, ODD):
+        named = await api("GET", f"{path}?variable=ta")
+        empty = await api("GET", f"{path}?variable=")
+        assert (named.status, empty.status) == (200, 200), (named.body, empty.body)
+        assert empty.body == named.body
+
+
+def pictures(folder: Path) -> set[Path]:
+    return set(folder.glob("*.png"))
+
+
+async def test_spellings_of_one_time_step_make_one_picture(api: Api, tmp_path: Path) -> None:
+    await wait_ready(api, "cmip6-sample")
+    spellings = [
+        "",
+        "?time=",
+        "?time=0",
+        "?time=00",
+        "?time=-780",
+        "?time=1950-01",
+        "?time=1950-01-01",
+        "?time=1950-01-16",
+        "?time=1950-01-01T00:00",
+        "?time=1950-01-16T12:00:00",
+        "?time=1950-01-16%2012:00",
+        "?time=1949-06",
+        "?variable=ta&time=0",
+        "?variable=&time=1950-01",
+    ]
+    drawn = set()
+    for spelling in spellings:
+        reply = await api("GET", QUICKLOOK + spelling)
+        assert reply.status == 200, (spelling, reply.body)
+        drawn.add(reply.body)
+
+    assert len(drawn) == 1
+    assert len(pictures(tmp_path / "cache" / "quicklook")) == 1
+    other = await api("GET", QUICKLOOK + "?time=1950-02")
+    assert other.body not in drawn
+    assert len(pictures(tmp_path / "cache" / "quicklook")) == 2
+
+
+@pytest.mark.jasmin(quicklook_cache_pictures=3)
+async def test_the_picture_cache_keeps_the_most_recently_used(api: Api, tmp_path: Path) -> None:
+    await wait_ready(api, "cmip6-sample")
+    folder = tmp_path / "cache" / "quicklook"
+
+    async def draw(step: int) -> set[Path]:
+        """The picture files that drawing this step added."""
+        before = pictures(folder)
+        reply = await api("GET", f"{QUICKLOOK}?time={step}")
+        assert reply.status == 200, reply.body
+        return pictures(folder) - before
+
+    made = {}
+    for step in range(5):
+        (made[step],) = await draw(step)
+        assert len(pictures(folder)) == min(step + 1, 3)
+    assert pictures(folder) == {made[2], made[3], made[4]}
+
+    assert await draw(2) == set()  # from the cache: now the most recently used
+    (made[5],) = await draw(5)
+    assert pictures(folder) == {made[4], made[2], made[5]}

@@ -24,11 +24,12 @@ from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..validation import is_name
-from . import catalog, inspect
+from . import cache, catalog, inspect
 from .drs import DrsTemplate, TemplateError, file_variable
 from .query import IndexReader, Selection
 
 METADATA_CACHED = 256
+STEPS_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ class Holdings:
         cache_dir: str,
         log: logging.Logger,
         inspect_processes: int = 2,
+        quicklook_pictures: int = 500,
     ) -> None:
         self.holdings = {spec.name: Holding(spec, index_dir) for spec in specs}
         self.index_dir = index_dir
@@ -201,6 +203,13 @@ class Holdings:
         self.inspector = inspect.Inspector(inspect_processes)
         self._threads = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="jasmin-query")
         self._metadata: collections.OrderedDict[tuple[str, ...], dict[str, Any]] = (
+            collections.OrderedDict()
+        )
+        self._pictures = cache.PictureCache(
+            os.path.join(cache_dir, "quicklook"), quicklook_pictures, self._off_loop
+        )
+        # which step each spelling of a quick-look request resolved to
+        self._steps: collections.OrderedDict[tuple[Any, ...], inspect.Step] = (
             collections.OrderedDict()
         )
 
@@ -349,22 +358,28 @@ class Holdings:
         return {"id": dataset_id, **cached}
 
     async def quicklook(
-        self, name: str, dataset_id: str, variable: str | None, moment: str | None
+        self, name: str, dataset_id: str, variable: str | None, moment: int | str | None
     ) -> bytes:
+        """A PNG of one variable at one time step, kept once per step however the request
+        spells it (a step number, a date, its start: ``time_step``)."""
         found, paths = await self.files(name, dataset_id)
-        digest = hashlib.sha256(
-            json.dumps([name, dataset_id, variable, moment, found["index_built"]]).encode()
-        ).hexdigest()[:32]
-        cached = os.path.join(self.cache_dir, "quicklook", f"{digest}.png")
-        if os.path.exists(cached):
-            picture: bytes = await self._off_loop(_read_bytes, cached)
-            return picture
+        version = (name, dataset_id, str(found["index_built"]))
+        asked = (*version, variable, moment)
+        known = self._steps.get(asked)
+        if known is not None:
+            self._steps.move_to_end(asked)
+            cached = await self._pictures.get(_picture_name(version, known))
+            if cached is not None:
+                return cached
         labels = [entry["path"] for entry in found["files"]]
-        png = await self.inspector.run(
+        step, picture = await self.inspector.run(
             inspect.quicklook, paths, labels, dataset_id, variable, moment
         )
-        await self._off_loop(_write_atomically, cached, png)
-        return png
+        self._steps[asked] = step
+        while len(self._steps) > STEPS_REMEMBERED:
+            self._steps.popitem(last=False)
+        await self._pictures.put(_picture_name(version, step), picture)
+        return picture
 
     async def catalog(self, name: str, kind: str, csv_url: str) -> Any:
         """The intake-esm catalog: the JSON description, or the CSV of every file."""
@@ -396,17 +411,10 @@ class Holdings:
         return rows
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as stream:
-        return stream.read()
-
-
-def _write_atomically(path: str, content: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = f"{path}.{os.getpid()}.part"
-    with open(partial, "wb") as stream:
-        stream.write(content)
-    os.replace(partial, path)
+def _picture_name(version: tuple[str, str, str], step: inspect.Step) -> str:
+    """The file of one quick-look: holding, dataset, index version, variable, time step."""
+    key = json.dumps([*version, step.variable, step.time_index])
+    return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.png"
 
 
 def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> dict[str, str]:
