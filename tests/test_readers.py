@@ -1,12 +1,14 @@
 """The server's dataset readers: worker processes that go with their server however it
 ends, quick-looks that refuse what cannot be drawn and keep one picture per time step in a
-bounded cache."""
+bounded cache, and intake-esm catalogs built once per index version."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
+import csv
+import io
 import os
 import signal
 import threading
@@ -20,11 +22,12 @@ import psutil
 import pytest
 import xarray as xr
 
+from jupyter_jasmin.holdings.drs import time_range
 from jupyter_jasmin.holdings.inspect import Inspector, metadata
-from jupyter_jasmin.holdings.manager import sample_holdings
+from jupyter_jasmin.holdings.manager import Holdings, sample_holdings
 
 from .conftest import Api, gone, wait_until
-from .test_holdings import AWI, MIROC, wait_ready
+from .test_holdings import AWI, CMIP6_FACETS, MIROC, wait_ready
 from .test_leftovers import ServerProcess
 
 QUICKLOOK = f"holdings/cmip6-sample/datasets/{MIROC}/quicklook.png"
@@ -315,3 +318,64 @@ async def test_the_picture_cache_keeps_the_most_recently_used(api: Api, tmp_path
     assert await draw(2) == set()  # from the cache: now the most recently used
     (made[5],) = await draw(5)
     assert pictures(folder) == {made[4], made[2], made[5]}
+
+
+# --- intake-esm catalogs --------------------------------------------------------------
+
+
+def check_catalog(body: str, root: Path) -> None:
+    """One row per file, its facets from its path: what catalog.csv has always held."""
+    header, *rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert header == [*CMIP6_FACETS, "dataset_id", "latest", "time_range", "path"]
+    assert body.count("\r\n") == len(rows) + 1  # the csv module's own line ends
+    files = {str(path) for path in root.rglob("*.nc")}
+    assert len(rows) == len(files) == 326
+    assert {row[-1] for row in rows} == files
+    for row in rows:
+        entry = dict(zip(header, row, strict=True))
+        path = Path(entry["path"])
+        folders = list(path.relative_to(root).parts[:-1])
+        assert [entry[facet] for facet in CMIP6_FACETS] == folders
+        assert entry["dataset_id"] == ".".join(folders)
+        assert entry["latest"] == "True"
+        span = time_range(path.name)
+        assert span is not None
+        assert entry["time_range"] == "/".join(span)
+
+
+async def test_catalog_csv_is_built_once_per_index_version(
+    api: Api, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await wait_ready(api, "cmip6-sample")
+    builds = []
+    rows = Holdings._rows
+
+    def counted(holding: Any) -> Any:
+        builds.append(holding.spec.name)
+        return rows(holding)
+
+    monkeypatch.setattr(Holdings, "_rows", staticmethod(counted))
+    url = "holdings/cmip6-sample/catalog.csv"
+
+    replies = await asyncio.gather(*(api("GET", url) for _ in range(6)))
+
+    assert [reply.status for reply in replies] == [200] * 6
+    assert len({reply.body for reply in replies}) == 1
+    assert builds == ["cmip6-sample"]
+    body = replies[0].body
+    check_catalog(body, sample.resolve())
+    assert replies[0].headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert int(replies[0].headers["Content-Length"]) == len(body.encode())
+    folder = tmp_path / "cache" / "catalog" / "cmip6-sample"
+    (built,) = folder.glob("*.csv")
+    assert built.read_bytes() == body.encode()
+
+    # a new index version gets a CSV of its own, and the old one goes
+    refresh = await api("POST", "holdings/cmip6-sample/refresh", {"full": True})
+    assert refresh.status == 202, refresh.body
+    await wait_ready(api, "cmip6-sample")
+    again = await api("GET", url)
+    assert again.body == body
+    assert builds == ["cmip6-sample"] * 2
+    (rebuilt,) = folder.glob("*.csv")
+    assert rebuilt != built

@@ -12,15 +12,17 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.util import find_spec
-from typing import Any
+from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..validation import is_name
@@ -208,6 +210,7 @@ class Holdings:
         self._pictures = cache.PictureCache(
             os.path.join(cache_dir, "quicklook"), quicklook_pictures, self._off_loop
         )
+        self._catalogs = cache.CatalogFiles(os.path.join(cache_dir, "catalog"), self._off_loop)
         # which step each spelling of a quick-look request resolved to
         self._steps: collections.OrderedDict[tuple[Any, ...], inspect.Step] = (
             collections.OrderedDict()
@@ -381,20 +384,31 @@ class Holdings:
         await self._pictures.put(_picture_name(version, step), picture)
         return picture
 
-    async def catalog(self, name: str, kind: str, csv_url: str) -> Any:
-        """The intake-esm catalog: the JSON description, or the CSV of every file."""
+    def catalog_json(self, name: str, csv_url: str) -> dict[str, Any]:
+        """The intake-esm catalog's description, naming its CSV at ``csv_url``."""
+        return catalog.catalog_json(self.get(name).spec, csv_url)
+
+    async def catalog_csv(self, name: str) -> cache.CsvFile:
+        """The intake-esm catalog's CSV of every file, open for sending; built once per
+        index version, however many requests ask for it at once."""
         holding = self.get(name)
-        if kind == "json":
-            return catalog.catalog_json(holding.spec, csv_url)
-        return await self._off_loop(
-            lambda: catalog.catalog_csv(holding.spec.template, self._rows(holding))
-        )
+        for _ in range(3):
+            version = await self._off_loop(lambda: str(holding.open().meta.get("built", "")))
+            write = functools.partial(self._write_catalog, holding, version)
+            with contextlib.suppress(_IndexChanged, FileNotFoundError):
+                return await self._catalogs.open(name, version, write)
+        raise Conflict(f"the index of holding {name!r} keeps changing; ask again later")
+
+    @classmethod
+    def _write_catalog(cls, holding: Holding, version: str, stream: IO[str]) -> None:
+        catalog.write_csv(stream, holding.spec.template, cls._rows(holding))
+        if str(holding.open().meta.get("built", "")) != version:
+            raise _IndexChanged  # replaced during the build: these rows may mix two versions
 
     @staticmethod
-    def _rows(holding: Holding) -> list[dict[str, Any]]:
+    def _rows(holding: Holding) -> Iterator[dict[str, Any]]:
         """One row per file: the facets, the dataset, the path, the time range."""
         reader = holding.open()
-        rows = []
         for _, dataset_id, path, _, _, latest, _, _, _, _, facets in reader.rows():
             values = json.loads(facets)
             for entry in reader.files(path):
@@ -407,8 +421,11 @@ class Holdings:
                     time_range=f"{entry['start']}/{entry['end']}" if entry["start"] else "",
                     path=os.path.join(holding.spec.root, entry["path"]),
                 )
-                rows.append(row)
-        return rows
+                yield row
+
+
+class _IndexChanged(Exception):
+    """A holding's index was replaced while its catalog was being built."""
 
 
 def _picture_name(version: tuple[str, str, str], step: inspect.Step) -> str:
