@@ -3,6 +3,7 @@ of managers and routes into the Jupyter server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -22,6 +23,7 @@ class Jasmin(ExtensionApp):
     """Parallel engine pools and dataset holdings for JupyterLab on a cluster facility."""
 
     name = "jupyter_jasmin"
+    _stopping: asyncio.Future[None] | None = None
 
     backends = List(
         Unicode(),
@@ -72,7 +74,14 @@ class Jasmin(ExtensionApp):
         help="Folder of the holdings' SQLite indexes (one file per holding); may be a "
         "shared, read-only folder kept up to date by an admin's cron job.",
     )
-    cache_dir = Unicode(config=True, help="Folder for this user's quick-look pictures.")
+    cache_dir = Unicode(
+        config=True, help="Folder for this user's quick-look pictures and catalog CSVs."
+    )
+    quicklook_cache_pictures = Integer(
+        500,
+        config=True,
+        help="Most quick-look pictures kept in cache_dir; the least recently used go first.",
+    )
     index_on_start = Bool(
         True,
         config=True,
@@ -106,6 +115,7 @@ class Jasmin(ExtensionApp):
             cache_dir=os.path.abspath(self.cache_dir),
             log=self.log.getChild("holdings"),
             inspect_processes=self.inspect_processes,
+            quicklook_pictures=self.quicklook_cache_pictures,
         )
 
     @default("max_engines_per_pool")
@@ -146,6 +156,15 @@ class Jasmin(ExtensionApp):
         self.handlers.extend(api_routes())
 
     async def stop_extension(self) -> None:
+        # jupyter_server stops its extensions once per SIGTERM, and a server started by
+        # yarn (``jlpm start``) gets two when the process group is signalled: yarn
+        # forwards its own. A second stop waits for the first instead of stopping the
+        # managers again while they stop.
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop_managers())
+        await asyncio.shield(self._stopping)
+
+    async def _stop_managers(self) -> None:
         for key in ("jasmin_holdings", "jasmin_pools"):
             manager: Any = self.settings.get(key)
             if manager is not None:

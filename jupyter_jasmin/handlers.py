@@ -18,9 +18,11 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from .clusters import EnginePools
 from .errors import BadRequest, Conflict, JasminError
+from .holdings.inspect import time_step
 from .holdings.manager import Holdings, parse_selection
 from .openapi import ServerValues, openapi_document
 from .resources import vm_resources
@@ -243,7 +245,7 @@ class QuicklookHandler(JasminHandler):
     @endpoint
     async def get(self, name: str, dataset_id: str) -> None:
         variable = self.get_argument("variable", "") or None
-        moment = self.get_argument("time", "") or None
+        moment = time_step(self.get_argument("time", ""))
         picture = await self.holdings.quicklook(name, dataset_id, variable, moment)
         self.set_header("Cache-Control", "private, max-age=3600")
         self.finish(picture, set_content_type="image/png")
@@ -268,17 +270,30 @@ class CatalogHandler(JasminHandler):
 
     @endpoint
     async def get(self, name: str, kind: str) -> None:
+        if kind == "json":
+            self.reply(self.holdings.catalog_json(name, self.csv_url()))
+            return
+        csv = await self.holdings.catalog_csv(name)
+        try:
+            self.set_header("Content-Type", "text/csv; charset=utf-8")
+            self.set_header("Content-Length", csv.size)
+            # piece by piece, each sent before the next is read: a big holding's CSV is
+            # tens of MB, and several downloads at once must not hold it all in memory
+            async for piece in csv.pieces():
+                self.write(piece)
+                await self.flush()
+        except StreamClosedError:
+            return  # the client went away
+        finally:
+            csv.close()
+        self.finish()
+
+    def csv_url(self) -> str:
         # the CSV is fetched with the same credentials: a token given in the query goes
         # along, and the URL must end in ".csv" for intake-esm to know how to read it
         url, _, query = self.request.full_url().partition("?")
         csv_url = url.rsplit("/", 1)[0] + "/catalog.csv"
-        if query:
-            csv_url += f"?{query}&as=.csv"
-        made = await self.holdings.catalog(name, kind, csv_url)
-        if kind == "json":
-            self.reply(made)
-        else:
-            self.finish(made, set_content_type="text/csv; charset=utf-8")
+        return f"{csv_url}?{query}&as=.csv" if query else csv_url
 
 
 class NotFoundHandler(JasminHandler):

@@ -22,7 +22,11 @@ from .contract import check_reply
 class ServerProcess:
     """``ServerProcess(root, profile, "--Jasmin.max_pools=2")``: started and answering."""
 
-    def __init__(self, root: Path, profile: Path, *settings: str) -> None:
+    def __init__(
+        self, root: Path, profile: Path, *settings: str, own_session: bool = False
+    ) -> None:
+        """``own_session``: a process group of its own, as a server started in a terminal
+        has (signals sent to the tests' group do not reach it)."""
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -44,6 +48,7 @@ class ServerProcess:
             ],
             stdout=subprocess.DEVNULL,
             stderr=self._log,
+            start_new_session=own_session,
         )
         try:
             wait_until(self._answers, 60)

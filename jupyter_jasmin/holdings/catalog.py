@@ -2,14 +2,15 @@
 
 ``catalog.json`` describes the columns and how files aggregate into datasets
 and names ``catalog.csv``, one row per file, so that
-``intake.open_esm_datastore(url)`` works against the server.
+``intake.open_esm_datastore(url)`` works against the server. The CSV is written
+to a file once per index version (see ``cache.CatalogFiles``) and sent from it.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
 
 from .drs import VARIABLE_FACETS, DrsTemplate
 
@@ -57,9 +58,9 @@ def catalog_json(spec: HoldingSpec, csv_url: str) -> dict[str, Any]:
     }
 
 
-def catalog_csv(template: DrsTemplate, rows: list[dict[str, Any]]) -> str:
-    output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=columns(template), extrasaction="ignore")
+def write_csv(stream: IO[str], template: DrsTemplate, rows: Iterable[dict[str, Any]]) -> None:
+    """The catalog's rows, written as they come (a big holding has hundreds of thousands).
+    ``stream`` is opened with ``newline=""``: the csv module ends its lines itself (CRLF)."""
+    writer = csv.DictWriter(stream, fieldnames=columns(template), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    return output.getvalue()

@@ -12,11 +12,18 @@ import concurrent.futures
 import io
 import math
 import multiprocessing
+import os
+import re
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from ..errors import BadRequest, Unprocessable
+from ..errors import BadRequest, Conflict, Unprocessable
+from ..validation import is_whole_number_text
 
 T = TypeVar("T")
 
@@ -136,9 +143,47 @@ def _axis(data: Any, names: tuple[str, ...], standard_name: str) -> str | None:
     return None
 
 
+def _horizontal(data: Any) -> tuple[str | None, str | None]:
+    return _axis(data, LATITUDES, "latitude"), _axis(data, LONGITUDES, "longitude")
+
+
+def _is_map(data: Any, lat: str | None, lon: str | None) -> bool:
+    return bool(lat and lon and data.sizes[lat] > 1 and data.sizes[lon] > 1)
+
+
 def _decimal_year(moment: Any) -> float:
     days = 360 if getattr(moment, "calendar", "") == "360_day" else 365.25
     return float(moment.year + (moment.dayofyr - 1) / days)
+
+
+class Step(NamedTuple):
+    """What one quick-look draws: a variable, and the time step of its map (None when the
+    picture has no time step: a line over time, or a map of a field without time)."""
+
+    variable: str
+    time_index: int | None
+
+
+# A date or its start as the time coordinate prints it (1950-01-16T12:00:00), ASCII only
+DATE_TEXT = re.compile(
+    r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?"
+)
+
+
+def time_step(raw: str) -> int | str | None:
+    """A quick-look's ``time`` as a request writes it: a step number (negative counts from
+    the end), a date or its start (the first step at or after it), or nothing (the first)."""
+    if not raw:
+        return None
+    if is_whole_number_text(raw):
+        return int(raw)
+    moment = raw.replace(" ", "T").removesuffix("Z")
+    if DATE_TEXT.fullmatch(moment) is None:
+        raise BadRequest(
+            f"no time step matches {raw[:40]!r}: 'time' is a step number (0, 1, … or -1 for "
+            "the last) or a date such as 1950-01 or 1950-01-16T12:00"
+        )
+    return moment
 
 
 def quicklook(
@@ -146,62 +191,110 @@ def quicklook(
     labels: Sequence[str],
     title: str,
     variable: str | None,
-    time: str | None,
-) -> bytes:
-    """A PNG: a map of one time step for gridded fields, else a line over time."""
+    moment: int | str | None,
+) -> tuple[Step, bytes]:
+    """The step a request asks for and its PNG: a map of one time step for gridded fields,
+    else a line over time."""
+    with _open(paths, labels) as dataset:
+        step = _step(dataset, variable, moment)
+        return step, _draw(dataset, step, title)
+
+
+def _step(dataset: Any, variable: str | None, moment: int | str | None) -> Step:
+    """Which picture a request asks for, refusing what cannot be drawn."""
+    name = variable or _main_variable(dataset)
+    if name not in dataset.data_vars:
+        raise BadRequest(
+            f"no variable {name!r}; this dataset has {', '.join(map(str, dataset.data_vars))}"
+        )
+    data = dataset[name]
+    held = _not_numbers(data)
+    if held:
+        raise BadRequest(f"{name!r} holds {held}, not values to draw")
+    if _is_map(data, *_horizontal(data)):
+        return Step(name, _time_index(data, moment) if "time" in data.dims else None)
+    if "time" in data.dims:
+        return Step(name, None)
+    raise BadRequest(f"{name!r} has neither a horizontal grid nor a time axis to plot")
+
+
+def _not_numbers(data: Any) -> str | None:
+    """What a variable holds instead of numbers (dates, text…), or None for numbers."""
+    kind = data.dtype.kind
+    if kind in "biuf":
+        return None
+    if kind == "O" and data.size:
+        first = data.isel(dict.fromkeys(data.dims, 0)).values.item()
+        if isinstance(first, str | bytes):
+            kind = "U"
+        elif hasattr(first, "isoformat"):  # cftime and datetime objects
+            kind = "M"
+    held = {"M": "dates/times", "m": "time spans", "U": "text", "S": "text"}
+    return held.get(kind, f"{data.dtype} values")
+
+
+def _draw(dataset: Any, step: Step, title: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with _open(paths, labels) as dataset:
-        name = variable or _main_variable(dataset)
-        if name not in dataset.data_vars:
-            raise BadRequest(
-                f"no variable {name!r}; this dataset has {', '.join(map(str, dataset.data_vars))}"
-            )
-        data = dataset[name]
-        data = data.where(abs(data) < FILL_THRESHOLD)
-        lat = _axis(data, LATITUDES, "latitude")
-        lon = _axis(data, LONGITUDES, "longitude")
-        notes = []
-        figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-        if lat and lon and data.sizes[lat] > 1 and data.sizes[lon] > 1:
-            if "time" in data.dims:
-                index = _time_index(data, time)
-                notes.append(str(_plain(data["time"].values[index]))[:19])
-                data = data.isel(time=index)
-            data, more = _first_of_others(data, {lat, lon})
-            notes += more
-            mesh = axes.pcolormesh(
-                data[lon].values, data[lat].values, data.transpose(lat, lon).values, shading="auto"
-            )
-            bar = figure.colorbar(mesh, ax=axes)
-            bar.set_label(str(data.attrs.get("units", "")))
-            axes.set_xlabel(f"{lon} ({data[lon].attrs.get('units', '')})")
-            axes.set_ylabel(f"{lat} ({data[lat].attrs.get('units', '')})")
-        elif "time" in data.dims:
-            horizontal = [d for d in (lat, lon) if d]
-            series = data.mean(horizontal) if horizontal else data
-            series, more = _first_of_others(series, {"time"})
-            notes += more + (["area mean"] if horizontal else [])
-            years = [_decimal_year(moment) for moment in series["time"].values]
-            axes.plot(years, series.values, linewidth=1)
-            axes.set_xlabel("year")
-            axes.set_ylabel(f"{name} ({data.attrs.get('units', '')})")
-            axes.grid(alpha=0.3)
+    data = dataset[step.variable]
+    data = data.where(abs(data) < FILL_THRESHOLD)
+    lat, lon = _horizontal(data)
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    try:
+        if _is_map(data, lat, lon):
+            notes = _draw_map(figure, axes, data, (str(lat), str(lon)), step.time_index)
         else:
-            raise BadRequest(f"{name!r} has neither a horizontal grid nor a time axis to plot")
-        long_name = data.attrs.get("long_name", name)
+            notes = _draw_series(axes, data, step.variable, [d for d in (lat, lon) if d])
+        long_name = data.attrs.get("long_name", step.variable)
         axes.set_title(
-            f"{long_name} ({name})" + (f", {', '.join(notes)}" if notes else "") + f"\n{title}",
+            f"{long_name} ({step.variable})"
+            + (f", {', '.join(notes)}" if notes else "")
+            + f"\n{title}",
             fontsize=8,
         )
         figure.tight_layout()
         output = io.BytesIO()
         figure.savefig(output, format="png")
-        plt.close(figure)
         return output.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def _draw_map(
+    figure: Any, axes: Any, data: Any, horizontal: tuple[str, str], index: int | None
+) -> list[str]:
+    lat, lon = horizontal
+    notes = []
+    if index is not None:
+        notes.append(str(_plain(data["time"].values[index]))[:19])
+        data = data.isel(time=index)
+    data, more = _first_of_others(data, {lat, lon})
+    mesh = axes.pcolormesh(
+        data[lon].values, data[lat].values, data.transpose(lat, lon).values, shading="auto"
+    )
+    bar = figure.colorbar(mesh, ax=axes)
+    bar.set_label(str(data.attrs.get("units", "")))
+    axes.set_xlabel(f"{lon} ({data[lon].attrs.get('units', '')})")
+    axes.set_ylabel(f"{lat} ({data[lat].attrs.get('units', '')})")
+    return notes + more
+
+
+def _draw_series(axes: Any, data: Any, name: str, horizontal: list[str]) -> list[str]:
+    series = data.mean(horizontal) if horizontal else data
+    series, notes = _first_of_others(series, {"time"})
+    moments = series["time"].values
+    if len(moments) and hasattr(moments[0], "dayofyr"):
+        axes.plot([_decimal_year(moment) for moment in moments], series.values, linewidth=1)
+        axes.set_xlabel("year")
+    else:  # a time axis that did not decode to dates
+        axes.plot(moments, series.values, linewidth=1)
+        axes.set_xlabel(f"time ({series['time'].attrs.get('units', '')})")
+    axes.set_ylabel(f"{name} ({data.attrs.get('units', '')})")
+    axes.grid(alpha=0.3)
+    return notes + (["area mean"] if horizontal else [])
 
 
 def _main_variable(dataset: Any) -> str:
@@ -216,18 +309,20 @@ def _main_variable(dataset: Any) -> str:
     return max(candidates, key=lambda n: dataset[n].ndim)
 
 
-def _time_index(data: Any, time: str | None) -> int:
-    if not time:
+def _time_index(data: Any, moment: int | str | None) -> int:
+    steps = int(data.sizes["time"])
+    if not steps:
+        raise BadRequest(f"{data.name!r} has no time steps")
+    if moment is None:
         return 0
-    if time.lstrip("-").isdigit():
-        index = int(time)
-        if not -data.sizes["time"] <= index < data.sizes["time"]:
-            raise BadRequest(f"time index {index} is outside 0..{data.sizes['time'] - 1}")
-        return int(index % data.sizes["time"])
-    stamps = [str(_plain(moment)) for moment in data["time"].values]
-    later = [i for i, stamp in enumerate(stamps) if stamp >= time]
+    if isinstance(moment, int):
+        if not -steps <= moment < steps:
+            raise BadRequest(f"time index {moment} is outside 0..{steps - 1}")
+        return moment % steps
+    stamps = [str(_plain(stamp)) for stamp in data["time"].values]
+    later = [i for i, stamp in enumerate(stamps) if stamp >= moment]
     if not later:
-        raise BadRequest(f"no time step at or after {time!r} (the last is {stamps[-1][:19]})")
+        raise BadRequest(f"no time step at or after {moment!r} (the last is {stamps[-1][:19]})")
     return later[0]
 
 
@@ -243,11 +338,22 @@ def _first_of_others(data: Any, keep: set[str]) -> tuple[Any, list[str]]:
     return data, notes
 
 
+ORPHAN_CHECK_SECONDS = 0.5
+
+
 def _ready() -> None:
     """A task that does nothing: submitting it starts a worker."""
 
 
-def _warm() -> None:
+def _start_worker(server: int) -> None:
+    """Runs first in every worker process: it leaves when its server has gone, whatever
+    killed the server; it ignores Ctrl-C, which reaches the whole process group from a
+    terminal (the server decides when its readers stop); and it imports the heavy
+    modules before any request waits for them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_leave_with, args=(server,), name="jasmin-orphan-check", daemon=True
+    ).start()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -255,46 +361,91 @@ def _warm() -> None:
     import xarray  # noqa: F401
 
 
+def _leave_with(server: int) -> None:
+    """Exit once the server is no longer this process's parent. A SIGKILLed server cannot
+    stop its readers, and they would otherwise wait for work forever, holding hundreds of
+    MB each and keeping multiprocessing's resource tracker alive. (PR_SET_PDEATHSIG would
+    fire when the server *thread* that started the worker ends, not the server.)"""
+    while os.getppid() == server:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(0)
+
+
+Pool = concurrent.futures.ProcessPoolExecutor
+
+
 class Inspector:
-    """Worker processes for xarray and matplotlib, replaced if one of them crashes."""
+    """Worker processes for xarray and matplotlib, replaced if one of them crashes.
+
+    The pool is made on first use by query threads (``warm``) and requests (``run``)
+    alike, so it is made, replaced and stopped under a lock; each pool is shut down by
+    exactly one caller (two at once would close its pipes twice).
+    """
 
     def __init__(self, processes: int = 2) -> None:
         self.processes = processes
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._started = False
+        self._lock = threading.Lock()
+        self._pool: Pool | None = None
+        self._stopped = False
 
     def warm(self) -> None:
-        """Start the workers ahead of need: importing xarray and matplotlib takes seconds,
-        which a user browsing datasets should not wait for when they open one."""
-        if not self._started:
-            self._started = True
-            pool = self._executor()
-            for _ in range(self.processes):
-                pool.submit(_ready)
+        """Start the workers ahead of need (call off the event loop): importing xarray and
+        matplotlib takes seconds, which a user browsing datasets should not wait for when
+        they open one."""
+        self._executor()
 
-    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
-            )
-        return self._pool
+    def _executor(self) -> Pool:
+        with self._lock:
+            if self._stopped:
+                raise Conflict("the server is stopping")
+            if self._pool is None:
+                pool = Pool(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
+                )
+                for _ in range(self.processes):
+                    pool.submit(_ready)
+                self._pool = pool
+            return self._pool
+
+    def _submit(self, function: Callable[..., T], args: tuple[Any, ...]) -> tuple[Pool, Future[T]]:
+        """Hand a task to the workers (off the loop: the first call starts processes)."""
+        for _ in range(2):
+            pool = self._executor()
+            try:
+                return pool, pool.submit(function, *args)
+            except (BrokenProcessPool, RuntimeError):
+                # a crash broke this pool, or it was just replaced: start afresh once
+                self._discard(pool)
+        raise Unprocessable("the reader processes could not be started")
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
+        pool, future = await loop.run_in_executor(None, self._submit, function, args)
         try:
-            return await loop.run_in_executor(self._executor(), function, *args)
+            return await asyncio.wrap_future(future)
         except ReadError as error:
             raise Unprocessable(str(error)) from None
         except BrokenProcessPool:
-            self.shutdown()
+            await loop.run_in_executor(None, self._discard, pool)
             raise Unprocessable(
                 "the reader process crashed while opening these files; they may be corrupt"
             ) from None
 
-    def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    def _discard(self, pool: Pool) -> None:
+        """Shut down a broken pool, unless another caller already replaced it."""
+        with self._lock:
+            if self._pool is not pool:
+                return
             self._pool = None
-            self._started = False
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        """Stop the workers for good (blocking; safe to call from several threads at once)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._stopped = True
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

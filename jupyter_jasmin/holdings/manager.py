@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -18,14 +20,15 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.util import find_spec
-from typing import Any
+from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, JasminError, NotFound
 from ..timestamps import isoformat
 from ..validation import is_name
-from . import catalog, inspect
+from . import cache, catalog, inspect
 from . import refresh as refresh_process
 from .drs import DrsTemplate, TemplateError, file_variable
 from .index import remove_stale_builds
@@ -42,6 +45,7 @@ from .shapes import (
 )
 
 METADATA_CACHED = 256
+STEPS_REMEMBERED = 4096
 # Query parameters that are never taken for facets: credentials (intake and scripts send
 # ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
 RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
@@ -275,6 +279,7 @@ class Holdings:
         cache_dir: str,
         log: logging.Logger,
         inspect_processes: int = 2,
+        quicklook_pictures: int = 500,
     ) -> None:
         self.holdings = {spec.name: Holding(spec, index_dir) for spec in specs}
         self.index_dir = index_dir
@@ -283,6 +288,14 @@ class Holdings:
         self.inspector = inspect.Inspector(inspect_processes)
         self._threads = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="jasmin-query")
         self._metadata: collections.OrderedDict[tuple[str, ...], dict[str, Any]] = (
+            collections.OrderedDict()
+        )
+        self._pictures = cache.PictureCache(
+            os.path.join(cache_dir, "quicklook"), quicklook_pictures, self._off_loop
+        )
+        self._catalogs = cache.CatalogFiles(os.path.join(cache_dir, "catalog"), self._off_loop)
+        # which step each spelling of a quick-look request resolved to
+        self._steps: collections.OrderedDict[tuple[Any, ...], inspect.Step] = (
             collections.OrderedDict()
         )
 
@@ -439,37 +452,54 @@ class Holdings:
         return {"id": dataset_id, **cached}
 
     async def quicklook(
-        self, name: str, dataset_id: str, variable: str | None, moment: str | None
+        self, name: str, dataset_id: str, variable: str | None, moment: int | str | None
     ) -> bytes:
+        """A PNG of one variable at one time step, kept once per step however the request
+        spells it (a step number, a date, its start: ``time_step``)."""
         found, paths = await self.files(name, dataset_id)
-        digest = hashlib.sha256(
-            json.dumps([name, dataset_id, variable, moment, found["index_built"]]).encode()
-        ).hexdigest()[:32]
-        cached = os.path.join(self.cache_dir, "quicklook", f"{digest}.png")
-        if os.path.exists(cached):
-            picture: bytes = await self._off_loop(_read_bytes, cached)
-            return picture
+        version = (name, dataset_id, str(found["index_built"]))
+        asked = (*version, variable, moment)
+        known = self._steps.get(asked)
+        if known is not None:
+            self._steps.move_to_end(asked)
+            cached = await self._pictures.get(_picture_name(version, known))
+            if cached is not None:
+                return cached
         labels = [entry["path"] for entry in found["files"]]
-        png = await self.inspector.run(
+        step, picture = await self.inspector.run(
             inspect.quicklook, paths, labels, dataset_id, variable, moment
         )
-        await self._off_loop(_write_atomically, cached, png)
-        return png
+        self._steps[asked] = step
+        while len(self._steps) > STEPS_REMEMBERED:
+            self._steps.popitem(last=False)
+        await self._pictures.put(_picture_name(version, step), picture)
+        return picture
 
-    async def catalog(self, name: str, kind: str, csv_url: str) -> Any:
-        """The intake-esm catalog: the JSON description, or the CSV of every file."""
+    def catalog_json(self, name: str, csv_url: str) -> dict[str, Any]:
+        """The intake-esm catalog's description, naming its CSV at ``csv_url``."""
+        return catalog.catalog_json(self.get(name).spec, csv_url)
+
+    async def catalog_csv(self, name: str) -> cache.CsvFile:
+        """The intake-esm catalog's CSV of every file, open for sending; built once per
+        index version, however many requests ask for it at once."""
         holding = self.get(name)
-        if kind == "json":
-            return catalog.catalog_json(holding.spec, csv_url)
-        return await self._off_loop(
-            lambda: catalog.catalog_csv(holding.spec.template, self._rows(holding))
-        )
+        for _ in range(3):
+            version = await self._off_loop(lambda: str(holding.open().meta.get("built", "")))
+            write = functools.partial(self._write_catalog, holding, version)
+            with contextlib.suppress(_IndexChanged, FileNotFoundError):
+                return await self._catalogs.open(name, version, write)
+        raise Conflict(f"the index of holding {name!r} keeps changing; ask again later")
+
+    @classmethod
+    def _write_catalog(cls, holding: Holding, version: str, stream: IO[str]) -> None:
+        catalog.write_csv(stream, holding.spec.template, cls._rows(holding))
+        if str(holding.open().meta.get("built", "")) != version:
+            raise _IndexChanged  # replaced during the build: these rows may mix two versions
 
     @staticmethod
-    def _rows(holding: Holding) -> list[dict[str, Any]]:
+    def _rows(holding: Holding) -> Iterator[dict[str, Any]]:
         """One row per file: the facets, the dataset, the path, the time range."""
         reader = holding.open()
-        rows = []
         for _, dataset_id, path, _, _, latest, _, _, _, _, facets in reader.rows():
             values = json.loads(facets)
             for entry in reader.files(path):
@@ -482,21 +512,17 @@ class Holdings:
                     time_range=f"{entry['start']}/{entry['end']}" if entry["start"] else "",
                     path=os.path.join(holding.spec.root, entry["path"]),
                 )
-                rows.append(row)
-        return rows
+                yield row
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as stream:
-        return stream.read()
+class _IndexChanged(Exception):
+    """A holding's index was replaced while its catalog was being built."""
 
 
-def _write_atomically(path: str, content: bytes) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = f"{path}.{os.getpid()}.part"
-    with open(partial, "wb") as stream:
-        stream.write(content)
-    os.replace(partial, path)
+def _picture_name(version: tuple[str, str, str], step: inspect.Step) -> str:
+    """The file of one quick-look: holding, dataset, index version, variable, time step."""
+    key = json.dumps([*version, step.variable, step.time_index])
+    return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.png"
 
 
 def _file_facets(template: DrsTemplate, sub_folders: list[str], name: str) -> dict[str, str]:
