@@ -17,6 +17,7 @@ import React, { useEffect, useId, useRef, useState } from 'react';
 import { WhileVisibleWidget } from './visible';
 import {
   AttributeValue,
+  FacetValue,
   IDataset,
   IDatasetMetadata,
   IPool,
@@ -26,7 +27,13 @@ import {
   getQuicklook,
   listPools
 } from './api';
-import { formatBytes, formatTimeRange, formatValue, plural } from './format';
+import {
+  formatBytes,
+  formatCell,
+  formatTimeRange,
+  formatValue,
+  plural
+} from './format';
 import { BreakableId } from './holdings';
 import { jasminIcon } from './icon';
 import { PoolsModel, Repeater } from './model';
@@ -54,7 +61,7 @@ const VARIABLE_FACETS = ['variable_id', 'variable', 'short_name'];
  */
 export function shortDatasetId(
   id: string,
-  facets?: Record<string, string | string[]>
+  facets?: Record<string, FacetValue>
 ): string {
   if (!facets) {
     return id;
@@ -757,10 +764,12 @@ function Metadata({
                   <td className="jp-mod-number">{c.size}</td>
                   <td>{c.dtype}</td>
                   <td>
-                    {formatValue(c.min)} – {formatValue(c.max)}
+                    {c.min === undefined
+                      ? '–'
+                      : `${formatValue(c.min)} – ${formatValue(c.max)}`}
                   </td>
-                  <td>{c.units ?? ''}</td>
-                  <td>{c.calendar ?? ''}</td>
+                  <td>{formatCell(c.units)}</td>
+                  <td>{formatCell(c.calendar)}</td>
                 </tr>
               ))}
             </tbody>
@@ -796,9 +805,9 @@ function Metadata({
                   <td>{v.dims.join(', ')}</td>
                   <td className="jp-mod-number">{v.shape.join(' × ')}</td>
                   <td>{v.dtype}</td>
-                  <td>{v.units ?? ''}</td>
-                  <td>{v.long_name ?? ''}</td>
-                  <td>{v.standard_name ?? ''}</td>
+                  <td>{formatCell(v.units)}</td>
+                  <td>{formatCell(v.long_name)}</td>
+                  <td>{formatCell(v.standard_name)}</td>
                 </tr>
               ))}
             </tbody>

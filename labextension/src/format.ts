@@ -85,3 +85,8 @@ export function formatValue(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** A netCDF attribute in a table cell: empty when the file has none. */
+export function formatCell(value: unknown): string {
+  return value === null || value === undefined ? '' : formatValue(value);
+}
