@@ -32,6 +32,7 @@ import {
   formatCell,
   formatTimeRange,
   formatValue,
+  formatVersion,
   plural
 } from './format';
 import { BreakableId } from './holdings';
@@ -364,7 +365,7 @@ function Summary({
       <dl className="jp-JasminDataset-summary">
         <dt>Version</dt>
         <dd>
-          {dataset.version}{' '}
+          {formatVersion(dataset.version)}{' '}
           {dataset.latest ? (
             <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
           ) : (
@@ -384,11 +385,11 @@ function Summary({
                   <Button
                     small
                     minimal
-                    aria-label={`Open version ${v.version}`}
+                    aria-label={`Open version ${formatVersion(v.version)}`}
                     title={`Open ${v.id}`}
                     onClick={() => openDataset(v.id)}
                   >
-                    {v.version}
+                    {formatVersion(v.version)}
                   </Button>{' '}
                   <span className="jp-JasminMuted">
                     {plural(v.files, 'file')}, {formatBytes(v.size)}
