@@ -31,7 +31,7 @@ export type IEngine = Schemas['Engine'];
 export type EngineState = IEngine['state'];
 export type IPool = Schemas['Pool'];
 
-// --- Dataset holdings ----------------------------------------------------------
+// --- Dataset holdings --------------------------------------------------------
 
 export type HoldingState = Schemas['HoldingState'];
 /** A configured archive of datasets and the state of its index. */
@@ -61,7 +61,7 @@ export interface ISelection {
   latest: boolean;
 }
 
-// --- Requests, typed by the document's routes ------------------------------------
+// --- Requests, typed by the document's routes -------------------------------
 
 export type Route = keyof paths;
 type Method = 'get' | 'post' | 'patch' | 'delete';
@@ -108,7 +108,9 @@ interface IOptions {
   settings?: ServerConnection.ISettings;
 }
 /** What a request at a route sends: its path parameters, query and body. */
-export type Args<R extends Route, M extends MethodOf<R>> = PathArgs<Operation<R, M>> &
+export type Args<R extends Route, M extends MethodOf<R>> = PathArgs<
+  Operation<R, M>
+> &
   QueryArgs<Operation<R, M>> &
   BodyArgs<Operation<R, M>> &
   IOptions;
@@ -270,7 +272,7 @@ export const getSnippet = async (id: string): Promise<string> =>
     })
   ).code;
 
-// --- Dataset holdings ----------------------------------------------------------
+// --- Dataset holdings --------------------------------------------------------
 
 /** The query parameters of a search for a selection (facet=value repeated, q, latest). */
 export function searchQuery(selection: ISelection): SearchQuery {
