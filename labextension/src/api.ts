@@ -2,92 +2,129 @@
  * The server's REST API under `<baseUrl>jasmin/api/`: its types and one
  * function per request. Errors come back as `JasminApiError` carrying the
  * server's human-readable `message`.
+ *
+ * Every type of a request or reply comes from the server's OpenAPI document,
+ * `jupyter_jasmin/openapi.yaml`, through `openapi.generated.ts`, which
+ * `jlpm build:types` writes before every build and check: the panel and the
+ * server cannot disagree on a field. The aliases below only give the
+ * document's schemas the names the rest of the front end uses, and each
+ * request names a route and method of the document, which types its path
+ * parameters, query, body and reply.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-export type PoolState =
-  | 'starting'
-  | 'running'
-  | 'degraded'
-  | 'stopping'
-  | 'stopped'
-  | 'failed';
+import type { components, paths } from './openapi.generated';
 
-export type EngineState = 'starting' | 'running' | 'stopping' | 'lost';
+type Schemas = components['schemas'];
 
-export interface IEngine {
-  id: number;
-  host: string;
-  pid: number | null;
-  state: EngineState;
-  cpu_percent: number | null;
-  memory_bytes: number | null;
-  error: string | null;
+// --- Engine pools ------------------------------------------------------------
+
+export type IResources = Schemas['Resources'];
+export type OptionValue = Schemas['OptionValue'];
+export type IBackendOption = Schemas['BackendOption'];
+export type IBackend = Schemas['Backend'];
+export type IBackends = Schemas['Backends'];
+export type INewPool = Schemas['NewPool'];
+export type PoolState = Schemas['PoolState'];
+export type IEngine = Schemas['Engine'];
+export type EngineState = IEngine['state'];
+export type IPool = Schemas['Pool'];
+
+// --- Dataset holdings --------------------------------------------------------
+
+export type HoldingState = Schemas['HoldingState'];
+/** A configured archive of datasets and the state of its index. */
+export type IHolding = Schemas['Holding'];
+export type IUnmatchedPath = IHolding['unmatched_paths'][number];
+export type IFacetCounts = Schemas['FacetCounts'];
+export type IFacetValue = IFacetCounts['facets'][string][number];
+export type FacetValue = Schemas['FacetValue'];
+export type IDatasetSummary = Schemas['DatasetSummary'];
+export type IDatasetPage = Schemas['DatasetPage'];
+export type IDatasetFile = Schemas['DatasetFile'];
+export type IDatasetVersion = Schemas['DatasetVersion'];
+export type IDataset = Schemas['Dataset'];
+export type AttributeValue = Schemas['AttributeValue'];
+export type ICoordinate = Schemas['Coordinate'];
+export type IVariable = Schemas['Variable'];
+export type IDatasetMetadata = Schemas['DatasetMetadata'];
+
+/**
+ * What a search asks for, as the panel holds it: values per facet (OR within,
+ * AND across), text, latest only. `searchQuery` turns it into the document's
+ * query parameters.
+ */
+export interface ISelection {
+  facets: Readonly<Record<string, readonly string[]>>;
+  text: string;
+  latest: boolean;
 }
 
-export interface IPool {
-  id: string;
-  name: string;
-  backend: string;
-  state: PoolState;
-  error: string | null;
-  options: Record<string, OptionValue>;
-  created: string;
-  ready_seconds: number | null;
-  engines: {
-    requested: number;
-    running: number;
-    starting: number;
-    lost: number;
-    list: IEngine[];
-  };
-  controller: { pid: number | null } | null;
-  connection_file: string;
+// --- Requests, typed by the document's routes -------------------------------
+
+export type Route = keyof paths;
+type Method = 'get' | 'post' | 'patch' | 'delete';
+/** The document's operation for a method at a route (never if it has none). */
+type Operation<R extends Route, M extends Method> = Exclude<
+  paths[R][M],
+  undefined
+>;
+/** The methods the document describes at a route. */
+export type MethodOf<R extends Route> = {
+  [M in Method]: [Operation<R, M>] extends [never] ? never : M;
+}[Method];
+
+type Success<O> = O extends { responses: { 200: infer S } }
+  ? S
+  : O extends { responses: { 202: infer S } }
+    ? S
+    : never;
+/** The JSON body an operation answers with on success. */
+export type Reply<R extends Route, M extends MethodOf<R>> =
+  Success<Operation<R, M>> extends {
+    content: { 'application/json': infer B };
+  }
+    ? B
+    : never;
+
+type PathArgs<O> = O extends { parameters: { path: infer P } }
+  ? { path: P }
+  : { path?: undefined };
+type QueryArgs<O> = O extends { parameters: { query?: never } }
+  ? { query?: undefined }
+  : O extends { parameters: { query?: infer Q } }
+    ? { query?: Q }
+    : never;
+type BodyArgs<O> = O extends { requestBody?: never }
+  ? { body?: undefined }
+  : O extends { requestBody: { content: { 'application/json': infer B } } }
+    ? { body: B }
+    : O extends { requestBody?: { content: { 'application/json': infer B } } }
+      ? { body?: B }
+      : never;
+interface IOptions {
+  signal?: AbortSignal;
+  settings?: ServerConnection.ISettings;
+}
+/** What a request at a route sends: its path parameters, query and body. */
+export type Args<R extends Route, M extends MethodOf<R>> = PathArgs<
+  Operation<R, M>
+> &
+  QueryArgs<Operation<R, M>> &
+  BodyArgs<Operation<R, M>> &
+  IOptions;
+/** `Args` as the code that sends any request reads them. */
+interface IAnyArgs extends IOptions {
+  path?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
 }
 
-export interface IResources {
-  hostname: string;
-  cores: { logical: number; physical: number | null; usable: number };
-  memory: { total_bytes: number; available_bytes: number };
-  load_average: number[];
-  cpu_percent: number | null;
-  suggested_engines: number;
-}
-
-export type OptionValue = number | string | boolean;
-
-export interface IBackendOption {
-  name: string;
-  type: 'integer' | 'number' | 'string' | 'select' | 'boolean';
-  label: string;
-  default: OptionValue;
-  help?: string;
-  minimum?: number;
-  maximum?: number;
-  choices?: string[];
-}
-
-export interface IBackend {
-  name: string;
-  label: string;
-  description: string;
-  options: IBackendOption[];
-  limits: { max_engines: number };
-}
-
-export interface IBackends {
-  backends: IBackend[];
-  limits: { max_pools: number; max_engines_per_pool: number };
-  suggested_engines: number;
-}
-
-export interface INewPool {
-  name?: string;
-  backend?: string;
-  engines?: number;
-  options?: Record<string, OptionValue>;
-}
+/** The query parameters of a facet search, as the document names them. */
+export type SearchQuery = NonNullable<
+  Args<'/jasmin/api/holdings/{name}/facets', 'get'>['query']
+>;
 
 /** A request the server refused or could not answer, with a message for the user. */
 export class JasminApiError extends Error {
@@ -100,258 +137,182 @@ export class JasminApiError extends Error {
   }
 }
 
-/** Send one request to the JASMIN API and return its JSON body. */
-export async function requestAPI<T>(
-  path: string,
-  init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): Promise<T> {
-  const url = URLExt.join(settings.baseUrl, 'jasmin', 'api', path);
+/**
+ * A query string as the document's parameters are sent: an object parameter
+ * (`style: form, explode: true`, as the facet selection) becomes one pair per
+ * key, and an array one pair per item.
+ */
+function queryString(query: Record<string, unknown>): string {
+  const search = new URLSearchParams();
+  const add = (name: string, value: unknown): void => {
+    if (value === undefined || value === null) {
+      return;
+    } else if (Array.isArray(value)) {
+      value.forEach(item => add(name, item));
+    } else if (typeof value === 'object') {
+      Object.entries(value).forEach(([key, item]) => add(key, item));
+    } else {
+      search.append(name, String(value));
+    }
+  };
+  Object.entries(query).forEach(([name, value]) => add(name, value));
+  return search.toString();
+}
+
+function requestUrl(
+  route: string,
+  { path, query }: IAnyArgs,
+  settings: ServerConnection.ISettings
+): string {
+  const filled = route.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(String(path?.[name]))
+  );
+  // the document's routes are relative to the server's base URL (its `servers` is /)
+  const url = URLExt.join(settings.baseUrl, filled);
+  const search = query ? queryString(query) : '';
+  return search ? `${url}?${search}` : url;
+}
+
+/** The server's message in an error reply (`Error` in the document), if it has one. */
+function errorMessage(text: string): string | null {
+  try {
+    const body: unknown = JSON.parse(text);
+    const message =
+      body && typeof body === 'object' && 'message' in body
+        ? (body as Partial<Schemas['Error']>).message
+        : undefined;
+    return typeof message === 'string' && message ? message : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Send one request to a route of the document; an error reply throws `JasminApiError`. */
+async function send<R extends Route, M extends MethodOf<R>>(
+  route: R,
+  method: M,
+  args: Args<R, M>
+): Promise<Response> {
+  const all: IAnyArgs = args;
+  const settings = all.settings ?? ServerConnection.makeSettings();
+  const init: RequestInit = { method: method.toUpperCase(), signal: all.signal };
+  if (all.body !== undefined) {
+    init.body = JSON.stringify(all.body);
+    init.headers = { 'Content-Type': 'application/json' };
+  }
   let response: Response;
   try {
-    response = await ServerConnection.makeRequest(url, init, settings);
+    response = await ServerConnection.makeRequest(
+      requestUrl(route, all, settings),
+      init,
+      settings
+    );
   } catch (error) {
     throw new JasminApiError(
       `Cannot reach the Jupyter server (${String(error)})`,
       0
     );
   }
-  const text = await response.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = null;
-    }
-  }
   if (!response.ok) {
-    const message =
-      body && typeof body === 'object' && 'message' in body
-        ? String((body as { message: unknown }).message)
-        : `${response.status} ${response.statusText}`.trim();
-    throw new JasminApiError(message, response.status);
+    throw new JasminApiError(
+      errorMessage(await response.text()) ??
+        `${response.status} ${response.statusText}`.trim(),
+      response.status
+    );
   }
-  return body as T;
+  return response;
 }
 
-function jsonBody(method: string, body: unknown): RequestInit {
+/** Send one request to a route of the document and return its JSON reply. */
+async function request<R extends Route, M extends MethodOf<R>>(
+  route: R,
+  method: M,
+  args: Args<R, M>
+): Promise<Reply<R, M>> {
+  const response = await send(route, method, args);
+  try {
+    return (await response.json()) as Reply<R, M>;
+  } catch (error) {
+    throw new JasminApiError(
+      `The server's answer to ${method.toUpperCase()} ${route} is not JSON (${String(error)})`,
+      response.status
+    );
+  }
+}
+
+// --- Engine pools ------------------------------------------------------------
+
+export const getResources = (): Promise<IResources> =>
+  request('/jasmin/api/resources', 'get', {});
+
+export const getBackends = (): Promise<IBackends> =>
+  request('/jasmin/api/backends', 'get', {});
+
+export const listPools = async (): Promise<IPool[]> =>
+  (await request('/jasmin/api/clusters', 'get', {})).clusters;
+
+export const createPool = (body: INewPool): Promise<IPool> =>
+  request('/jasmin/api/clusters', 'post', { body });
+
+export const scalePool = (id: string, engines: number): Promise<IPool> =>
+  request('/jasmin/api/clusters/{pool_id}', 'patch', {
+    path: { pool_id: id },
+    body: { engines }
+  });
+
+export const stopPool = (id: string): Promise<IPool> =>
+  request('/jasmin/api/clusters/{pool_id}', 'delete', {
+    path: { pool_id: id }
+  });
+
+export const getSnippet = async (id: string): Promise<string> =>
+  (
+    await request('/jasmin/api/clusters/{pool_id}/snippet', 'get', {
+      path: { pool_id: id }
+    })
+  ).code;
+
+// --- Dataset holdings --------------------------------------------------------
+
+/** The query parameters of a search for a selection (facet=value repeated, q, latest). */
+export function searchQuery(selection: ISelection): SearchQuery {
+  const text = selection.text.trim();
+  const facets = Object.fromEntries(
+    Object.entries(selection.facets).map(([facet, values]) => [
+      facet,
+      [...values]
+    ])
+  );
   return {
-    method,
-    body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json' }
+    facets,
+    ...(text ? { q: text } : {}),
+    latest: selection.latest ? 'true' : 'false'
   };
 }
 
-const poolPath = (id: string): string =>
-  `clusters/${encodeURIComponent(id)}`;
-
-export const getResources = (): Promise<IResources> =>
-  requestAPI<IResources>('resources');
-
-export const getBackends = (): Promise<IBackends> =>
-  requestAPI<IBackends>('backends');
-
-export const listPools = async (): Promise<IPool[]> =>
-  (await requestAPI<{ clusters: IPool[] }>('clusters')).clusters;
-
-export const createPool = (request: INewPool): Promise<IPool> =>
-  requestAPI<IPool>('clusters', jsonBody('POST', request));
-
-export const scalePool = (id: string, engines: number): Promise<IPool> =>
-  requestAPI<IPool>(poolPath(id), jsonBody('PATCH', { engines }));
-
-export const stopPool = (id: string): Promise<IPool> =>
-  requestAPI<IPool>(poolPath(id), { method: 'DELETE' });
-
-export const getSnippet = async (id: string): Promise<string> =>
-  (await requestAPI<{ code: string }>(`${poolPath(id)}/snippet`)).code;
-
-// --- Dataset holdings ------------------------------------------------------
-
-export type HoldingState = 'missing' | 'indexing' | 'ready' | 'failed';
-
-export interface IUnmatchedPath {
-  path: string;
-  reason: string;
-}
-
-/** A configured archive of datasets and the state of its index. */
-export interface IHolding {
-  name: string;
-  description: string;
-  root: string;
-  drs: string;
-  template: string;
-  /** Facet names in DRS order. */
-  facets: string[];
-  /** Counts of the last index build (null until one exists). */
-  files: number | null;
-  datasets: number | null;
-  unmatched: number | null;
-  unmatched_paths: IUnmatchedPath[];
-  last_refresh: string | null;
-  refresh_seconds: number | null;
-  state: HoldingState;
-  error: string | null;
-  /** Progress of the build under way, if any. */
-  refresh: {
-    started: string;
-    folders?: number;
-    files?: number;
-    seconds?: number;
-  } | null;
-}
-
-/** What a search asks for: values per facet (OR within, AND across), text, latest only. */
-export interface ISelection {
-  facets: Readonly<Record<string, readonly string[]>>;
-  text: string;
-  latest: boolean;
-}
-
-export interface IFacetValue {
-  value: string;
-  count: number;
-  selected: boolean;
-}
-
-export interface IFacetCounts {
-  total: number;
-  facets: Record<string, IFacetValue[]>;
-}
-
-export type FacetValue = string | string[];
-
-export interface IDatasetSummary {
-  id: string;
-  path: string;
-  version: string;
-  latest: boolean;
-  file_count: number;
-  size: number;
-  start: string | null;
-  end: string | null;
-  facets: Record<string, FacetValue>;
-}
-
-export interface IDatasetPage {
-  total: number;
-  offset: number;
-  limit: number;
-  datasets: IDatasetSummary[];
-}
-
-export interface IDatasetFile {
-  path: string;
-  name: string;
-  size: number;
-  start: string | null;
-  end: string | null;
-  absolute_path: string;
-}
-
-export interface IDatasetVersion {
-  id: string;
-  version: string;
-  latest: boolean;
-  files: number;
-  size: number;
-}
-
-export interface IDataset extends IDatasetSummary {
-  files: IDatasetFile[];
-  versions: IDatasetVersion[];
-}
-
-export type AttributeValue =
-  | string
-  | number
-  | boolean
-  | null
-  | AttributeValue[]
-  | { [key: string]: AttributeValue };
-
-export interface ICoordinate {
-  name: string;
-  dims: string[];
-  size: number;
-  dtype: string;
-  units: string | null;
-  calendar: string | null;
-  min: number | string | null;
-  max: number | string | null;
-}
-
-export interface IVariable {
-  name: string;
-  dims: string[];
-  shape: number[];
-  dtype: string;
-  units: string | null;
-  long_name: string | null;
-  standard_name: string | null;
-  /** Whether it is another variable's cell bounds (time_bnds, lat_bnds…). */
-  bounds: boolean;
-}
-
-export interface IDatasetMetadata {
-  id: string;
-  dimensions: Record<string, number>;
-  coordinates: ICoordinate[];
-  variables: IVariable[];
-  attributes: Record<string, AttributeValue>;
-  files_read: number;
-}
-
-const holdingPath = (name: string): string =>
-  `holdings/${encodeURIComponent(name)}`;
-
-const datasetPath = (holding: string, id: string): string =>
-  `${holdingPath(holding)}/datasets/${encodeURIComponent(id)}`;
-
-/** The query string of a selection (facet=value repeated, q, latest). */
-export function selectionQuery(
-  selection: ISelection,
-  extra: Record<string, string | number> = {}
-): string {
-  const query = new URLSearchParams();
-  for (const [facet, values] of Object.entries(selection.facets)) {
-    for (const value of values) {
-      query.append(facet, value);
-    }
-  }
-  if (selection.text.trim()) {
-    query.set('q', selection.text.trim());
-  }
-  query.set('latest', String(selection.latest));
-  for (const [key, value] of Object.entries(extra)) {
-    query.set(key, String(value));
-  }
-  return query.toString();
-}
-
 export const listHoldings = async (): Promise<IHolding[]> =>
-  (await requestAPI<{ holdings: IHolding[] }>('holdings')).holdings;
+  (await request('/jasmin/api/holdings', 'get', {})).holdings;
 
 export const getHolding = (name: string): Promise<IHolding> =>
-  requestAPI<IHolding>(holdingPath(name));
+  request('/jasmin/api/holdings/{name}', 'get', { path: { name } });
 
+/** Rebuild a holding's index (only the folders that changed, unless `full`). */
 export const refreshHolding = (name: string, full = false): Promise<IHolding> =>
-  requestAPI<IHolding>(
-    `${holdingPath(name)}/refresh`,
-    full ? jsonBody('POST', { full }) : { method: 'POST' }
-  );
+  request('/jasmin/api/holdings/{name}/refresh', 'post', {
+    path: { name },
+    body: full ? { full } : undefined
+  });
 
 export const getFacetCounts = (
   holding: string,
   selection: ISelection,
   signal?: AbortSignal
 ): Promise<IFacetCounts> =>
-  requestAPI<IFacetCounts>(
-    `${holdingPath(holding)}/facets?${selectionQuery(selection)}`,
-    { signal }
-  );
+  request('/jasmin/api/holdings/{name}/facets', 'get', {
+    path: { name: holding },
+    query: searchQuery(selection),
+    signal
+  });
 
 export const getDatasetPage = (
   holding: string,
@@ -360,22 +321,24 @@ export const getDatasetPage = (
   limit: number,
   signal?: AbortSignal
 ): Promise<IDatasetPage> =>
-  requestAPI<IDatasetPage>(
-    `${holdingPath(holding)}/datasets?${selectionQuery(selection, {
-      offset,
-      limit
-    })}`,
-    { signal }
-  );
+  request('/jasmin/api/holdings/{name}/datasets', 'get', {
+    path: { name: holding },
+    query: { ...searchQuery(selection), offset, limit },
+    signal
+  });
 
 export const getDataset = (holding: string, id: string): Promise<IDataset> =>
-  requestAPI<IDataset>(datasetPath(holding, id));
+  request('/jasmin/api/holdings/{name}/datasets/{dataset_id}', 'get', {
+    path: { name: holding, dataset_id: id }
+  });
 
 export const getDatasetMetadata = (
   holding: string,
   id: string
 ): Promise<IDatasetMetadata> =>
-  requestAPI<IDatasetMetadata>(`${datasetPath(holding, id)}/metadata`);
+  request('/jasmin/api/holdings/{name}/datasets/{dataset_id}/metadata', 'get', {
+    path: { name: holding, dataset_id: id }
+  });
 
 /** Code that opens the dataset with xarray, or maps over its files on a pool. */
 export const getDatasetSnippet = async (
@@ -384,10 +347,13 @@ export const getDatasetSnippet = async (
   pool?: string
 ): Promise<string> =>
   (
-    await requestAPI<{ code: string }>(
-      `${datasetPath(holding, id)}/snippet${
-        pool ? `?pool=${encodeURIComponent(pool)}` : ''
-      }`
+    await request(
+      '/jasmin/api/holdings/{name}/datasets/{dataset_id}/snippet',
+      'get',
+      {
+        path: { name: holding, dataset_id: id },
+        query: pool ? { pool } : {}
+      }
     )
   ).code;
 
@@ -401,43 +367,20 @@ export async function getQuicklook(
   variable: string | null,
   time: string | null,
   signal?: AbortSignal,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings?: ServerConnection.ISettings
 ): Promise<Blob> {
-  const query = new URLSearchParams();
-  if (variable) {
-    query.set('variable', variable);
-  }
-  if (time) {
-    query.set('time', time);
-  }
-  const url =
-    URLExt.join(
-      settings.baseUrl,
-      'jasmin',
-      'api',
-      datasetPath(holding, id),
-      'quicklook.png'
-    ) + (query.toString() ? `?${query}` : '');
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, { signal }, settings);
-  } catch (error) {
-    throw new JasminApiError(
-      `Cannot reach the Jupyter server (${String(error)})`,
-      0
-    );
-  }
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`.trim();
-    try {
-      const body = await response.json();
-      if (body && typeof body.message === 'string') {
-        message = body.message;
-      }
-    } catch {
-      // not JSON: keep the status line
+  const response = await send(
+    '/jasmin/api/holdings/{name}/datasets/{dataset_id}/quicklook.png',
+    'get',
+    {
+      path: { name: holding, dataset_id: id },
+      query: {
+        ...(variable ? { variable } : {}),
+        ...(time ? { time } : {})
+      },
+      signal,
+      settings
     }
-    throw new JasminApiError(message, response.status);
-  }
+  );
   return response.blob();
 }

@@ -17,6 +17,7 @@ import React, { useEffect, useId, useRef, useState } from 'react';
 import { WhileVisibleWidget } from './visible';
 import {
   AttributeValue,
+  FacetValue,
   IDataset,
   IDatasetMetadata,
   IPool,
@@ -26,7 +27,14 @@ import {
   getQuicklook,
   listPools
 } from './api';
-import { formatBytes, formatTimeRange, formatValue, plural } from './format';
+import {
+  formatBytes,
+  formatCell,
+  formatTimeRange,
+  formatValue,
+  formatVersion,
+  plural
+} from './format';
 import { BreakableId } from './holdings';
 import { jasminIcon } from './icon';
 import { PoolsModel, Repeater } from './model';
@@ -54,7 +62,7 @@ const VARIABLE_FACETS = ['variable_id', 'variable', 'short_name'];
  */
 export function shortDatasetId(
   id: string,
-  facets?: Record<string, string | string[]>
+  facets?: Record<string, FacetValue>
 ): string {
   if (!facets) {
     return id;
@@ -357,7 +365,7 @@ function Summary({
       <dl className="jp-JasminDataset-summary">
         <dt>Version</dt>
         <dd>
-          {dataset.version}{' '}
+          {formatVersion(dataset.version)}{' '}
           {dataset.latest ? (
             <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
           ) : (
@@ -377,11 +385,11 @@ function Summary({
                   <Button
                     small
                     minimal
-                    aria-label={`Open version ${v.version}`}
+                    aria-label={`Open version ${formatVersion(v.version)}`}
                     title={`Open ${v.id}`}
                     onClick={() => openDataset(v.id)}
                   >
-                    {v.version}
+                    {formatVersion(v.version)}
                   </Button>{' '}
                   <span className="jp-JasminMuted">
                     {plural(v.files, 'file')}, {formatBytes(v.size)}
@@ -757,10 +765,12 @@ function Metadata({
                   <td className="jp-mod-number">{c.size}</td>
                   <td>{c.dtype}</td>
                   <td>
-                    {formatValue(c.min)} – {formatValue(c.max)}
+                    {c.min === undefined
+                      ? '–'
+                      : `${formatValue(c.min)} – ${formatValue(c.max)}`}
                   </td>
-                  <td>{c.units ?? ''}</td>
-                  <td>{c.calendar ?? ''}</td>
+                  <td>{formatCell(c.units)}</td>
+                  <td>{formatCell(c.calendar)}</td>
                 </tr>
               ))}
             </tbody>
@@ -796,9 +806,9 @@ function Metadata({
                   <td>{v.dims.join(', ')}</td>
                   <td className="jp-mod-number">{v.shape.join(' × ')}</td>
                   <td>{v.dtype}</td>
-                  <td>{v.units ?? ''}</td>
-                  <td>{v.long_name ?? ''}</td>
-                  <td>{v.standard_name ?? ''}</td>
+                  <td>{formatCell(v.units)}</td>
+                  <td>{formatCell(v.long_name)}</td>
+                  <td>{formatCell(v.standard_name)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,4 +1,5 @@
-/** Numbers as a person reads them in a narrow sidebar. */
+/** Values as a person reads them in a narrow sidebar. */
+import type { IDatasetVersion, IEngine } from './api';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -84,4 +85,26 @@ export function formatValue(value: unknown): string {
     return value;
   }
   return JSON.stringify(value);
+}
+
+/** A netCDF attribute in a table cell: empty when the file has none. */
+export function formatCell(value: unknown): string {
+  return value === null || value === undefined ? '' : formatValue(value);
+}
+
+/** Where an engine runs, "host:pid"; "starting…" until its launcher has placed it. */
+export function formatEngineProcess({
+  host,
+  pid,
+  state
+}: Pick<IEngine, 'host' | 'pid' | 'state'>): string {
+  if (host === null && pid === null) {
+    return state === 'starting' ? 'starting…' : '–';
+  }
+  return `${host ?? '–'}:${pid ?? '–'}`;
+}
+
+/** A dataset's version, or what it is when its holding's DRS has no version level. */
+export function formatVersion(version: IDatasetVersion['version']): string {
+  return version ?? 'unversioned';
 }

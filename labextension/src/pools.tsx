@@ -21,7 +21,12 @@ import {
   OptionValue,
   PoolState
 } from './api';
-import { formatBytes, formatLoad, formatPercent } from './format';
+import {
+  formatBytes,
+  formatEngineProcess,
+  formatLoad,
+  formatPercent
+} from './format';
 import { PoolAction, PoolsModel } from './model';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
 
@@ -134,7 +139,7 @@ function ResourcesLine({
       <div>
         <dt>Cores</dt>
         <dd title="Usable by pools / logical cores of this VM">
-          {cores.usable}/{cores.logical}
+          {cores.usable}/{cores.logical ?? '–'}
         </dd>
       </div>
       <div>
@@ -439,9 +444,7 @@ function EngineTable({ pool }: { pool: IPool }): JSX.Element {
                 title={engine.error ?? undefined}
               >
                 <td>{engine.id}</td>
-                <td>
-                  {engine.host}:{engine.pid ?? '–'}
-                </td>
+                <td>{formatEngineProcess(engine)}</td>
                 <td>{engine.state}</td>
                 <td>{formatPercent(engine.cpu_percent)}</td>
                 <td>{formatBytes(engine.memory_bytes, 0)}</td>
@@ -656,7 +659,7 @@ function OptionField({
   value: OptionValue | undefined;
   onChange: (value: OptionValue) => void;
 }): JSX.Element {
-  const help = option.help ?? undefined;
+  const help = option.help || undefined;
   if (option.type === 'boolean') {
     return (
       <div className="jp-JasminField jp-JasminField-checkbox">
