@@ -108,14 +108,23 @@ TEST_RUN = f"{os.getpid()}-{time.time():.0f}"
 os.environ["JASMIN_TEST_RUN"] = TEST_RUN
 
 
-def started_by_tests(since: float) -> list[psutil.Process]:
-    """Live processes the tests started since ``since``, but multiprocessing's resource
-    tracker of this very process (it lives as long as pytest does, by design)."""
+Processes = set[tuple[int, float]]
+
+
+def running_now() -> Processes:
+    """Every process on the machine, as (pid, start time): a pid reused later differs."""
+    return {(p.pid, p.info["create_time"]) for p in psutil.process_iter(["create_time"])}
+
+
+def started_by_tests(before: Processes) -> list[psutil.Process]:
+    """Live processes the tests started that were not running ``before``, but
+    multiprocessing's resource tracker of this very process (it lives as long as pytest
+    does, by design)."""
     me = os.getpid()
     found = []
     for process in psutil.process_iter(["create_time", "environ", "cmdline", "ppid"]):
         info = process.info
-        if process.pid == me or (info["create_time"] or 0) < since - 0.5:
+        if (process.pid, info["create_time"]) in before:
             continue
         if (info["environ"] or {}).get("JASMIN_TEST_RUN") != TEST_RUN:
             continue
@@ -130,18 +139,24 @@ def started_by_tests(since: float) -> list[psutil.Process]:
 def nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each test (its fixtures stopped), no process it started may still run:
     a leak is named by the test that caused it, not found at the session's end."""
-    since = time.time()
+    before = running_now()
     yield
     deadline = time.monotonic() + 20
-    while started_by_tests(since) and time.monotonic() < deadline:
+    while started_by_tests(before) and time.monotonic() < deadline:
         time.sleep(0.1)
     leftovers = []
-    for process in started_by_tests(since):
+    for process in started_by_tests(before):
         with contextlib.suppress(psutil.Error):
             leftovers.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
             process.kill()
     if leftovers:
         pytest.fail(f"{request.node.nodeid} left processes running: {leftovers}")
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(nothing_left_behind: None, jp_server_cleanup: None) -> None:
+    """pytest-jupyter's cleanup stops the test server's extensions (and so its pools and
+    readers): it must run before the check that nothing is left, not after it."""
 
 
 @pytest.fixture(scope="session")
