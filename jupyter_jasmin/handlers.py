@@ -21,7 +21,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .clusters import EnginePools
-from .errors import BadRequest, Conflict, JasminError
+from .errors import BadRequest, JasminError
 from .holdings.inspect import time_step
 from .holdings.manager import Holdings, parse_selection
 from .openapi import ServerValues, openapi_document
@@ -162,11 +162,7 @@ class PoolHandler(JasminHandler):
 class PoolSnippetHandler(JasminHandler):
     @endpoint
     async def get(self, pool_id: str) -> None:
-        pool = self.pools.get(pool_id)
-        if pool["state"] in ("stopping", "stopped", "failed"):
-            raise Conflict(
-                f"pool '{pool['name']}' is {pool['state']}; there is nothing to connect to"
-            )
+        pool = self.pools.connectable(pool_id)
         self.reply(SnippetReply(code=pool_snippet(pool)))
 
 
@@ -259,9 +255,7 @@ class DatasetSnippetHandler(JasminHandler):
         if not pool_id:
             self.reply(SnippetReply(code=dataset_open_snippet(dataset, paths)))
             return
-        pool = self.pools.get(pool_id)
-        if pool["state"] not in ("starting", "running", "degraded"):
-            raise Conflict(f"pool '{pool['name']}' is {pool['state']}; start a pool first")
+        pool = self.pools.connectable(pool_id)
         self.reply(SnippetReply(code=dataset_pool_snippet(dataset, paths, pool)))
 
 

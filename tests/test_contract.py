@@ -18,7 +18,9 @@ from jupyter_jasmin.clusters.shapes import (
     BackendDescription,
     BackendsReply,
     EngineReply,
+    EngineSetReply,
     OptionDescription,
+    PoolActions,
     PoolReply,
 )
 from jupyter_jasmin.diagnostics import LoopStalls
@@ -70,8 +72,10 @@ POOL_STARTING = json.dumps(
         "created": "2026-11-25T12:00:00Z",
         "ready_seconds": None,
         "engines": {"requested": 1, "running": 0, "starting": 1, "lost": 0, "list": []},
+        "engine_sets": [],
         "controller": None,
         "connection_file": "/x/ipcontroller-ab12cd34-client.json",
+        "actions": {"scale": True, "connect": False, "stop": True, "dismiss": False},
     }
 ).encode()
 
@@ -117,6 +121,8 @@ def _shape(name: str) -> tuple[set[str], set[str]]:
 TYPED_REPLIES = {
     "Pool": PoolReply,
     "Engine": EngineReply,
+    "EngineSet": EngineSetReply,
+    "PoolActions": PoolActions,
     "Backends": BackendsReply,
     "Backend": BackendDescription,
     "BackendOption": OptionDescription,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,43 @@ async def test_default_engine_count_is_the_suggestion(api: Api) -> None:
     assert reply.body["name"] == "pool-1"
     assert reply.body["backend"] == "local"
     assert (await api("DELETE", f"clusters/{reply.body['id']}")).status == 200
+
+
+async def test_engines_say_where_they_run_and_which_set_they_belong_to(api: Api) -> None:
+    pool = await start_pool(api, 2)
+
+    sets = {s["id"]: s for s in pool["engine_sets"]}
+    assert len(sets) == 2, "the local backend starts one engine per engine set"
+    assert all(s["state"] == "running" and s["running"] == 1 for s in sets.values())
+    for engine in pool["engines"]["list"]:
+        assert engine["engine_set"] in sets
+        assert engine["host"] == socket.gethostname()
+        assert "ipyparallel.engine" in " ".join(psutil.Process(engine["pid"]).cmdline())
+    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+
+
+async def test_the_pool_says_what_may_be_done_with_it(api: Api) -> None:
+    reply = await api("POST", "clusters", {"engines": 1})
+    starting = reply.body
+    assert starting["actions"] == {"scale": True, "connect": False, "stop": True, "dismiss": False}
+    early = await api("GET", f"clusters/{starting['id']}/snippet")
+    assert early.status == 409
+    assert "still starting" in early.body["message"]
+
+    pool = await wait_for_pool(api, starting["id"], running(1))
+    assert pool["actions"]["connect"] is True
+    assert (await api("GET", f"clusters/{pool['id']}/snippet")).status == 200
+
+    empty = await api("PATCH", f"clusters/{pool['id']}", {"engines": 0})
+    assert empty.body["actions"]["connect"] is False
+    idle = await api("GET", f"clusters/{pool['id']}/snippet")
+    assert idle.status == 409
+    assert "no running engine" in idle.body["message"]
+
+    stopped = await api("DELETE", f"clusters/{pool['id']}")
+    assert stopped.body["actions"] == {
+        "scale": False,
+        "connect": False,
+        "stop": False,
+        "dismiss": False,
+    }

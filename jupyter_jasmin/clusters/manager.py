@@ -74,6 +74,19 @@ class EnginePools:
         ended = self._ended.get(pool_id)
         return ended if ended is not None else self._find(pool_id).snapshot
 
+    def connectable(self, pool_id: str) -> PoolReply:
+        """A pool that work can be run on now, or a Conflict saying why not."""
+        pool = self.get(pool_id)
+        if not pool["actions"]["connect"]:
+            if pool["state"] == "starting":
+                why = "its engines are still starting; try again once it is running"
+            elif pool["state"] in ("running", "degraded"):
+                why = "it has no running engine; scale it up first"
+            else:
+                why = "there is nothing to connect to; start a pool first"
+            raise Conflict(f"pool '{pool['name']}' is {pool['state']}: {why}")
+        return pool
+
     def _find(self, pool_id: str) -> EnginePool:
         pool = self._pools.get(pool_id)
         if pool is None:
@@ -208,5 +221,5 @@ class EnginePools:
                     pool.poll(measure)
                 except Exception:
                     self.log.exception("watching pool %s failed", pool.id)
-                busy = busy or pool.phase == "starting" or pool.count("starting") > 0
+                busy = busy or pool.phase == "starting" or pool.waiting() > 0
             await asyncio.sleep(0.05 if busy else 0.25)

@@ -1,12 +1,16 @@
-"""One engine pool: an ipyparallel controller, its engines, and what users see of them.
+"""One engine pool: an ipyparallel controller, its engine sets and engines, and what users
+see of them.
 
-Every method here runs on the pools' own event loop (see ``runner.py``); the
-server thread only reads :attr:`EnginePool.snapshot`, a plain dict replaced
-whole after every change.
+Every method here runs on the pools' own event loop (see ``runner.py``); the server
+thread only reads :attr:`EnginePool.snapshot`, a plain dict replaced whole after every
+change.
 
-Each engine is started as its own ipyparallel engine set and asks the
-controller for an engine id equal to its index, so scaling down can stop
-exactly the engines it chooses and every engine's process is known.
+A pool is one controller with one or more *engine sets*, each started by one backend
+and holding one or more engines: one local process, one ``mpiexec`` of N, one batch job
+of N. Engines are known by the ids the controller gives them when they register; each
+then says, from inside, which engine set it belongs to and where it runs (host, pid,
+batch job), so that is right on any host. Scaling down stops chosen engines through
+the client; an engine set ends when its last engine is gone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import glob
 import logging
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,13 +33,29 @@ from ..errors import Conflict
 from ..timestamps import isoformat
 from .backends import PoolBackend
 from .processes import process_tree, reap, reap_cluster
-from .shapes import EngineReply, EngineState, PoolReply, PoolState
+from .rules import pool_actions
+from .shapes import (
+    EngineReply,
+    EngineSetReply,
+    EngineSetState,
+    EngineState,
+    PoolReply,
+    PoolState,
+)
 from .state import PoolRecord, remove_record, write_record
 
 # What users see: ``state`` of a pool in the REST API and the panel.
 POOL_STATES = ("starting", "running", "degraded", "stopping", "stopped", "failed")
-ENGINE_STATES = ("starting", "running", "stopping", "lost")
 FINISHED = ("stopping", "stopped", "failed")
+SET_VARIABLE = "JASMIN_ENGINE_SET"
+# Asked of each engine once it registers. An expression evaluated by the builtin ``eval``
+# rather than a function of this package, so an engine needs nothing but Python to answer
+# (a function defined here would be pickled by reference and must be importable there).
+WHEREABOUTS = (
+    "(__import__('socket').gethostname(), __import__('os').getpid(),"
+    f" __import__('os').environ.get({SET_VARIABLE!r}),"
+    " __import__('os').environ.get('SLURM_JOB_ID'))"
+)
 
 
 @dataclass(frozen=True)
@@ -49,25 +70,24 @@ class PoolSettings:
 
 @dataclass
 class Engine:
-    """One engine of a pool, from launch until it is stopped or lost."""
+    """One registered engine of a pool, until it is stopped or lost."""
 
-    index: int
-    launched: float = field(default_factory=time.monotonic)
-    state: EngineState = "starting"
+    id: int
+    state: EngineState = "running"
+    engine_set: str | None = None  # known once the engine has told us
     host: str | None = None
     pid: int | None = None
     error: str | None = None
+    located: bool = False
+    # when it runs on this host: the engine and what it started (its nanny)
     processes: list[psutil.Process] = field(default_factory=list)
     cpu_percent: float | None = None
     memory_bytes: int | None = None
 
-    @property
-    def set_id(self) -> str:
-        return f"engine-{self.index}"
-
     def to_json(self) -> EngineReply:
         return {
-            "id": self.index,
+            "id": self.id,
+            "engine_set": self.engine_set,
             "host": self.host,
             "pid": self.pid,
             "state": self.state,
@@ -75,6 +95,30 @@ class Engine:
             "memory_bytes": self.memory_bytes,
             "error": self.error,
         }
+
+
+@dataclass
+class EngineSet:
+    """Engines started together by one backend (one launcher of ipyparallel's)."""
+
+    id: str
+    backend: str
+    requested: int
+    launched: float = field(default_factory=time.monotonic)
+    state: EngineSetState = "starting"
+    error: str | None = None
+    # engines that told us they belong here, and how many of those were lost
+    engines: set[int] = field(default_factory=set)
+    lost: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.state in ("starting", "running")
+
+    @property
+    def waiting(self) -> int:
+        """Engines of this set that have not registered yet."""
+        return max(0, self.requested - len(self.engines)) if self.state == "starting" else 0
 
 
 def tail(text: str, lines: int = 6) -> str:
@@ -92,7 +136,7 @@ def exit_reason(stop_data: dict[str, Any] | None) -> str:
 
 
 class EnginePool:
-    """A controller and engines started through one backend, with their live state."""
+    """A controller and engine sets started through backends, with their live state."""
 
     def __init__(
         self,
@@ -116,10 +160,12 @@ class EnginePool:
         self.created = time.time()
         self.ready_seconds: float | None = None
         self.engines: dict[int, Engine] = {}
+        self.engine_sets: dict[str, EngineSet] = {}
         self.cluster: Any = None
         self.client: Any = None
         self._launched = time.monotonic()
-        self._next_index = 0
+        self._sets_started = 0
+        self._asked: dict[int, Any] = {}  # engine id -> its pending whereabouts reply
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
@@ -133,7 +179,7 @@ class EnginePool:
     def state(self) -> PoolState:
         if self.phase != "running":
             return self.phase
-        if any(engine.state == "lost" for engine in self.engines.values()):
+        if self.count("lost") or any(s.state == "failed" for s in self.engine_sets.values()):
             return "degraded"
         return "running"
 
@@ -144,6 +190,10 @@ class EnginePool:
     def count(self, state: EngineState) -> int:
         return sum(1 for engine in self.engines.values() if engine.state == state)
 
+    def waiting(self) -> int:
+        """Engines asked for that have not registered yet, over every live engine set."""
+        return sum(engine_set.waiting for engine_set in self.engine_sets.values())
+
     def connection_file(self) -> str:
         return os.path.join(
             self.settings.profile_dir, "security", f"ipcontroller-{self.id}-client.json"
@@ -151,31 +201,53 @@ class EnginePool:
 
     def describe(self) -> PoolReply:
         controller = self.cluster.controller if self.cluster is not None else None
+        state = self.state
+        running = self.count("running")
         return {
             "id": self.id,
             "name": self.name,
             "backend": self.backend.name,
-            "state": self.state,
-            "error": self.error or self._lost_summary(),
+            "state": state,
+            "error": self.error or self._trouble(),
             "options": dict(self.options),
             "created": isoformat(self.created),
             "ready_seconds": self.ready_seconds,
             "engines": {
                 "requested": self.requested,
-                "running": self.count("running"),
-                "starting": self.count("starting"),
+                "running": running,
+                "starting": self.waiting(),
                 "lost": self.count("lost"),
                 "list": [engine.to_json() for engine in self.engines.values()],
             },
+            "engine_sets": [self._describe_set(s) for s in self.engine_sets.values()],
             "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
             "connection_file": self.connection_file(),
+            "actions": pool_actions(state, running),
         }
 
-    def _lost_summary(self) -> str | None:
-        lost = [e for e in self.engines.values() if e.state == "lost"]
-        if not lost:
-            return None
-        return "; ".join(f"engine {e.index} lost: {e.error}" for e in lost)
+    def _describe_set(self, engine_set: EngineSet) -> EngineSetReply:
+        members = [self.engines[i] for i in engine_set.engines if i in self.engines]
+        return {
+            "id": engine_set.id,
+            "backend": engine_set.backend,
+            "state": engine_set.state,
+            "requested": engine_set.requested,
+            "running": sum(1 for engine in members if engine.state == "running"),
+            "starting": engine_set.waiting,
+            "lost": engine_set.lost,
+            "error": engine_set.error,
+        }
+
+    def _trouble(self) -> str | None:
+        """Lost engines and failed engine sets, in a sentence each."""
+        said = [f"engine {e.id} lost: {e.error}" for e in self.engines.values() if e.error]
+        # a set whose engines were lost is told of through them
+        said += [
+            f"engine set {s.id} failed: {s.error}"
+            for s in self.engine_sets.values()
+            if s.state == "failed" and s.error and not s.lost
+        ]
+        return "; ".join(said) or None
 
     def refresh(self) -> None:
         self.snapshot = self.describe()
@@ -251,102 +323,116 @@ class EnginePool:
         )
 
     async def _add_engines(self, count: int) -> None:
-        for _ in range(count):
-            engine = Engine(index=self._next_index)
-            self._next_index += 1
-            self.engines[engine.index] = engine
-            launch = self.backend.engine_launch(self.options)
-            launch.engine_args = [f"--IPEngine.id={engine.index}", *launch.engine_args]
-            await self.cluster.start_engines(1, engine_set_id=engine.set_id, **launch.as_kwargs())
-            engine_set = self.cluster.engines[engine.set_id]
-            where = self.backend.locate(engine_set)
-            engine.host, engine.pid = where.host, where.pid
-            if where.local:
-                engine.processes = process_tree(where.pid)
-            engine_set.on_stop(partial(self._engine_exited, engine))
-            self._save()
-            self.refresh()
+        """Start ``count`` more engines, in the engine sets the backend makes of them."""
+        for size in self.backend.engine_set_sizes(count, self.options):
+            await self._start_set(size)
 
-    def _engine_exited(self, engine: Engine, stop_data: dict[str, Any] | None = None) -> None:
-        """ipyparallel calls this when an engine set's processes have ended."""
-        if engine.state == "stopping" or engine.index not in self.engines:
+    async def _start_set(self, size: int) -> None:
+        engine_set = EngineSet(f"{self.backend.name}-{self._sets_started}", self.backend.name, size)
+        self._sets_started += 1
+        self.engine_sets[engine_set.id] = engine_set
+        launch = self.backend.engine_launch(self.options)
+        launch.environment[SET_VARIABLE] = engine_set.id
+        await self.cluster.start_engines(size, engine_set_id=engine_set.id, **launch.as_kwargs())
+        launcher = self.cluster.engines[engine_set.id]
+        launcher.on_stop(partial(self._set_ended, engine_set))
+        self.refresh()
+
+    def _set_ended(self, engine_set: EngineSet, stop_data: dict[str, Any] | None = None) -> None:
+        """ipyparallel calls this when an engine set's processes or job have ended."""
+        if engine_set.state in ("stopping", "ended"):
+            engine_set.state = "ended"
+            self.refresh()
             return
         output = ""
-        engine_set = self.cluster.engines.get(engine.set_id) if self.cluster else None
-        if engine_set is not None:
-            output = tail(engine_set.get_output(), 3)
+        launcher = self.cluster.engines.get(engine_set.id) if self.cluster else None
+        if launcher is not None:
+            with contextlib.suppress(Exception):
+                output = tail(launcher.get_output(), 3)
         why = f"the engine process {exit_reason(stop_data)}"
-        self._lose(engine, why + (f": {output}" if output else ""))
+        why += f": {output}" if output else ""
+        self._end_set(engine_set, why)
+
+    def _end_set(self, engine_set: EngineSet, why: str) -> None:
+        """An engine set ended on its own: its engines are lost, for this reason."""
+        members = [self.engines[i] for i in engine_set.engines if i in self.engines]
+        never = engine_set.waiting
+        engine_set.state = "failed"
+        engine_set.error = why
+        for engine in members:
+            if engine.state == "running":
+                self._lose(engine, why)
+            elif engine.state == "lost":
+                engine.error = why  # more precise than the missed heartbeats
+        if never and not members:
+            self.log.warning("pool %s: engine set %s failed: %s", self.name, engine_set.id, why)
+        self.refresh()
 
     def _lose(self, engine: Engine, why: str) -> None:
         if engine.state == "lost":
             return
-        self.log.warning("pool %s: engine %s lost: %s", self.name, engine.index, why)
+        self.log.warning("pool %s: engine %s lost: %s", self.name, engine.id, why)
         engine.state = "lost"
         engine.error = why
         engine.cpu_percent = None
-        self._in_background(self._retire(engine, forget=False))
+        if engine.engine_set in self.engine_sets:
+            self.engine_sets[engine.engine_set].lost += 1
+        if engine.processes:
+            self._in_background(asyncio.to_thread(reap, engine.processes))
         self.refresh()
 
-    async def _retire(self, engine: Engine, forget: bool = True) -> None:
-        """Stop one engine's processes and tell ipyparallel it is gone."""
-        if engine.state == "stopping":
-            await self._unregister(engine)
-        if self.cluster is not None and engine.set_id in self.cluster.engines:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    self.cluster.stop_engines(engine.set_id), self.settings.stop_timeout
-                )
-        await asyncio.to_thread(reap, engine.processes)
-        if forget:
-            self.engines.pop(engine.index, None)
-
-    async def _unregister(self, engine: Engine) -> None:
-        """Ask a running engine to shut down and wait until the controller has let it go,
-        so no client connecting after a scale-down sends work to it."""
-        client = self.client
-        if client is None or engine.index not in client.ids:
-            return
-        with contextlib.suppress(Exception):
-            client.shutdown(targets=[engine.index], block=False)
-        deadline = time.monotonic() + self.settings.stop_timeout
-        while engine.index in client.ids and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-
     def _in_background(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     def _check_scalable(self) -> None:
-        if not self.live or self.phase == "stopping":
+        if not pool_actions(self.state, self.count("running"))["scale"] or self.phase == "stopping":
             raise Conflict(f"pool '{self.name}' is {self.state}; only a live pool can be scaled")
 
     async def scale(self, engines: int) -> None:
         self._check_scalable()
         async with self._lock:
             self._check_scalable()  # it may have failed or been stopped while we waited
-            for engine in [e for e in self.engines.values() if e.state == "lost"]:
-                await self._retire(engine)
-            alive = [e for e in self.engines.values() if e.state in ("starting", "running")]
+            await self._forget_the_lost()
             self.requested = engines
-            if engines > len(alive):
-                await self._add_engines(engines - len(alive))
-            for engine in await self._choose_to_stop(alive, len(alive) - engines):
-                engine.state = "stopping"
-                self.refresh()
-                await self._retire(engine)
+            have = self.count("running") + self.waiting()
+            if engines > have:
+                await self._add_engines(engines - have)
+            elif engines < have:
+                await self._remove(have - engines)
         self.refresh()
 
-    async def _choose_to_stop(self, alive: list[Engine], count: int) -> list[Engine]:
-        """Engines still starting first, then idle ones, newest first."""
+    async def _forget_the_lost(self) -> None:
+        """Lost engines and failed engine sets make room for their replacements."""
+        for engine in [e for e in self.engines.values() if e.state == "lost"]:
+            self.engines.pop(engine.id, None)
+        for engine_set in [s for s in self.engine_sets.values() if s.state == "failed"]:
+            await self._stop_set(engine_set)
+            self.engine_sets.pop(engine_set.id, None)
+
+    async def _remove(self, count: int) -> None:
+        """Stop ``count`` engines: sets still waiting for all their engines first (newest
+        first, never more than asked), then idle engines, then busy ones."""
+        for engine_set in reversed(list(self.engine_sets.values())):
+            if count <= 0:
+                return
+            if engine_set.live and not engine_set.engines and engine_set.waiting <= count:
+                count -= engine_set.waiting
+                await self._stop_set(engine_set)
+                self.engine_sets.pop(engine_set.id, None)
+        for engine in await self._choose_to_stop(count):
+            engine.state = "stopping"
+            self.refresh()
+            await self._retire(engine)
+
+    async def _choose_to_stop(self, count: int) -> list[Engine]:
+        """Idle engines before busy ones, newest first."""
         if count <= 0:
             return []
+        running = [e for e in self.engines.values() if e.state == "running"]
         busy = await self._busy_engines()
-        ranked = sorted(
-            alive,
-            key=lambda e: (e.state == "running", busy.get(e.index, 0) > 0, -e.index),
-        )
+        ranked = sorted(running, key=lambda e: (busy.get(e.id, 0) > 0, -e.id))
         return ranked[:count]
 
     async def _busy_engines(self) -> dict[int, int]:
@@ -362,8 +448,41 @@ class EnginePool:
             if isinstance(key, int) and isinstance(value, dict)
         }
 
+    async def _retire(self, engine: Engine) -> None:
+        """Shut one engine down through the client and wait until the controller has let
+        it go (so no client connecting afterwards sends work to it); its engine set
+        ends with its last engine."""
+        engine_set = self.engine_sets.get(engine.engine_set or "")
+        if engine_set is not None and engine_set.engines <= {engine.id} and not engine_set.waiting:
+            engine_set.state = "stopping"  # its last engine: its end is no failure
+        client = self.client
+        if client is not None and engine.id in client.ids:
+            with contextlib.suppress(Exception):
+                client.shutdown(targets=[engine.id], block=False)
+            deadline = time.monotonic() + self.settings.stop_timeout
+            while engine.id in client.ids and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        if engine.processes:
+            await asyncio.to_thread(reap, engine.processes)
+        self.engines.pop(engine.id, None)
+        if engine_set is not None:
+            engine_set.engines.discard(engine.id)
+            if not engine_set.engines and not engine_set.waiting:
+                await self._stop_set(engine_set)
+                self.engine_sets.pop(engine_set.id, None)
+
+    async def _stop_set(self, engine_set: EngineSet) -> None:
+        """Stop an engine set's launcher (its processes, or its batch job)."""
+        if engine_set.state != "failed":
+            engine_set.state = "stopping"
+        if self.cluster is not None and engine_set.id in self.cluster.engines:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self.cluster.stop_engines(engine_set.id), self.settings.stop_timeout
+                )
+
     async def settle(self) -> None:
-        """Wait for background work (retiring lost engines, failing) to finish."""
+        """Wait for background work (reaping lost engines, failing) to finish."""
         others = [task for task in self._background if task is not asyncio.current_task()]
         await asyncio.gather(*others, return_exceptions=True)
 
@@ -402,12 +521,15 @@ class EnginePool:
         for engine in self.engines.values():
             if engine.state != "lost":
                 engine.state = "stopping"
+        for engine_set in self.engine_sets.values():
+            if engine_set.live:
+                engine_set.state = "stopping"
         self.refresh()
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.close()
             self.client = None
-        processes = list(self._controller_processes)
+        processes = self.processes()
         if self.cluster is not None:
             if self.cluster.controller is not None:
                 processes += process_tree(self.cluster.controller.pid)
@@ -415,13 +537,14 @@ class EnginePool:
                 await asyncio.wait_for(self.cluster.stop_cluster(), self.settings.stop_timeout)
             except Exception as error:
                 self.log.warning("pool %s: ipyparallel stop failed: %s", self.name, error)
-        for engine in self.engines.values():
-            processes += engine.processes
         await asyncio.to_thread(reap, processes)
         # schedulers of a killed controller and nannies of engines stopped mid-start
         # are in no process tree we hold: find them by their environment
         await asyncio.to_thread(reap_cluster, self.settings.profile_dir, self.id)
         self.engines.clear()
+        for engine_set in self.engine_sets.values():
+            if engine_set.state == "stopping":
+                engine_set.state = "ended"
         self._remove_files()
         remove_record(self.settings.profile_dir, self.id)
         self._recorded = set()
@@ -456,37 +579,87 @@ class EnginePool:
             self._controller_processes = _merge(
                 self._controller_processes, process_tree(controller.pid)
             )
-        registered = set(self.client.ids) if self.client is not None else set()
-        self._track_engines(registered, measure)
+        if self.client is not None:
+            self._track_engines(set(self.client.ids))
+            self._collect_whereabouts()
+        self._time_out_sets()
         if measure:
+            for engine in self.engines.values():
+                if engine.processes:  # its nanny starts after it
+                    engine.processes = _merge(engine.processes, process_tree(engine.pid))
+                _measure(engine)
             self._save()
-        if self.phase == "starting" and self.client is not None and not self.count("starting"):
-            if self.count("running"):
-                self.phase = "running"
-                self.ready_seconds = round(time.monotonic() - self._launched, 3)
-            else:
-                errors = "; ".join(e.error for e in self.engines.values() if e.error)
-                self._in_background(self.fail(f"no engine started: {errors}"))
+        self._settle_phase()
         self.refresh()
 
-    def _track_engines(self, registered: set[int], measure: bool) -> None:
-        now = time.monotonic()
+    def _track_engines(self, registered: set[int]) -> None:
+        for engine_id in registered - set(self.engines):
+            self.engines[engine_id] = Engine(engine_id)
+            self._ask_whereabouts(engine_id)
         for engine in list(self.engines.values()):
-            if engine.state == "starting":
-                if engine.index in registered:
-                    engine.state = "running"
-                    if engine.processes:
-                        engine.processes = _merge(engine.processes, process_tree(engine.pid))
-                elif now - engine.launched > self.settings.engine_timeout:
-                    self._lose(
-                        engine,
-                        f"engine did not register within {self.settings.engine_timeout:g} s",
-                    )
-            elif engine.state == "running":
-                if engine.index not in registered and self.client is not None:
-                    self._lose(engine, "engine stopped answering the controller's heartbeats")
-                elif measure:
-                    _measure(engine)
+            if engine.state == "running" and engine.id not in registered:
+                self._lose(engine, "the engine stopped answering the controller's heartbeats")
+
+    def _ask_whereabouts(self, engine_id: int) -> None:
+        with contextlib.suppress(Exception):
+            ask = self.client[engine_id].apply_async
+            self._asked[engine_id] = ask(eval, WHEREABOUTS)
+
+    def _collect_whereabouts(self) -> None:
+        for engine_id, reply in list(self._asked.items()):
+            engine = self.engines.get(engine_id)
+            if engine is None or engine.state != "running":
+                self._asked.pop(engine_id)
+                continue
+            if not reply.ready():
+                continue
+            self._asked.pop(engine_id)
+            try:
+                host, pid, set_id, _job = reply.get(0)
+            except Exception as error:
+                self.log.warning(
+                    "pool %s: engine %s did not say where it runs: %s", self.name, engine_id, error
+                )
+                host, pid, set_id = None, None, None
+            self._place(engine, host, pid, set_id)
+
+    def _place(self, engine: Engine, host: str | None, pid: int | None, set_id: str | None) -> None:
+        engine.host, engine.pid, engine.located = host, pid, True
+        engine_set = self.engine_sets.get(set_id or "")
+        if engine_set is not None:
+            engine.engine_set = engine_set.id
+            engine_set.engines.add(engine.id)
+            if len(engine_set.engines) >= engine_set.requested and engine_set.state == "starting":
+                engine_set.state = "running"
+        if host == socket.gethostname() and pid:
+            engine.processes = process_tree(pid)
+
+    def _time_out_sets(self) -> None:
+        limit = self.settings.engine_timeout
+        for engine_set in self.engine_sets.values():
+            late = time.monotonic() - engine_set.launched > limit
+            if engine_set.state == "starting" and engine_set.waiting and late:
+                missing = engine_set.waiting
+                self._end_set(
+                    engine_set,
+                    f"{missing} of its {engine_set.requested} engines did not register "
+                    f"within {limit:g} s",
+                )
+                self._in_background(self._stop_set(engine_set))
+
+    def _settle_phase(self) -> None:
+        """A starting pool is running once every engine asked for has registered and said
+        where it runs; it failed if no engine could start at all."""
+        if self.phase != "starting" or self.client is None:
+            return
+        if self.waiting() or any(not e.located for e in self.engines.values()):
+            return
+        if self.count("running"):
+            self.phase = "running"
+            self.ready_seconds = round(time.monotonic() - self._launched, 3)
+        elif self.engine_sets and all(not s.live for s in self.engine_sets.values()):
+            errors = "; ".join(s.error for s in self.engine_sets.values() if s.error)
+            self._in_background(self.fail(f"no engine started: {errors}"))
 
 
 def _merge(known: list[psutil.Process], found: list[psutil.Process]) -> list[psutil.Process]:
@@ -497,7 +670,7 @@ def _merge(known: list[psutil.Process], found: list[psutil.Process]) -> list[psu
 
 
 def _measure(engine: Engine) -> None:
-    if not engine.processes:
+    if not engine.processes or engine.state != "running":
         return
     process = engine.processes[0]
     try:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 PoolState = Literal["starting", "running", "degraded", "stopping", "stopped", "failed"]
-EngineState = Literal["starting", "running", "stopping", "lost"]
+EngineState = Literal["running", "stopping", "lost"]
+EngineSetState = Literal["starting", "running", "stopping", "ended", "failed"]
 OptionValue = int | float | str | bool
 OptionKind = Literal["integer", "number", "string", "select", "boolean"]
 
 
 class EngineReply(TypedDict):
     id: int
+    engine_set: str | None
     host: str | None
     pid: int | None
     state: EngineState
@@ -29,6 +31,26 @@ class EngineCounts(TypedDict):
     list: list[EngineReply]
 
 
+class EngineSetReply(TypedDict):
+    id: str
+    backend: str
+    state: EngineSetState
+    requested: int
+    running: int
+    starting: int
+    lost: int
+    error: str | None
+
+
+class PoolActions(TypedDict):
+    """What a user may do with a pool now (``pool_actions`` decides)."""
+
+    scale: bool
+    connect: bool
+    stop: bool
+    dismiss: bool
+
+
 class ControllerReply(TypedDict):
     pid: int | None
 
@@ -43,8 +65,10 @@ class PoolReply(TypedDict):
     created: str
     ready_seconds: float | None
     engines: EngineCounts
+    engine_sets: list[EngineSetReply]
     controller: ControllerReply | None
     connection_file: str
+    actions: PoolActions
 
 
 class OptionDescription(TypedDict):

@@ -27,6 +27,7 @@ import psutil
 
 from ..timestamps import clock_time, isoformat
 from .processes import cluster_processes, reap
+from .rules import pool_actions
 from .shapes import PoolReply
 
 
@@ -211,6 +212,8 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
             "lost": 0,
             "list": [],
         },
+        "engine_sets": [],
         "controller": None,
         "connection_file": str(record.get("connection_file", "")),
+        "actions": pool_actions("failed", 0),
     }

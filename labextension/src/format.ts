@@ -92,14 +92,14 @@ export function formatCell(value: unknown): string {
   return value === null || value === undefined ? '' : formatValue(value);
 }
 
-/** Where an engine runs, "host:pid"; "starting…" until its launcher has placed it. */
+/** Where an engine runs, "host:pid"; "locating…" until a registered engine has said. */
 export function formatEngineProcess({
   host,
   pid,
   state
 }: Pick<IEngine, 'host' | 'pid' | 'state'>): string {
   if (host === null && pid === null) {
-    return state === 'starting' ? 'starting…' : '–';
+    return state === 'running' ? 'locating…' : '–';
   }
   return `${host ?? '–'}:${pid ?? '–'}`;
 }

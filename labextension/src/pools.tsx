@@ -30,13 +30,6 @@ import {
 import { PoolAction, PoolsModel } from './model';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
 
-/** States of a pool that has a controller: it can be connected to and scaled. */
-const ACTIVE: ReadonlySet<PoolState> = new Set([
-  'starting',
-  'running',
-  'degraded'
-]);
-
 const NAME_FIELD_CLASS = 'jp-JasminNewPool-name';
 
 /** The "Engine pools" section: a widget for the JASMIN side panel. */
@@ -221,8 +214,9 @@ function PoolItem({
   const name = pool.name;
   const state: PoolState = action === 'stopping' ? 'stopping' : pool.state;
   const { requested, running } = pool.engines;
-  const scalable = ACTIVE.has(state);
-  const usable = scalable && action === null;
+  // what may be done is the server's to say (pool.actions)
+  const scalable = pool.actions.scale && state !== 'stopping';
+  const usable = pool.actions.connect && state !== 'stopping' && action === null;
   const failed = state === 'failed';
   const engines = draft ?? String(requested);
 
@@ -278,7 +272,7 @@ function PoolItem({
     });
   };
 
-  const showProgress = ACTIVE.has(state) && running < requested;
+  const showProgress = pool.actions.scale && running < requested;
   const busyText =
     action === 'stopping'
       ? 'Stopping…'

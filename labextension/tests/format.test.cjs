@@ -10,9 +10,9 @@ const {
   formatVersion
 } = require('./build/src/format.js');
 
-test('an engine whose launcher has not placed it yet is starting, not null', () => {
-  const starting = { host: null, pid: null, state: 'starting' };
-  assert.equal(formatEngineProcess(starting), 'starting…');
+test('a registered engine that has not said where it runs is being located, not null', () => {
+  const registered = { host: null, pid: null, state: 'running' };
+  assert.equal(formatEngineProcess(registered), 'locating…');
 });
 
 test('an engine that was never placed and is gone shows a dash', () => {

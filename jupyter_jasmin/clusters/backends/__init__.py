@@ -12,11 +12,10 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any
 
-from .base import EngineLaunch, EngineLocation, Option, PoolBackend
+from .base import EngineLaunch, Option, PoolBackend
 
 __all__ = [
     "EngineLaunch",
-    "EngineLocation",
     "Option",
     "PoolBackend",
     "available_backends",

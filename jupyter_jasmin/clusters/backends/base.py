@@ -92,18 +92,9 @@ class Option:
             raise BadRequest(f"{where} is too large") from None
 
 
-@dataclass(frozen=True)
-class EngineLocation:
-    """Where one engine runs, as far as the backend can tell."""
-
-    host: str | None = None
-    pid: int | None = None
-    local: bool = False
-
-
 @dataclass
 class EngineLaunch:
-    """Keyword arguments for ``Cluster.start_engines`` for one engine."""
+    """Keyword arguments for ``Cluster.start_engines`` for one engine set."""
 
     engine_args: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
@@ -159,12 +150,13 @@ class PoolBackend(LoggingConfigurable):
         return {}
 
     def engine_launch(self, options: dict[str, Any]) -> EngineLaunch:
-        """How to start one engine of a pool with these options."""
+        """How to start an engine set of a pool with these options."""
         return EngineLaunch()
 
-    def locate(self, engine_set: Any) -> EngineLocation:
-        """Where the single engine of ``engine_set`` (an ipyparallel launcher) runs."""
-        return EngineLocation()
+    def engine_set_sizes(self, engines: int, options: dict[str, Any]) -> list[int]:
+        """How ``engines`` more engines are started: the size of each engine set (one
+        launcher each: a process, an ``mpiexec``, a batch job)."""
+        return [1] * engines
 
     def describe(self, max_engines: int) -> BackendDescription:
         """The JSON served by ``GET /jasmin/api/backends``."""

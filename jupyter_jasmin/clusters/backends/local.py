@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from traitlets import Float, Integer
 
 from ...resources import usable_cores
-from .base import EngineLaunch, EngineLocation, Option, PoolBackend
+from .base import EngineLaunch, Option, PoolBackend
 
 # Numerical libraries start one thread per core in every engine unless told
 # otherwise; with one engine per core that oversubscribes the VM many times.
@@ -75,8 +74,3 @@ class LocalBackend(PoolBackend):
 
             launch.engine_cmd = ["nice", "-n", str(options["nice"]), *ipengine_cmd_argv]
         return launch
-
-    def locate(self, engine_set: Any) -> EngineLocation:
-        launchers = list(getattr(engine_set, "launchers", {}).values())
-        pid = launchers[0].pid if launchers else None
-        return EngineLocation(host=socket.gethostname(), pid=pid, local=True)

@@ -1,0 +1,57 @@
+"""Engine sets of several engines (as an mpiexec or a batch job holds): scaling stops
+chosen engines inside a set, and a set ends with its last engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psutil
+import pytest
+
+from jupyter_jasmin.clusters.backends.local import LocalBackend
+
+from .conftest import Api, gone, running, wait_for_pool
+
+
+class PairsBackend(LocalBackend):
+    """Local engines started two to an engine set."""
+
+    name = "pairs"
+    label = "Local engines in pairs (tests)"
+
+    def engine_set_sizes(self, engines: int, options: dict[str, Any]) -> list[int]:
+        return [2] * (engines // 2) + [1] * (engines % 2)
+
+
+def engine_pids(pool: dict[str, Any]) -> set[int]:
+    return {engine["pid"] for engine in pool["engines"]["list"]}
+
+
+@pytest.mark.jasmin(backends=["local", "pairs"])
+async def test_a_set_of_two_shrinks_engine_by_engine_and_ends_with_its_last(api: Api) -> None:
+    reply = await api("POST", "clusters", {"backend": "pairs", "engines": 2})
+    pool = await wait_for_pool(api, reply.body["id"], running(2))
+    (pair,) = pool["engine_sets"]
+    assert (pair["requested"], pair["running"], pair["state"]) == (2, 2, "running")
+    assert {e["engine_set"] for e in pool["engines"]["list"]} == {pair["id"]}
+    both = engine_pids(pool)
+
+    one = await api("PATCH", f"clusters/{pool['id']}", {"engines": 1})
+    assert one.status == 200
+    (left,) = one.body["engine_sets"]
+    assert (left["id"], left["running"], left["state"]) == (pair["id"], 1, "running")
+    assert gone(list(both - engine_pids(one.body)))
+    assert one.body["state"] == "running", "an engine stopped on purpose is not lost"
+
+    none = await api("PATCH", f"clusters/{pool['id']}", {"engines": 0})
+    assert none.body["engine_sets"] == []
+    assert none.body["engines"]["list"] == []
+    assert gone(list(both))
+
+    grown = await api("PATCH", f"clusters/{pool['id']}", {"engines": 3})
+    assert grown.status == 200
+    pool = await wait_for_pool(api, pool["id"], running(3))
+    assert sorted(s["requested"] for s in pool["engine_sets"]) == [1, 2]
+    assert all(psutil.pid_exists(pid) for pid in engine_pids(pool))
+    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+    assert gone(list(engine_pids(pool)))
