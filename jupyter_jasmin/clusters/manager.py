@@ -22,9 +22,10 @@ from ..resources import suggested_engines, usable_cores
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings
+from .processes import cluster_processes
 from .runner import LoopThread
 from .shapes import BackendsReply, PoolReply
-from .state import reap_leftovers, remove_record
+from .state import Orphan, end, remove_record, survey
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,13 @@ class EnginePools:
         self.log = log
         self.measure_interval = measure_interval
         self._pools: dict[str, EnginePool] = {}
+        found = survey(settings.profile_dir, log)
         # pools whose server died, shown as failed until dismissed (replaced whole)
-        self._ended: dict[str, PoolReply] = {
-            pool["id"]: pool for pool in reap_leftovers(settings.profile_dir, log)
-        }
+        self._ended: dict[str, PoolReply] = {pool["id"]: pool for pool in found.ended}
         self._runner = LoopThread("jasmin-pools")
+        self.taken_over = [orphan.record["id"] for orphan in found.orphans]
+        for orphan in found.orphans:
+            self._runner.call(self._take_over(orphan))
         self._watcher = self._runner.submit(self._watch())
 
     # --- reading (any thread) -----------------------------------------
@@ -66,6 +69,23 @@ class EnginePools:
     def leftovers(self) -> list[str]:
         """Ids of pools whose server died, stopped when this one started."""
         return list(self._ended)
+
+    async def _take_over(self, orphan: Orphan) -> None:
+        """A pool of a server that is gone, with its controller still running."""
+        record = orphan.record
+        backend = self.backends.get(str(record.get("backend")))
+        if backend is None:
+            why = f"its backend {record.get('backend')!r} is not enabled on this server"
+            found = cluster_processes(self.settings.profile_dir, [record["id"]])
+            ended = end(
+                self.settings.profile_dir, record, found.get(record["id"], []), self.log, why
+            )
+            self._ended = {**self._ended, ended["id"]: ended}
+            return
+        pool = EnginePool.orphaned(record, backend, self.settings, self.log.getChild("pool"))
+        self._pools[pool.id] = pool
+        self.log.info("taking over pool %s (%s), left by a server that is gone", pool.name, pool.id)
+        pool.take_over(orphan.cluster_file)
 
     def all(self) -> list[PoolReply]:
         return [*self._ended.values(), *(pool.snapshot for pool in list(self._pools.values()))]

@@ -166,6 +166,7 @@ class EnginePool:
         self._launched = time.monotonic()
         self._sets_started = 0
         self._asked: dict[int, Any] = {}  # engine id -> its pending whereabouts reply
+        self._adopted = False  # taken over from a server that is gone
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
@@ -179,7 +180,9 @@ class EnginePool:
     def state(self) -> PoolState:
         if self.phase != "running":
             return self.phase
-        if self.count("lost") or any(s.state == "failed" for s in self.engine_sets.values()):
+        if any(s.lost or s.state == "failed" for s in self.engine_sets.values()):
+            return "degraded"
+        if self.count("lost"):
             return "degraded"
         return "running"
 
@@ -202,7 +205,10 @@ class EnginePool:
     def describe(self) -> PoolReply:
         controller = self.cluster.controller if self.cluster is not None else None
         state = self.state
-        running = self.count("running")
+        # an engine is counted running once it has said where it runs (moments after it
+        # registers), so a reader never sees a running engine without a host and pid
+        running = sum(1 for e in self.engines.values() if e.state == "running" and e.located)
+        locating = self.count("running") - running
         return {
             "id": self.id,
             "name": self.name,
@@ -215,7 +221,7 @@ class EnginePool:
             "engines": {
                 "requested": self.requested,
                 "running": running,
-                "starting": self.waiting(),
+                "starting": self.waiting() + locating,
                 "lost": self.count("lost"),
                 "list": [engine.to_json() for engine in self.engines.values()],
             },
@@ -239,13 +245,13 @@ class EnginePool:
         }
 
     def _trouble(self) -> str | None:
-        """Lost engines and failed engine sets, in a sentence each."""
+        """Lost engines and engine sets in trouble, in a sentence each."""
         said = [f"engine {e.id} lost: {e.error}" for e in self.engines.values() if e.error]
-        # a set whose engines were lost is told of through them
+        told = {e.engine_set for e in self.engines.values() if e.error}
         said += [
-            f"engine set {s.id} failed: {s.error}"
+            f"engine set {s.id}: {s.error}"
             for s in self.engine_sets.values()
-            if s.state == "failed" and s.error and not s.lost
+            if s.error and s.id not in told
         ]
         return "; ".join(said) or None
 
@@ -271,6 +277,12 @@ class EnginePool:
                 self.requested,
                 dict(self.options),
                 self.connection_file(),
+                [
+                    {"id": s.id, "backend": s.backend, "requested": s.requested}
+                    for s in self.engine_sets.values()
+                    if s.live
+                ],
+                self.ready_seconds,
             )
             write_record(self.settings.profile_dir, record, processes)
             self._recorded = pids
@@ -280,6 +292,70 @@ class EnginePool:
     def launch(self) -> None:
         """Start the controller and engines in the background."""
         self._start_task = asyncio.create_task(self._start())
+
+    @classmethod
+    def orphaned(
+        cls,
+        record: dict[str, Any],
+        backend: PoolBackend,
+        settings: PoolSettings,
+        log: logging.Logger,
+    ) -> EnginePool:
+        """A pool of a server that is gone, as its record describes it, to take over."""
+        pool = cls(
+            record["id"],
+            str(record.get("name", record["id"])),
+            backend,
+            dict(record.get("options", {})),
+            int(record.get("engines", 0)),
+            settings,
+            log,
+        )
+        pool.created = float(record.get("created", pool.created))
+        pool.ready_seconds = record.get("ready_seconds")
+        for spec in record.get("engine_sets", []):
+            engine_set = EngineSet(spec["id"], spec["backend"], int(spec["requested"]))
+            engine_set.state = "running"
+            pool.engine_sets[engine_set.id] = engine_set
+        pool._sets_started = len(pool.engine_sets) + int(time.time())  # ids never repeat
+        pool.refresh()
+        return pool
+
+    def take_over(self, cluster_file: str) -> None:
+        """Take over the controller and engines an earlier server left running."""
+        self._start_task = asyncio.create_task(self._take_over(cluster_file))
+
+    async def _take_over(self, cluster_file: str) -> None:
+        async with self._lock:
+            try:
+                self.cluster = self._reattach(cluster_file)
+                self._controller_processes = process_tree(self.cluster.controller.pid)
+                for set_id, launcher in self.cluster.engines.items():
+                    if set_id in self.engine_sets:
+                        launcher.on_stop(partial(self._set_ended, self.engine_sets[set_id]))
+                self.client = await asyncio.wait_for(
+                    self.cluster.connect_client(), self.settings.engine_timeout
+                )
+                self._adopted = True
+                self._save(force=True)  # the record now names this server
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.log.exception("pool %s (%s) could not be taken over", self.name, self.id)
+                self.phase = "failed"
+                self.error = f"its server stopped, and this server could not take it over: {error}"
+                await self._teardown()
+        self.refresh()
+
+    def _reattach(self, cluster_file: str) -> Any:
+        import ipyparallel
+
+        quiet = self.log.getChild("ipyparallel")
+        quiet.setLevel(logging.ERROR)
+        cluster = ipyparallel.Cluster.from_file(cluster_file, log=quiet)
+        if cluster.controller is None:
+            raise RuntimeError("its controller is no longer running")
+        return cluster
 
     async def _start(self) -> None:
         async with self._lock:
@@ -336,6 +412,7 @@ class EnginePool:
         await self.cluster.start_engines(size, engine_set_id=engine_set.id, **launch.as_kwargs())
         launcher = self.cluster.engines[engine_set.id]
         launcher.on_stop(partial(self._set_ended, engine_set))
+        self._save(force=True)
         self.refresh()
 
     def _set_ended(self, engine_set: EngineSet, stop_data: dict[str, Any] | None = None) -> None:
@@ -410,6 +487,8 @@ class EnginePool:
         for engine_set in [s for s in self.engine_sets.values() if s.state == "failed"]:
             await self._stop_set(engine_set)
             self.engine_sets.pop(engine_set.id, None)
+        for engine_set in self.engine_sets.values():
+            engine_set.lost = 0
 
     async def _remove(self, count: int) -> None:
         """Stop ``count`` engines: sets still waiting for all their engines first (newest
@@ -634,6 +713,21 @@ class EnginePool:
         if host == socket.gethostname() and pid:
             engine.processes = process_tree(pid)
 
+    def _count_the_missing(self) -> None:
+        """Engines of a taken-over pool that did not come back ended while no server was
+        watching: each set says how many."""
+        for engine_set in self.engine_sets.values():
+            missing = engine_set.requested - len(engine_set.engines)
+            if missing > 0:
+                engine_set.lost += missing
+                engine_set.error = (
+                    f"{missing} of its {engine_set.requested} engines ended while no server "
+                    "was watching"
+                )
+                if not engine_set.engines:
+                    engine_set.state = "failed"
+        self._adopted = False
+
     def _time_out_sets(self) -> None:
         limit = self.settings.engine_timeout
         for engine_set in self.engine_sets.values():
@@ -654,6 +748,8 @@ class EnginePool:
             return
         if self.waiting() or any(not e.located for e in self.engines.values()):
             return
+        if self._adopted:
+            self._count_the_missing()
         if self.count("running"):
             self.phase = "running"
             self.ready_seconds = round(time.monotonic() - self._launched, 3)

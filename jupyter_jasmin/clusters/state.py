@@ -1,13 +1,17 @@
 """What a restarted server finds of the pools an earlier server started.
 
 Each pool keeps ``<profile>/jasmin/pool-<id>.json`` up to date from before its
-controller starts: what the pool is (name, backend, engines, options), the server
+controller starts: what the pool is (name, backend, engine sets, options), the server
 process that owns it, and every process of its controller and engines known so far,
 identified by pid *and* start time (so a reused pid is never taken for one of ours).
-A server that is killed outright cannot stop its pools; the next server on the same
-host stops what is left of them (the recorded processes, and any process that
-ipyparallel's environment marks as theirs) and keeps the record, marked as ended,
-so the user is told what happened until they dismiss the pool.
+ipyparallel keeps its own state beside it (``security/cluster-<id>.json``).
+
+A server that is killed (or stopped, for a pool kept across stops) cannot go on
+watching its pools. The next server on the same host takes over each pool whose
+controller still runs (:class:`Orphan`), and stops what is left of the others: the
+recorded processes and any process ipyparallel's environment marks as theirs. It keeps
+their records, marked as ended, so the user is told what happened until they dismiss
+the pool.
 """
 
 from __future__ import annotations
@@ -42,6 +46,30 @@ class PoolRecord:
     engines: int
     options: dict[str, Any] = field(default_factory=dict)
     connection_file: str = ""
+    # each engine set: {"id", "backend", "requested"}
+    engine_sets: list[dict[str, Any]] = field(default_factory=list)
+    ready_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A pool whose server is gone while its controller still runs: a server takes it over
+    from its record and ipyparallel's cluster file."""
+
+    record: dict[str, Any]
+    cluster_file: str
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a server starting on this host found of earlier servers' pools."""
+
+    orphans: list[Orphan]
+    ended: list[PoolReply]
+
+
+def cluster_file(profile_dir: str, pool_id: str) -> str:
+    return os.path.join(profile_dir, "security", f"cluster-{pool_id}.json")
 
 
 def record_path(profile_dir: str, pool_id: str) -> str:
@@ -103,10 +131,11 @@ def _read(path: str) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
 
 
-def reap_leftovers(profile_dir: str, log: logging.Logger) -> list[PoolReply]:
-    """Stop what is left of pools whose server on this host is gone, and of pools no
-    record owns (a server killed as it started them). Returns every such pool, now and
-    from earlier restarts until dismissed, as a ``failed`` pool saying what happened."""
+def survey(profile_dir: str, log: logging.Logger) -> Survey:
+    """Pools of servers on this host that are gone: those whose controller still runs,
+    to take over, and the others, whose leftovers this stops, as ``failed`` pools saying
+    what happened (with those of earlier restarts, until dismissed). Processes of pools
+    no record owns (a server killed as it started them) are stopped too."""
     host = socket.gethostname()
     records = [r for r in map(_read, glob.glob(record_path(profile_dir, "*"))) if r]
     owned = {
@@ -115,21 +144,50 @@ def reap_leftovers(profile_dir: str, log: logging.Logger) -> list[PoolReply]:
         if "ended" not in r and (r.get("server", {}).get("host") != host or _alive(r["server"]))
     }
     running = cluster_processes(profile_dir)
-    ended = []
+    orphans, ended = [], []
     for record in records:
-        if record["id"] not in owned and "ended" not in record:
+        if record["id"] in owned:
+            continue
+        if "ended" not in record:
             found = running.pop(record["id"], [])
-            record["ended"] = _stop_orphans(record, found, log)
-            _write(record_path(profile_dir, record["id"]), record)
-            _remove_connection_files(profile_dir, record["id"])
-        if "ended" in record:
-            ended.append(failed_pool(record))
+            state = cluster_file(profile_dir, record["id"])
+            if _controller_alive(state, found):
+                orphans.append(Orphan(record, state))
+                continue
+            end(profile_dir, record, found, log)
+        ended.append(failed_pool(record))
     for cluster_id, processes in running.items():
         if cluster_id not in owned:  # no record at all: nobody can be told, just stop it
             log.warning("stopping %d processes of unrecorded pool %s", len(processes), cluster_id)
             reap(processes)
             _remove_connection_files(profile_dir, cluster_id)
-    return ended
+    return Survey(orphans, ended)
+
+
+def _controller_alive(state: str, found: list[psutil.Process]) -> bool:
+    """Whether the controller ipyparallel's cluster file names is among ``found`` (its
+    schedulers outlive a killed controller and look like it)."""
+    try:
+        with open(state) as stream:
+            pid = json.load(stream)["controller"]["state"]["pid"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return any(process.pid == pid and _is_controller(process) for process in found)
+
+
+def end(
+    profile_dir: str,
+    record: dict[str, Any],
+    found: list[psutil.Process],
+    log: logging.Logger,
+    why: str = "",
+) -> PoolReply:
+    """Stop what is left of a pool whose server is gone, and keep its record, marked as
+    ended (with ``why``, when it is known), until the user dismisses it."""
+    record["ended"] = {**_stop_orphans(record, found, log), "why": why}
+    _write(record_path(profile_dir, record["id"]), record)
+    _remove_connection_files(profile_dir, record["id"])
+    return failed_pool(record)
 
 
 def _stop_orphans(
@@ -169,7 +227,7 @@ def _is_controller(process: psutil.Process) -> bool:
 
 def _remove_connection_files(profile_dir: str, pool_id: str) -> None:
     for leftover in [
-        os.path.join(profile_dir, "security", f"cluster-{pool_id}.json"),
+        cluster_file(profile_dir, pool_id),
         *glob.glob(os.path.join(profile_dir, "security", f"ipcontroller-{pool_id}-*.json")),
     ]:
         with contextlib.suppress(OSError):
@@ -191,9 +249,10 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
         if what
         else "nothing of it was still running"
     )
+    why = ended.get("why") or "its controller was no longer running"
     error = (
         f"Its Jupyter server (process {server.get('pid', '?')} on {server.get('host', '?')}) "
-        f"stopped unexpectedly; {stopped}, when the server started again. "
+        f"stopped, and when a server started again {why}; {stopped}. "
         "Dismiss it and start a new pool."
     )
     return {
