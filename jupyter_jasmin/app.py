@@ -12,6 +12,7 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 
 from .clusters import EnginePools, PoolLimits, PoolSettings
+from .clusters.manager import JobPolling
 from .clusters.backends import load_backends
 from .diagnostics import LoopWatch
 from .handlers import api_routes
@@ -56,6 +57,15 @@ class Jasmin(ExtensionApp):
         config=True,
         help="Measure how long the server's event loop is blocked, served at "
         "/jasmin/api/diagnostics/event-loop (for benchmarks).",
+    )
+    job_poll_seconds = Float(
+        3.0,
+        config=True,
+        help="Seconds between asking batch schedulers about jobs while some wait or start "
+        "(one call per scheduler for all pools); doubles while nothing changes.",
+    )
+    job_poll_max_seconds = Float(
+        60.0, config=True, help="Longest wait between asking batch schedulers about jobs."
     )
     engine_timeout = Float(
         60, config=True, help="Seconds an engine may take to register before it counts as lost."
@@ -142,6 +152,7 @@ class Jasmin(ExtensionApp):
                 default_engines=self.default_engines,
             ),
             log=self.log.getChild("jasmin"),
+            job_poll=JobPolling(self.job_poll_seconds, self.job_poll_max_seconds),
         )
         holdings = self.make_holdings()
         self.settings.update({"jasmin_pools": pools, "jasmin_holdings": holdings})

@@ -138,7 +138,13 @@ class PoolsHandler(JasminHandler):
 
     @endpoint
     async def post(self) -> None:
-        request = self.body({"name", "backend", "engines", "options"})
+        request = self.body({"name", "backend", "engines", "options", "dry_run"})
+        dry_run = request.pop("dry_run", False)
+        if not isinstance(dry_run, bool):
+            raise BadRequest("'dry_run' must be true or false")
+        if dry_run:
+            self.reply(await self.pools.preview(**request))
+            return
         pool = await self.pools.create(**request)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/clusters/{pool['id']}")
         self.reply(pool, status=202)

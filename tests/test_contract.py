@@ -17,11 +17,14 @@ import pytest
 from jupyter_jasmin.clusters.shapes import (
     BackendDescription,
     BackendsReply,
+    CheckReply,
     EngineReply,
     EngineSetReply,
+    JobReply,
     OptionDescription,
     PoolActions,
     PoolReply,
+    PreviewReply,
 )
 from jupyter_jasmin.diagnostics import LoopStalls
 from jupyter_jasmin.handlers import API, ROUTES
@@ -123,6 +126,9 @@ TYPED_REPLIES = {
     "Engine": EngineReply,
     "EngineSet": EngineSetReply,
     "PoolActions": PoolActions,
+    "Job": JobReply,
+    "Check": CheckReply,
+    "Preview": PreviewReply,
     "Backends": BackendsReply,
     "Backend": BackendDescription,
     "BackendOption": OptionDescription,

@@ -21,11 +21,22 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..resources import suggested_engines, usable_cores
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
-from .pool import EnginePool, PoolSettings
+from .pool import EnginePool, PoolSettings, preview_pool
+from .schedulers import SchedulerError
 from .processes import cluster_processes
 from .runner import LoopThread
-from .shapes import BackendsReply, PoolReply
+from .shapes import BackendsReply, PoolReply, PreviewReply
 from .state import Orphan, end, remove_record, survey
+
+
+@dataclass(frozen=True)
+class JobPolling:
+    """How often schedulers are asked about jobs (seconds): ``fastest`` while jobs wait
+    or start, doubling to ``slowest`` while nothing changes; facts every ``facts_every``."""
+
+    fastest: float = 3.0
+    slowest: float = 60.0
+    facts_every: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -47,14 +58,21 @@ class EnginePools:
         limits: PoolLimits,
         log: logging.Logger,
         measure_interval: float = 1.0,
+        job_poll: JobPolling | None = None,
     ) -> None:
         self.backends = backends
         self.settings = settings
         self.limits = limits
         self.log = log
         self.measure_interval = measure_interval
+        self.job_poll = job_poll or JobPolling()
         self._pools: dict[str, EnginePool] = {}
-        found = survey(settings.profile_dir, log)
+        schedulers = {
+            name: scheduler
+            for name, backend in backends.items()
+            if (scheduler := backend.scheduler()) is not None
+        }
+        found = survey(settings.profile_dir, log, schedulers)
         # pools whose server died, shown as failed until dismissed (replaced whole)
         self._ended: dict[str, PoolReply] = {pool["id"]: pool for pool in found.ended}
         self._runner = LoopThread("jasmin-pools")
@@ -62,6 +80,10 @@ class EnginePools:
         for orphan in found.orphans:
             self._runner.call(self._take_over(orphan))
         self._watcher = self._runner.submit(self._watch())
+        self._helpers = [
+            self._runner.submit(self._watch_jobs()),
+            self._runner.submit(self._learn_backends()),
+        ]
 
     # --- reading (any thread) -----------------------------------------
 
@@ -143,7 +165,32 @@ class EnginePools:
         engines: int | None = None,
         options: dict[str, Any] | None = None,
     ) -> PoolReply:
-        """Admit a new pool and start it in the background; returns it ``starting``."""
+        """Admit a new pool and start it in the background; returns it ``starting``.
+        A request over the scheduler's limits is refused, saying which."""
+        chosen, count, chosen_options = self._request(name, backend, engines, options)
+        failed = [c["message"] for c in chosen.checks(chosen_options, count) if not c["ok"]]
+        if failed:
+            raise BadRequest("; ".join(failed))
+        return await self._runner.run(self._admit(name, chosen, count, chosen_options))
+
+    async def preview(
+        self,
+        name: str | None = None,
+        backend: str = "local",
+        engines: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> PreviewReply:
+        """What ``create`` would do, creating nothing: the engine sets, the batch script,
+        the checks, and the scheduler's estimated start."""
+        chosen, count, chosen_options = self._request(name, backend, engines, options)
+        return await self._runner.run(
+            preview_pool(chosen, count, chosen_options, self.settings, self.log)
+        )
+
+    def _request(
+        self, name: Any, backend: Any, engines: Any, options: Any
+    ) -> tuple[PoolBackend, int, dict[str, Any]]:
+        """A pool request's backend, engine count and options, each checked."""
         chosen = self._backend(backend)
         if name is not None and not is_name(name):
             raise BadRequest(f"'name' must be {NAME_RULE}, not {name!r}")
@@ -153,7 +200,7 @@ class EnginePools:
         if engines is None:
             engines = self.limits.default_engines or self.suggested_engines()
         count = whole_number(engines, "engines", 1, self.limits.max_engines_per_pool)
-        return await self._runner.run(self._admit(name, chosen, count, chosen_options))
+        return chosen, count, chosen_options
 
     def _backend(self, name: Any) -> PoolBackend:
         if not isinstance(name, str) or name not in self.backends:
@@ -222,9 +269,15 @@ class EnginePools:
         self._runner.stop()
 
     async def _stop_all(self) -> None:
+        """Stop every pool, but those kept running across a stop (batch jobs waited for)."""
         self._watcher.cancel()
+        for task in self._helpers:
+            task.cancel()
         pools = list(self._pools.values())
-        await asyncio.gather(*(pool.stop() for pool in pools), return_exceptions=True)
+        await asyncio.gather(
+            *(pool.detach() if pool.keeps_running() else pool.stop() for pool in pools),
+            return_exceptions=True,
+        )
         self._pools.clear()
 
     async def _watch(self) -> None:
@@ -243,3 +296,42 @@ class EnginePools:
                     self.log.exception("watching pool %s failed", pool.id)
                 busy = busy or pool.phase == "starting" or pool.waiting() > 0
             await asyncio.sleep(0.05 if busy else 0.25)
+
+    async def _watch_jobs(self) -> None:
+        """Ask each scheduler about every batch job of every pool, in one call per
+        interval: every few seconds while something waits or starts, backing off to a
+        minute while nothing changes (facilities forbid tight polling)."""
+        interval = self.job_poll.fastest
+        while True:
+            await asyncio.sleep(interval)
+            changed = await self._poll_jobs()
+            waiting = any(pool.waiting() for pool in self._pools.values())
+            if changed or waiting:
+                interval = self.job_poll.fastest
+            else:
+                interval = min(interval * 2, self.job_poll.slowest)
+
+    async def _poll_jobs(self) -> bool:
+        changed = False
+        for backend in self.backends.values():
+            scheduler = backend.scheduler()
+            pools = [p for p in self._pools.values() if p.backend is backend and p.batch_jobs()]
+            if scheduler is None or not pools:
+                continue
+            ids = [job for pool in pools for job in pool.batch_jobs()]
+            try:
+                jobs = await asyncio.to_thread(scheduler.job_states, ids)
+            except SchedulerError as error:
+                self.log.warning("asking %s about %d jobs failed: %s", backend.name, len(ids), error)
+                continue
+            for pool in pools:
+                changed = pool.update_jobs(jobs) or changed
+        return changed
+
+    async def _learn_backends(self) -> None:
+        """Ask the schedulers what they offer, at start and every few minutes."""
+        while True:
+            for backend in self.backends.values():
+                if backend.scheduler() is not None:
+                    await asyncio.to_thread(backend.refresh_facts)
+            await asyncio.sleep(self.job_poll.facts_every)

@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,7 +32,8 @@ import psutil
 
 from ..errors import Conflict
 from ..timestamps import isoformat
-from .backends import PoolBackend
+from .schedulers import BatchJob
+from .backends import PoolBackend, SetPlace
 from .processes import process_tree, reap, reap_cluster
 from .rules import pool_actions
 from .shapes import (
@@ -39,8 +41,10 @@ from .shapes import (
     EngineSetReply,
     EngineSetState,
     EngineState,
+    JobReply,
     PoolReply,
     PoolState,
+    PreviewReply,
 )
 from .state import PoolRecord, remove_record, write_record
 
@@ -110,6 +114,9 @@ class EngineSet:
     # engines that told us they belong here, and how many of those were lost
     engines: set[int] = field(default_factory=set)
     lost: int = 0
+    job_id: str | None = None  # its batch job, if it is one
+    job: BatchJob | None = None  # what the scheduler last said of it
+    running_since: float | None = None  # when its job started (monotonic)
 
     @property
     def live(self) -> bool:
@@ -242,6 +249,7 @@ class EnginePool:
             "starting": engine_set.waiting,
             "lost": engine_set.lost,
             "error": engine_set.error,
+            "job": None if engine_set.job_id is None else job_reply(engine_set),
         }
 
     def _trouble(self) -> str | None:
@@ -278,7 +286,7 @@ class EnginePool:
                 dict(self.options),
                 self.connection_file(),
                 [
-                    {"id": s.id, "backend": s.backend, "requested": s.requested}
+                    {"id": s.id, "backend": s.backend, "requested": s.requested, "job": s.job_id}
                     for s in self.engine_sets.values()
                     if s.live
                 ],
@@ -316,6 +324,7 @@ class EnginePool:
         for spec in record.get("engine_sets", []):
             engine_set = EngineSet(spec["id"], spec["backend"], int(spec["requested"]))
             engine_set.state = "running"
+            engine_set.job_id = spec.get("job")
             pool.engine_sets[engine_set.id] = engine_set
         pool._sets_started = len(pool.engine_sets) + int(time.time())  # ids never repeat
         pool.refresh()
@@ -407,11 +416,13 @@ class EnginePool:
         engine_set = EngineSet(f"{self.backend.name}-{self._sets_started}", self.backend.name, size)
         self._sets_started += 1
         self.engine_sets[engine_set.id] = engine_set
-        launch = self.backend.engine_launch(self.options)
+        place = SetPlace(self.id, engine_set.id, self.settings.profile_dir)
+        launch = self.backend.engine_launch(self.options, place)
         launch.environment[SET_VARIABLE] = engine_set.id
         await self.cluster.start_engines(size, engine_set_id=engine_set.id, **launch.as_kwargs())
         launcher = self.cluster.engines[engine_set.id]
         launcher.on_stop(partial(self._set_ended, engine_set))
+        engine_set.job_id = getattr(launcher, "job_id", None) or None
         self._save(force=True)
         self.refresh()
 
@@ -584,6 +595,23 @@ class EnginePool:
         self.phase = "stopped"
         self.refresh()
 
+    def keeps_running(self) -> bool:
+        """Whether this pool outlives a clean stop of the server (see the backend)."""
+        return self.live and self.backend.keeps_running_on_stop(self.options)
+
+    async def detach(self) -> None:
+        """Leave the pool running for the next server to take over: close the client,
+        keep the controller, the jobs and the record."""
+        async with self._lock:
+            if self.client is not None:
+                with contextlib.suppress(Exception):
+                    self.client.close()
+                self.client = None
+            if self.cluster is not None:
+                self.cluster.shutdown_atexit = False
+            self._save(force=True)
+        self.log.info("pool %s (%s) keeps running for the next server", self.name, self.id)
+
     async def fail(self, why: str) -> None:
         """Record why the pool cannot go on and stop what is left of it."""
         if not self.live or self.phase == "stopping":
@@ -620,6 +648,7 @@ class EnginePool:
         # schedulers of a killed controller and nannies of engines stopped mid-start
         # are in no process tree we hold: find them by their environment
         await asyncio.to_thread(reap_cluster, self.settings.profile_dir, self.id)
+        await self._cancel_jobs()
         self.engines.clear()
         for engine_set in self.engine_sets.values():
             if engine_set.state == "stopping":
@@ -627,6 +656,18 @@ class EnginePool:
         self._remove_files()
         remove_record(self.settings.profile_dir, self.id)
         self._recorded = set()
+
+    async def _cancel_jobs(self) -> None:
+        """Cancel every batch job of the pool through its scheduler, whatever ipyparallel
+        did: a job is never left to run out its walltime."""
+        scheduler = self.backend.scheduler()
+        jobs = [s.job_id for s in self.engine_sets.values() if s.job_id]
+        if scheduler is None or not jobs:
+            return
+        try:
+            await asyncio.to_thread(scheduler.cancel, jobs)
+        except Exception as error:
+            self.log.warning("pool %s: cancelling jobs %s failed: %s", self.name, jobs, error)
 
     def _remove_files(self) -> None:
         profile = self.settings.profile_dir
@@ -713,6 +754,36 @@ class EnginePool:
         if host == socket.gethostname() and pid:
             engine.processes = process_tree(pid)
 
+    def batch_jobs(self) -> list[str]:
+        """Ids of this pool's batch jobs the scheduler should be asked about."""
+        return [
+            s.job_id
+            for s in self.engine_sets.values()
+            if s.job_id is not None and s.state in ("starting", "running", "stopping")
+        ]
+
+    def update_jobs(self, jobs: dict[str, BatchJob]) -> bool:
+        """Take what the scheduler says of this pool's jobs; a job that ended while its
+        engine set was live loses the set's engines, saying why. Returns whether any job
+        changed."""
+        changed = False
+        for engine_set in self.engine_sets.values():
+            job = jobs.get(engine_set.job_id or "")
+            if job is None:
+                continue
+            changed = changed or job != engine_set.job
+            engine_set.job = job
+            if job.active and engine_set.running_since is None:
+                engine_set.running_since = time.monotonic()
+            if job.finished and engine_set.live:
+                self._end_set(
+                    engine_set,
+                    f"job {job.id} {job.state_in_words} ({job.state})",
+                )
+        if changed:
+            self.refresh()
+        return changed
+
     def _count_the_missing(self) -> None:
         """Engines of a taken-over pool that did not come back ended while no server was
         watching: each set says how many."""
@@ -729,9 +800,12 @@ class EnginePool:
         self._adopted = False
 
     def _time_out_sets(self) -> None:
+        """Engines that do not register in time count as failed: from their start, or for
+        a batch job from when it started running (it may wait in the queue for hours)."""
         limit = self.settings.engine_timeout
         for engine_set in self.engine_sets.values():
-            late = time.monotonic() - engine_set.launched > limit
+            since = engine_set.launched if engine_set.job_id is None else engine_set.running_since
+            late = since is not None and time.monotonic() - since > limit
             if engine_set.state == "starting" and engine_set.waiting and late:
                 missing = engine_set.waiting
                 self._end_set(
@@ -775,3 +849,84 @@ def _measure(engine: Engine) -> None:
             engine.memory_bytes = process.memory_info().rss
     except psutil.Error:
         engine.cpu_percent = None
+
+
+def job_reply(engine_set: EngineSet) -> JobReply:
+    """An engine set's batch job as users see it: the scheduler's words beside its codes."""
+    job = engine_set.job
+    if job is None:
+        return {
+            "id": engine_set.job_id or "",
+            "state": "SUBMITTED",
+            "state_in_words": "submitted; the scheduler has not been asked yet",
+            "reason": "",
+            "reason_in_words": "",
+            "nodes": "",
+            "time_left_seconds": None,
+            "submitted": None,
+            "started": None,
+        }
+    return {
+        "id": job.id,
+        "state": job.state,
+        "state_in_words": job.state_in_words,
+        "reason": job.reason if job.pending else "",
+        "reason_in_words": job.reason_in_words if job.pending else "",
+        "nodes": job.nodes,
+        "time_left_seconds": job.time_left,
+        "submitted": None if job.submitted is None else isoformat(job.submitted),
+        "started": None if job.started is None else isoformat(job.started),
+    }
+
+
+async def preview_pool(
+    backend: PoolBackend,
+    engines: int,
+    options: dict[str, Any],
+    settings: PoolSettings,
+    log: logging.Logger,
+) -> PreviewReply:
+    """What starting this pool would do, creating nothing: its engine sets, the batch
+    script of the first (exactly as the launcher writes it), the checks, and the
+    scheduler's estimated start (``sbatch --test-only``)."""
+    sizes = backend.engine_set_sizes(engines, options)
+    checks = backend.checks(options, engines)
+    reply: PreviewReply = {
+        "backend": backend.name,
+        "engines": engines,
+        "engine_sets": sizes,
+        "script": None,
+        "checks": checks,
+        "estimated_start": None,
+        "estimated_nodes": None,
+        "scheduler_said": None,
+    }
+    scheduler = backend.scheduler()
+    if scheduler is None:
+        return reply
+    pool = EnginePool("preview", "preview", backend, options, engines, settings, log)
+    with tempfile.TemporaryDirectory() as folder:
+        cluster = pool._make_cluster()
+        place = SetPlace("preview", f"{backend.name}-0", folder)
+        launch = backend.engine_launch(options, place)
+        launcher = cluster.engine_launcher_class(
+            work_dir=folder,
+            parent=cluster,
+            log=cluster.log,
+            profile_dir=settings.profile_dir,
+            cluster_id=cluster.cluster_id,
+            engine_set_id=place.set_id,
+            **launch.as_kwargs(),
+        )
+        launcher.write_batch_script(sizes[0] if sizes else 1)
+        with open(launcher.batch_file) as stream:
+            reply["script"] = stream.read()
+    if all(check["ok"] for check in checks):
+        try:
+            estimate = await asyncio.to_thread(scheduler.test_only, reply["script"])
+        except Exception as error:  # the scheduler's own words are what the user needs
+            reply["scheduler_said"] = str(error)
+        else:
+            reply["estimated_start"] = None if estimate.start is None else isoformat(estimate.start)
+            reply["estimated_nodes"] = estimate.nodes or None
+    return reply

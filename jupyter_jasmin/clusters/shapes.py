@@ -31,6 +31,20 @@ class EngineCounts(TypedDict):
     list: list[EngineReply]
 
 
+class JobReply(TypedDict):
+    """An engine set's batch job, as the scheduler last described it."""
+
+    id: str
+    state: str
+    state_in_words: str
+    reason: str
+    reason_in_words: str
+    nodes: str
+    time_left_seconds: int | None
+    submitted: str | None
+    started: str | None
+
+
 class EngineSetReply(TypedDict):
     id: str
     backend: str
@@ -40,6 +54,7 @@ class EngineSetReply(TypedDict):
     starting: int
     lost: int
     error: str | None
+    job: JobReply | None
 
 
 class PoolActions(TypedDict):
@@ -103,3 +118,24 @@ class BackendsReply(TypedDict):
     backends: list[BackendDescription]
     limits: PoolLimitsReply
     suggested_engines: int
+
+
+class CheckReply(TypedDict):
+    """One check of a request against the admin's and the scheduler's limits."""
+
+    check: str
+    ok: bool
+    message: str
+
+
+class PreviewReply(TypedDict):
+    """What starting a pool would do (``POST clusters`` with ``dry_run``), creating nothing."""
+
+    backend: str
+    engines: int
+    engine_sets: list[int]
+    script: str | None
+    checks: list[CheckReply]
+    estimated_start: str | None
+    estimated_nodes: str | None
+    scheduler_said: str | None

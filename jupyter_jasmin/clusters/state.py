@@ -23,7 +23,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ import psutil
 
 from ..timestamps import clock_time, isoformat
 from .processes import cluster_processes, reap
+from .schedulers import Scheduler
 from .rules import pool_actions
 from .shapes import PoolReply
 
@@ -131,7 +132,9 @@ def _read(path: str) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
 
 
-def survey(profile_dir: str, log: logging.Logger) -> Survey:
+def survey(
+    profile_dir: str, log: logging.Logger, schedulers: Mapping[str, Scheduler] | None = None
+) -> Survey:
     """Pools of servers on this host that are gone: those whose controller still runs,
     to take over, and the others, whose leftovers this stops, as ``failed`` pools saying
     what happened (with those of earlier restarts, until dismissed). Processes of pools
@@ -154,7 +157,7 @@ def survey(profile_dir: str, log: logging.Logger) -> Survey:
             if _controller_alive(state, found):
                 orphans.append(Orphan(record, state))
                 continue
-            end(profile_dir, record, found, log)
+            end(profile_dir, record, found, log, schedulers=schedulers)
         ended.append(failed_pool(record))
     for cluster_id, processes in running.items():
         if cluster_id not in owned:  # no record at all: nobody can be told, just stop it
@@ -181,9 +184,12 @@ def end(
     found: list[psutil.Process],
     log: logging.Logger,
     why: str = "",
+    schedulers: Mapping[str, Scheduler] | None = None,
 ) -> PoolReply:
-    """Stop what is left of a pool whose server is gone, and keep its record, marked as
-    ended (with ``why``, when it is known), until the user dismisses it."""
+    """Stop what is left of a pool whose server is gone (its processes, and its batch
+    jobs through their schedulers), and keep its record, marked as ended (with ``why``,
+    when it is known), until the user dismisses it."""
+    _cancel_jobs(record, schedulers or {}, log)
     record["ended"] = {**_stop_orphans(record, found, log), "why": why}
     _write(record_path(profile_dir, record["id"]), record)
     _remove_connection_files(profile_dir, record["id"])
@@ -207,6 +213,25 @@ def _stop_orphans(
         reap(processes)
     server = record.get("server", {})
     return {"at": time.time(), "engines": engines, "controller": controller, "server": server}
+
+
+def _cancel_jobs(
+    record: dict[str, Any], schedulers: Mapping[str, Scheduler], log: logging.Logger
+) -> None:
+    """A batch job is cancelled through its scheduler, never left to run out its time."""
+    by_backend: dict[str, list[str]] = {}
+    for engine_set in record.get("engine_sets", []):
+        if engine_set.get("job"):
+            by_backend.setdefault(str(engine_set.get("backend")), []).append(str(engine_set["job"]))
+    for backend, jobs in by_backend.items():
+        scheduler = schedulers.get(backend)
+        if scheduler is None:
+            log.warning("pool %s: no scheduler for %s to cancel jobs %s", record["id"], backend, jobs)
+            continue
+        try:
+            scheduler.cancel(jobs)
+        except Exception as error:
+            log.warning("pool %s: cancelling jobs %s failed: %s", record["id"], jobs, error)
 
 
 def _cmdline(process: psutil.Process) -> str:

@@ -12,12 +12,13 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any
 
-from .base import EngineLaunch, Option, PoolBackend
+from .base import EngineLaunch, Option, PoolBackend, SetPlace
 
 __all__ = [
     "EngineLaunch",
     "Option",
     "PoolBackend",
+    "SetPlace",
     "available_backends",
     "load_backends",
 ]

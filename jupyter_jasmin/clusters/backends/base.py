@@ -14,9 +14,15 @@ from typing import Any, ClassVar
 
 from traitlets.config import LoggingConfigurable
 
+import os
+from typing import TYPE_CHECKING
+
 from ...errors import BadRequest
 from ...validation import quoted
-from ..shapes import BackendDescription, OptionDescription, OptionKind, OptionValue
+from ..shapes import BackendDescription, CheckReply, OptionDescription, OptionKind, OptionValue
+
+if TYPE_CHECKING:
+    from ..schedulers import Scheduler
 
 
 @dataclass(frozen=True)
@@ -94,19 +100,38 @@ class Option:
 
 @dataclass
 class EngineLaunch:
-    """Keyword arguments for ``Cluster.start_engines`` for one engine set."""
+    """Keyword arguments for ``Cluster.start_engines`` for one engine set: the engines'
+    arguments, environment and command, and any other setting of the backend's launcher
+    (a batch script's template, where it is written...)."""
 
     engine_args: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     engine_cmd: list[str] | None = None
+    launcher: dict[str, Any] = field(default_factory=dict)
 
     def as_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"engine_args": self.engine_args}
+        kwargs: dict[str, Any] = {"engine_args": self.engine_args, **self.launcher}
         if self.environment:
             kwargs["environment"] = self.environment
         if self.engine_cmd is not None:
             kwargs["engine_cmd"] = self.engine_cmd
         return kwargs
+
+
+@dataclass(frozen=True)
+class SetPlace:
+    """Which engine set of which pool is being started, and its profile folder (where a
+    backend writes the set's files: batch scripts, job output)."""
+
+    pool_id: str
+    set_id: str
+    profile_dir: str
+
+    def file(self, suffix: str) -> str:
+        """``<profile>/jasmin/jobs/<pool>-<set><suffix>``, its folder made."""
+        folder = os.path.join(self.profile_dir, "jasmin", "jobs")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        return os.path.join(folder, f"{self.pool_id}-{self.set_id}{suffix}")
 
 
 class PoolBackend(LoggingConfigurable):
@@ -149,9 +174,27 @@ class PoolBackend(LoggingConfigurable):
         """Extra keyword arguments for ``ipyparallel.Cluster`` (launcher classes...)."""
         return {}
 
-    def engine_launch(self, options: dict[str, Any]) -> EngineLaunch:
+    def engine_launch(self, options: dict[str, Any], place: SetPlace) -> EngineLaunch:
         """How to start an engine set of a pool with these options."""
         return EngineLaunch()
+
+    def checks(self, options: dict[str, Any], engines: int) -> list[CheckReply]:
+        """What is checked before anything is started (a batch scheduler's limits: a
+        request over them would wait in the queue for ever); an empty list: nothing."""
+        return []
+
+    def scheduler(self) -> Scheduler | None:
+        """The batch scheduler the engine sets go through (None: no batch jobs)."""
+        return None
+
+    def refresh_facts(self) -> None:
+        """Ask the scheduler again what it offers (partitions, accounts); blocking, so
+        called from a background thread. Options come from what was last learnt."""
+
+    def keeps_running_on_stop(self, options: dict[str, Any]) -> bool:
+        """Whether a pool outlives a clean stop of the server, for the next to take over
+        (batch jobs, whose queue wait is costly); local pools never do."""
+        return False
 
     def engine_set_sizes(self, engines: int, options: dict[str, Any]) -> list[int]:
         """How ``engines`` more engines are started: the size of each engine set (one

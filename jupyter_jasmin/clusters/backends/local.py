@@ -7,7 +7,7 @@ from typing import Any
 from traitlets import Float, Integer
 
 from ...resources import usable_cores
-from .base import EngineLaunch, Option, PoolBackend
+from .base import EngineLaunch, Option, PoolBackend, SetPlace
 
 # Numerical libraries start one thread per core in every engine unless told
 # otherwise; with one engine per core that oversubscribes the VM many times.
@@ -63,7 +63,7 @@ class LocalBackend(PoolBackend):
             "send_engines_connection_env": False,
         }
 
-    def engine_launch(self, options: dict[str, Any]) -> EngineLaunch:
+    def engine_launch(self, options: dict[str, Any], place: SetPlace) -> EngineLaunch:
         threads = str(options["threads_per_engine"])
         launch = EngineLaunch(
             engine_args=[f"--IPEngine.wait_for_url_file={self.connection_wait:g}"],
