@@ -39,6 +39,7 @@ import pytest
 DAEMONS = ("munged", "mungekey", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel")
 FINISHING = ("RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED", "STAGE_OUT", "SIGNALING")
 GONE = "GONE"
+SBIN = ("/usr/sbin", "/usr/local/sbin")  # daemons live here, often not on a user's PATH
 
 
 class RigJob(NamedTuple):
@@ -53,7 +54,7 @@ class RigJob(NamedTuple):
 
 def find_program(name: str) -> str:
     """The path of a Slurm or MUNGE program, on PATH or in /usr/sbin (root's daemons)."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    search = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
     found = shutil.which(name, path=search)
     if not found:
         pytest.fail(

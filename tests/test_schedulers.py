@@ -17,6 +17,7 @@ from jupyter_jasmin.clusters.schedulers.lsf import lsf_time
 from jupyter_jasmin.clusters.schedulers.slurm import reason_in_words, seconds
 from jupyter_jasmin.errors import BadRequest
 
+from . import slurm_rig
 from .conftest import wait_until
 from .slurm_rig import FINISHING, SlurmRig
 from .standins import Standins, standins_fixture  # noqa: F401 (the fixture `standins`)
@@ -225,6 +226,15 @@ def test_without_accounting_there_are_no_accounts_or_qos(slurm: SlurmRig) -> Non
     assert Slurm().qos() is None
 
 
+def test_without_slurm_installed_the_rig_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(slurm_rig, "SBIN", ())
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match=r"\.ci/test installs them"):
+        slurm_rig.find_program("slurmctld")
+
+
 # ----- Slurm through stand-ins ---------------------------------------------------------
 
 
@@ -274,6 +284,35 @@ def test_a_slurm_that_cannot_be_reached_is_one_error(standins: Standins, tmp_pat
         Slurm(bin_dir=str(tmp_path)).job_states(["5"])
     with pytest.raises(BadRequest):
         Slurm().cancel(["-u", "alice"])
+
+
+def test_a_failure_that_says_nothing_is_not_taken_for_unknown_jobs(
+    standins: Standins, tmp_path: Path
+) -> None:
+    standins.add("squeue")
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    (silent / "squeue.rc").write_text("1")
+    standins.replay(silent)
+    with pytest.raises(SchedulerError, match="exit code 1"):
+        Slurm().job_states(["5"])
+
+
+def test_the_parts_of_a_heterogeneous_job_answer_for_it(standins: Standins, tmp_path: Path) -> None:
+    standins.add("squeue", "sacct")
+    parts = tmp_path / "hetjob"
+    parts.mkdir()
+    line = "|RUNNING|None|main|node01|29:00|30:00|2026-11-25T10:00:00|2026-11-25T10:00:01|N/A"
+    (parts / "squeue.stdout").write_text(f"12+0{line}\n12+1{line}\n")
+    standins.replay(parts)
+
+    jobs = Slurm().job_states(["12"])
+
+    assert {job_id: job.state for job_id, job in jobs.items()} == {
+        "12+0": "RUNNING",
+        "12+1": "RUNNING",
+    }
+    assert [call.command for call in standins.calls()] == ["squeue"]  # sacct not needed
 
 
 @pytest.mark.parametrize(

@@ -137,10 +137,11 @@ def run_command(
 
 
 def only_unknown_jobs(stderr: str, unknown: re.Pattern[str]) -> bool:
-    """True when every line of ``stderr`` says only that a job is unknown (schedulers
-    exit non-zero for that, which is an answer, not a failure)."""
+    """True when ``stderr`` says that jobs are unknown and nothing else (schedulers exit
+    non-zero for that, which is an answer, not a failure). A failure that says nothing
+    is a failure."""
     lines = [line for line in stderr.splitlines() if line.strip()]
-    return all(unknown.search(line) for line in lines)
+    return bool(lines) and all(unknown.search(line) for line in lines)
 
 
 def words_for(text: str, table: Sequence[tuple[str, str]]) -> str:

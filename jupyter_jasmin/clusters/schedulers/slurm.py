@@ -336,8 +336,9 @@ class Slurm:
     def job_states(self, job_ids: Iterable[str]) -> dict[str, BatchJob]:
         """Every job asked for, from one ``squeue`` call, by id. A job squeue no longer
         knows is asked of ``sacct`` (when the cluster keeps accounting) and is
-        :data:`~.base.GONE` when neither knows it. Jobs of an array asked for by the
-        array's id come back under their own ids (``12_3``)."""
+        :data:`~.base.GONE` when neither knows it. The tasks of an array and the parts
+        of a heterogeneous job asked for by their job's id come back under their own
+        ids (``12_3``, ``12+1``)."""
         ids = checked_ids(job_ids, JOB_ID, "Slurm")
         if not ids:
             return {}
@@ -435,8 +436,10 @@ def _parse_lines(
 
 
 def _reported(job_id: str, jobs: dict[str, BatchJob]) -> bool:
-    """Whether squeue reported the job, or (for an array's id) any of its tasks."""
-    return job_id in jobs or any(reported.startswith(f"{job_id}_") for reported in jobs)
+    """Whether squeue reported the job, or any task of an array (``12_3``) or component
+    of a heterogeneous job (``12+1``) the id names."""
+    parts = (f"{job_id}_", f"{job_id}+")
+    return job_id in jobs or any(reported.startswith(parts) for reported in jobs)
 
 
 def _time(text: str) -> float | None:
