@@ -136,6 +136,27 @@ def run_command(
     return Output(done.stdout, done.stderr, done.returncode)
 
 
+class CommandLine:
+    """A scheduler's client commands, run with a timeout; from ``bin_dir`` when they
+    are not on PATH."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, bin_dir: str | None = None) -> None:
+        self.timeout = timeout
+        self.bin_dir = bin_dir
+
+    def _command(self, name: str, *args: str) -> list[str]:
+        return [os.path.join(self.bin_dir, name) if self.bin_dir else name, *args]
+
+    def _ask_about_jobs(self, argv: list[str], unknown: re.Pattern[str]) -> Output:
+        """Run a command about jobs. It may exit non-zero when some job is unknown to the
+        scheduler: that is an answer; any other failure raises SchedulerError."""
+        output = run_command(argv, self.timeout, allowed=range(256))
+        if output.returncode and not only_unknown_jobs(output.stderr, unknown):
+            problem = f"failed (exit code {output.returncode})"
+            raise SchedulerError(argv, problem, output.stderr, output.returncode)
+        return output
+
+
 def only_unknown_jobs(stderr: str, unknown: re.Pattern[str]) -> bool:
     """True when ``stderr`` says that jobs are unknown and nothing else (schedulers exit
     non-zero for that, which is an answer, not a failure). A failure that says nothing

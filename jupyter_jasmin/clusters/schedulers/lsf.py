@@ -7,25 +7,23 @@ job's ``pend_reason`` is a sentence, and a job that exited says why in ``exit_re
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterable
 
 from .base import (
-    DEFAULT_TIMEOUT,
     BatchJob,
+    CommandLine,
     SchedulerError,
     checked_ids,
     gone,
     local_time,
-    only_unknown_jobs,
-    run_command,
     words_for,
 )
 
 JOB_ID = re.compile(r"\d+(\[\d+\])?")  # 123 or an array element 123[4]
 UNKNOWN_JOB = re.compile(r"Job <[^>]*> is not found")
+ENDED_OR_UNKNOWN = re.compile(r"Job has already finished|is not found")
 FIELDS = (
     "jobid",
     "stat",
@@ -115,17 +113,10 @@ def clock_left(text: str) -> int | None:
     return (int(found[1]) * 60 + int(found[2])) * 60 if found else None
 
 
-class LSF:
-    """LSF's client commands, run with a timeout; ``bin_dir`` if not on PATH."""
+class LSF(CommandLine):
+    """LSF's client commands (``LSF(timeout=30, bin_dir=None)``)."""
 
     name = "lsf"
-
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, bin_dir: str | None = None) -> None:
-        self.timeout = timeout
-        self.bin_dir = bin_dir
-
-    def _command(self, name: str, *args: str) -> list[str]:
-        return [os.path.join(self.bin_dir, name) if self.bin_dir else name, *args]
 
     def job_states(self, job_ids: Iterable[str]) -> dict[str, BatchJob]:
         """Every job asked for, from one ``bjobs`` call, by id; a job bjobs does not
@@ -134,11 +125,7 @@ class LSF:
         if not ids:
             return {}
         argv = self._command("bjobs", "-a", "-noheader", "-o", OUTPUT_FORMAT, *ids)
-        # bjobs exits non-zero when a job asked for is unknown: that is an answer.
-        output = run_command(argv, self.timeout, allowed=range(256))
-        if output.returncode and not only_unknown_jobs(output.stderr, UNKNOWN_JOB):
-            problem = f"failed (exit code {output.returncode})"
-            raise SchedulerError(argv, problem, output.stderr, output.returncode)
+        output = self._ask_about_jobs(argv, UNKNOWN_JOB)
         reported = {}
         for line in output.stdout.splitlines():
             if not line.strip() or UNKNOWN_JOB.search(line):
@@ -155,12 +142,7 @@ class LSF:
         ids = checked_ids(job_ids, JOB_ID, "LSF")
         if not ids:
             return
-        argv = self._command("bkill", *ids)
-        output = run_command(argv, self.timeout, allowed=range(256))
-        finished = re.compile(r"Job has already finished|is not found")
-        if output.returncode and not only_unknown_jobs(output.stderr, finished):
-            problem = f"failed (exit code {output.returncode})"
-            raise SchedulerError(argv, problem, output.stderr, output.returncode)
+        self._ask_about_jobs(self._command("bkill", *ids), ENDED_OR_UNKNOWN)
 
 
 def _value(field: str) -> str:

@@ -9,7 +9,6 @@ attribute, written by the scheduler, is its reason.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
@@ -17,12 +16,11 @@ from typing import Any, Literal
 from .base import (
     DEFAULT_TIMEOUT,
     BatchJob,
+    CommandLine,
     SchedulerError,
     checked_ids,
     gone,
     local_time,
-    only_unknown_jobs,
-    run_command,
     words_for,
 )
 
@@ -85,7 +83,7 @@ def walltime(text: str) -> int | None:
     return total
 
 
-class PBS:
+class PBS(CommandLine):
     """PBS's client commands; ``flavour`` picks how ``qstat`` is asked and read."""
 
     name = "pbs"
@@ -96,12 +94,8 @@ class PBS:
         bin_dir: str | None = None,
         flavour: Literal["openpbs", "torque"] = "openpbs",
     ) -> None:
-        self.timeout = timeout
-        self.bin_dir = bin_dir
+        super().__init__(timeout, bin_dir)
         self.flavour = flavour
-
-    def _command(self, name: str, *args: str) -> list[str]:
-        return [os.path.join(self.bin_dir, name) if self.bin_dir else name, *args]
 
     def job_states(self, job_ids: Iterable[str]) -> dict[str, BatchJob]:
         """Every job asked for, from one ``qstat`` call, by the id as given; a job qstat
@@ -113,11 +107,7 @@ class PBS:
             argv = self._command("qstat", "-f", "-F", "json", "-x", *ids)
         else:
             argv = self._command("qstat", "-f", *ids)
-        # qstat exits non-zero when any job asked for is unknown: that is an answer.
-        output = run_command(argv, self.timeout, allowed=range(256))
-        if output.returncode and not only_unknown_jobs(output.stderr, UNKNOWN_JOB):
-            problem = f"failed (exit code {output.returncode})"
-            raise SchedulerError(argv, problem, output.stderr, output.returncode)
+        output = self._ask_about_jobs(argv, UNKNOWN_JOB)
         if self.flavour == "openpbs":
             reported = dict(_json_jobs(argv, output.stdout))
         else:
@@ -133,11 +123,7 @@ class PBS:
         ids = checked_ids(job_ids, JOB_ID, "PBS")
         if not ids:
             return
-        argv = self._command("qdel", *ids)
-        output = run_command(argv, self.timeout, allowed=range(256))
-        if output.returncode and not only_unknown_jobs(output.stderr, UNKNOWN_JOB):
-            problem = f"failed (exit code {output.returncode})"
-            raise SchedulerError(argv, problem, output.stderr, output.returncode)
+        self._ask_about_jobs(self._command("qdel", *ids), UNKNOWN_JOB)
 
 
 def _json_jobs(argv: list[str], stdout: str) -> Iterator[tuple[str, dict[str, str]]]:

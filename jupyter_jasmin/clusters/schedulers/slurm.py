@@ -10,7 +10,6 @@ question, never for a polling loop.
 from __future__ import annotations
 
 import getpass
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,14 +18,13 @@ from typing import NamedTuple
 
 from .base import (
     ACTIVE_STATES,
-    DEFAULT_TIMEOUT,
     FINISHED_STATES,
     BatchJob,
+    CommandLine,
     SchedulerError,
     checked_ids,
     gone,
     local_time,
-    only_unknown_jobs,
     run_command,
 )
 
@@ -264,18 +262,11 @@ class StartEstimate(NamedTuple):
     cpus: int | None = None
 
 
-class Slurm:
-    """Slurm's client commands, run with a timeout; ``bin_dir`` if they are not on PATH.
-    The ``SLURM_CONF`` of the environment decides which cluster is asked."""
+class Slurm(CommandLine):
+    """Slurm's client commands (``Slurm(timeout=30, bin_dir=None)``). The ``SLURM_CONF``
+    of the environment decides which cluster is asked."""
 
     name = "slurm"
-
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, bin_dir: str | None = None) -> None:
-        self.timeout = timeout
-        self.bin_dir = bin_dir
-
-    def _command(self, name: str, *args: str) -> list[str]:
-        return [os.path.join(self.bin_dir, name) if self.bin_dir else name, *args]
 
     # ----- the cluster ---------------------------------------------------------------
 
@@ -343,10 +334,8 @@ class Slurm:
         if not ids:
             return {}
         argv = self._command("squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", SQUEUE_FIELDS)
-        # squeue exits 1 when the only job asked for is unknown: that is an answer.
-        output = run_command(argv, self.timeout, allowed=(0, 1))
-        if output.returncode and not only_unknown_jobs(output.stderr, UNKNOWN_JOB):
-            raise SchedulerError(argv, "failed (exit code 1)", output.stderr, 1)
+        # squeue exits 1 when the only job asked for is unknown
+        output = self._ask_about_jobs(argv, UNKNOWN_JOB)
         jobs = {job.id: job for job in _parse_lines(argv, output.stdout, _from_squeue, 10)}
         missing = [job_id for job_id in ids if not _reported(job_id, jobs)]
         if missing:
@@ -369,11 +358,7 @@ class Slurm:
         the job is not pending (or not known). Costly on a busy cluster: ask on demand."""
         (checked,) = checked_ids([job_id], JOB_ID, "Slurm")
         argv = self._command("squeue", "--start", "-h", "-j", checked, "-o", "%i|%S|%Y|%P")
-        output = run_command(argv, self.timeout, allowed=(0, 1))
-        if output.returncode:
-            if only_unknown_jobs(output.stderr, UNKNOWN_JOB):
-                return None
-            raise SchedulerError(argv, "failed (exit code 1)", output.stderr, 1)
+        output = self._ask_about_jobs(argv, UNKNOWN_JOB)
         for line in output.stdout.splitlines():
             _, start, nodes, partition = line.split("|")
             return StartEstimate(_time(start), _node_list(nodes), partition)
