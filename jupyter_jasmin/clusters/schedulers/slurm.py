@@ -291,7 +291,8 @@ class Slurm(CommandLine):
                 continue
             node = Node(
                 name=fields["NodeName"],
-                cpus=_number(fields.get("CPUTot")) or 0,
+                # CPUEfctv (21.08+): the CPUs jobs can have, without cores kept for the OS
+                cpus=_number(fields.get("CPUEfctv", fields.get("CPUTot"))) or 0,
                 memory_mb=_number(fields.get("RealMemory")) or 0,
                 state=fields.get("State", ""),
                 cpus_allocated=_number(fields.get("CPUAlloc")) or 0,
