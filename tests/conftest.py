@@ -19,6 +19,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from .contract import check_reply
+from .slurm_rig import slurm  # noqa: F401
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
