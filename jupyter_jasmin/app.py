@@ -12,8 +12,8 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Dict, Float, Integer, List, Unicode, default
 
 from .clusters import EnginePools, PoolLimits, PoolSettings
-from .clusters.manager import JobPolling
 from .clusters.backends import load_backends
+from .clusters.manager import JobPolling
 from .diagnostics import LoopWatch
 from .handlers import api_routes
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings

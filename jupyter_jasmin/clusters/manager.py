@@ -22,9 +22,9 @@ from ..resources import suggested_engines, usable_cores
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .pool import EnginePool, PoolSettings, preview_pool
-from .schedulers import SchedulerError
 from .processes import cluster_processes
 from .runner import LoopThread
+from .schedulers import SchedulerError
 from .shapes import BackendsReply, PoolReply, PreviewReply
 from .state import Orphan, end, remove_record, survey
 
@@ -322,7 +322,9 @@ class EnginePools:
             try:
                 jobs = await asyncio.to_thread(scheduler.job_states, ids)
             except SchedulerError as error:
-                self.log.warning("asking %s about %d jobs failed: %s", backend.name, len(ids), error)
+                self.log.warning(
+                    "asking %s about %d jobs failed: %s", backend.name, len(ids), error
+                )
                 continue
             for pool in pools:
                 changed = pool.update_jobs(jobs) or changed

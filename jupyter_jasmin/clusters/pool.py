@@ -32,10 +32,10 @@ import psutil
 
 from ..errors import Conflict
 from ..timestamps import isoformat
-from .schedulers import BatchJob
 from .backends import PoolBackend, SetPlace
 from .processes import process_tree, reap, reap_cluster
 from .rules import pool_actions
+from .schedulers import BatchJob
 from .shapes import (
     EngineReply,
     EngineSetReply,
@@ -920,13 +920,14 @@ async def preview_pool(
         )
         launcher.write_batch_script(sizes[0] if sizes else 1)
         with open(launcher.batch_file) as stream:
-            reply["script"] = stream.read()
+            script = reply["script"] = stream.read()
     if all(check["ok"] for check in checks):
         try:
-            estimate = await asyncio.to_thread(scheduler.test_only, reply["script"])
+            estimate = await asyncio.to_thread(backend.estimate_start, script)
         except Exception as error:  # the scheduler's own words are what the user needs
             reply["scheduler_said"] = str(error)
         else:
-            reply["estimated_start"] = None if estimate.start is None else isoformat(estimate.start)
-            reply["estimated_nodes"] = estimate.nodes or None
+            if estimate is not None and estimate.start is not None:
+                reply["estimated_start"] = isoformat(estimate.start)
+            reply["estimated_nodes"] = (estimate.nodes or None) if estimate else None
     return reply

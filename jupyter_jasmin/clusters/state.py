@@ -31,8 +31,8 @@ import psutil
 
 from ..timestamps import clock_time, isoformat
 from .processes import cluster_processes, reap
-from .schedulers import Scheduler
 from .rules import pool_actions
+from .schedulers import Scheduler
 from .shapes import PoolReply
 
 
@@ -226,7 +226,9 @@ def _cancel_jobs(
     for backend, jobs in by_backend.items():
         scheduler = schedulers.get(backend)
         if scheduler is None:
-            log.warning("pool %s: no scheduler for %s to cancel jobs %s", record["id"], backend, jobs)
+            log.warning(
+                "pool %s: no scheduler for %s to cancel jobs %s", record["id"], backend, jobs
+            )
             continue
         try:
             scheduler.cancel(jobs)

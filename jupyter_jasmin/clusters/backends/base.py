@@ -9,20 +9,18 @@ as :class:`Option` fields, validated here and served as a schema to the panel.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from traitlets.config import LoggingConfigurable
-
-import os
-from typing import TYPE_CHECKING
 
 from ...errors import BadRequest
 from ...validation import quoted
 from ..shapes import BackendDescription, CheckReply, OptionDescription, OptionKind, OptionValue
 
 if TYPE_CHECKING:
-    from ..schedulers import Scheduler
+    from ..schedulers import Scheduler, StartEstimate
 
 
 @dataclass(frozen=True)
@@ -185,6 +183,11 @@ class PoolBackend(LoggingConfigurable):
 
     def scheduler(self) -> Scheduler | None:
         """The batch scheduler the engine sets go through (None: no batch jobs)."""
+        return None
+
+    def estimate_start(self, script: str) -> StartEstimate | None:
+        """When and where the scheduler would start this batch script, submitting
+        nothing (blocking); None when it cannot tell."""
         return None
 
     def refresh_facts(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from ..schedulers import Partition, SchedulerError, Slurm
+from ..schedulers import Partition, SchedulerError, Slurm, StartEstimate
 from ..shapes import CheckReply
 from .base import EngineLaunch, Option, PoolBackend, SetPlace
 from .local import THREAD_VARIABLES
@@ -55,8 +55,12 @@ class SlurmBackend(PoolBackend):
     qos_levels = List(
         Unicode(), config=True, help="QoS users may choose when Slurm keeps no accounting."
     )
-    max_walltime = Integer(24 * 60, config=True, help="Longest walltime a user may ask for, minutes.")
-    default_walltime = Integer(60, config=True, help="Walltime of a job when none is chosen, minutes.")
+    max_walltime = Integer(
+        24 * 60, config=True, help="Longest walltime a user may ask for, minutes."
+    )
+    default_walltime = Integer(
+        60, config=True, help="Walltime of a job when none is chosen, minutes."
+    )
     max_memory_per_engine = Float(64.0, config=True, help="Most memory per engine, GB.")
     default_memory_per_engine = Float(2.0, config=True, help="Memory per engine by default, GB.")
     max_cores_per_engine = Integer(16, config=True, help="Most cores per engine.")
@@ -94,6 +98,9 @@ class SlurmBackend(PoolBackend):
     def scheduler(self) -> Slurm:
         return self._scheduler
 
+    def estimate_start(self, script: str) -> StartEstimate:
+        return self._scheduler.test_only(script)
+
     def refresh_facts(self) -> None:
         try:
             facts = SlurmFacts(
@@ -103,7 +110,9 @@ class SlurmBackend(PoolBackend):
             )
         except SchedulerError as error:
             self.log.warning("asking Slurm what it offers failed: %s", error)
-            facts = SlurmFacts(self._facts.partitions, self._facts.accounts, self._facts.qos, str(error))
+            facts = SlurmFacts(
+                self._facts.partitions, self._facts.accounts, self._facts.qos, str(error)
+            )
         with self._facts_lock:
             self._facts = facts
 
@@ -118,25 +127,70 @@ class SlurmBackend(PoolBackend):
         offered = self._offered()
         default = next((p.name for p in offered if p.default), offered[0].name if offered else "")
         return [
-            _choice("partition", "Partition", [p.name for p in offered] or list(self.partitions),
-                    default, "The queue the jobs go to."),
-            Option("walltime", "integer", "Walltime (minutes)", min(self.default_walltime, self.max_walltime),
-                   "How long each job may run; a job ends at its walltime.", 1, self.max_walltime),
-            Option("memory_per_engine", "number", "Memory per engine (GB)",
-                   min(self.default_memory_per_engine, self.max_memory_per_engine),
-                   "Memory each engine may use.", 0.1, self.max_memory_per_engine),
-            Option("cores_per_engine", "integer", "Cores per engine", 1,
-                   "Cores each engine may use (threads of NumPy and BLAS).", 1,
-                   self.max_cores_per_engine),
-            Option("engines_per_job", "integer", "Engines per job", 1,
-                   "Engines started together in one job.", 1, self.max_engines_per_job),
-            _choice("account", "Account", list(self._facts.accounts or self.accounts), "",
-                    "The account the jobs are charged to (empty: your default)."),
-            _choice("qos", "QoS", list(self._facts.qos or self.qos_levels), "",
-                    "The quality of service of the jobs (empty: the default)."),
-            Option("keep_on_stop", "boolean", "Keep running when the server stops",
-                   self.keep_on_stop_default,
-                   "The next server takes the pool over; if none comes, its walltime ends it."),
+            _choice(
+                "partition",
+                "Partition",
+                [p.name for p in offered] or list(self.partitions),
+                default,
+                "The queue the jobs go to.",
+            ),
+            Option(
+                "walltime",
+                "integer",
+                "Walltime (minutes)",
+                min(self.default_walltime, self.max_walltime),
+                "How long each job may run; a job ends at its walltime.",
+                1,
+                self.max_walltime,
+            ),
+            Option(
+                "memory_per_engine",
+                "number",
+                "Memory per engine (GB)",
+                min(self.default_memory_per_engine, self.max_memory_per_engine),
+                "Memory each engine may use.",
+                0.1,
+                self.max_memory_per_engine,
+            ),
+            Option(
+                "cores_per_engine",
+                "integer",
+                "Cores per engine",
+                1,
+                "Cores each engine may use (threads of NumPy and BLAS).",
+                1,
+                self.max_cores_per_engine,
+            ),
+            Option(
+                "engines_per_job",
+                "integer",
+                "Engines per job",
+                1,
+                "Engines started together in one job.",
+                1,
+                self.max_engines_per_job,
+            ),
+            _choice(
+                "account",
+                "Account",
+                list(self._facts.accounts or self.accounts),
+                "",
+                "The account the jobs are charged to (empty: your default).",
+            ),
+            _choice(
+                "qos",
+                "QoS",
+                list(self._facts.qos or self.qos_levels),
+                "",
+                "The quality of service of the jobs (empty: the default).",
+            ),
+            Option(
+                "keep_on_stop",
+                "boolean",
+                "Keep running when the server stops",
+                self.keep_on_stop_default,
+                "The next server takes the pool over; if none comes, its walltime ends it.",
+            ),
         ]
 
     def limits(self) -> dict[str, Any]:
@@ -182,8 +236,13 @@ class SlurmBackend(PoolBackend):
                 f"a job of {per_job} engines needs {cores * per_job} CPUs, partition "
                 f"{partition.name} has {total_cpus}"
             )
-        found.append(_check("partition limits", not problems, "; ".join(problems) or
-                            f"fits partition {partition.name}"))
+        found.append(
+            _check(
+                "partition limits",
+                not problems,
+                "; ".join(problems) or f"fits partition {partition.name}",
+            )
+        )
         return found
 
     # --- starting engines -------------------------------------------------------------
@@ -245,8 +304,14 @@ def _choice(name: str, label: str, choices: list[str], default: str, help: str) 
     if not choices:
         return Option(name, "string", label, default, help)
     listed = ([""] if default == "" else []) + choices
-    return Option(name, "select", label, default if default in listed else listed[0], help,
-                  choices=tuple(listed))
+    return Option(
+        name,
+        "select",
+        label,
+        default if default in listed else listed[0],
+        help,
+        choices=tuple(listed),
+    )
 
 
 def _check(check: str, ok: bool, message: str) -> CheckReply:
