@@ -32,6 +32,7 @@ from .validation import check_nesting, whole_number_text
 API = "/jasmin/api"
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE = 500
+MAX_OUTPUT_LINES = 2000
 
 Method = Callable[..., Awaitable[None]]
 
@@ -172,6 +173,24 @@ class PoolSnippetHandler(JasminHandler):
         self.reply(SnippetReply(code=pool_snippet(pool)))
 
 
+class EngineSetOutputHandler(JasminHandler):
+    """The tail of an engine set's output (a batch job's output file)."""
+
+    @endpoint
+    async def get(self, pool_id: str, set_id: str) -> None:
+        lines = whole_number_text(self.get_argument("lines", "100"), "lines", 1, MAX_OUTPUT_LINES)
+        self.reply(await self.pools.output(pool_id, set_id, lines))
+
+
+class EngineSetEstimateHandler(JasminHandler):
+    """When the scheduler expects an engine set's pending job to start (asked on demand:
+    the question is costly for the scheduler)."""
+
+    @endpoint
+    async def get(self, pool_id: str, set_id: str) -> None:
+        self.reply(await self.pools.estimate(pool_id, set_id))
+
+
 class EventLoopHandler(JasminHandler):
     """How late the server's loop ran callbacks (only when ``c.Jasmin.watch_event_loop``)."""
 
@@ -306,6 +325,7 @@ class NotFoundHandler(JasminHandler):
     post = patch = put = delete = get
 
 
+ENGINE_SET = r"/clusters/(?P<pool_id>[^/]+)/engine-sets/(?P<set_id>[^/]+)"
 ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/openapi\.json", OpenApiHandler),
     (r"/resources", ResourcesHandler),
@@ -313,6 +333,11 @@ ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/clusters", PoolsHandler),
     (r"/clusters/(?P<pool_id>[^/]+)", PoolHandler),
     (r"/clusters/(?P<pool_id>[^/]+)/snippet", PoolSnippetHandler),
+    (r"/clusters/(?P<pool_id>[^/]+)/engine-sets/(?P<set_id>[^/]+)/output", EngineSetOutputHandler),
+    (
+        r"/clusters/(?P<pool_id>[^/]+)/engine-sets/(?P<set_id>[^/]+)/estimate",
+        EngineSetEstimateHandler,
+    ),
     (r"/holdings", HoldingsHandler),
     (r"/holdings/(?P<name>[^/]+)", HoldingHandler),
     (r"/holdings/(?P<name>[^/]+)/refresh", HoldingRefreshHandler),

@@ -20,8 +20,10 @@ from jupyter_jasmin.clusters.shapes import (
     CheckReply,
     EngineReply,
     EngineSetReply,
+    EstimateReply,
     JobReply,
     OptionDescription,
+    OutputReply,
     PoolActions,
     PoolReply,
     PreviewReply,
@@ -60,6 +62,7 @@ SAMPLE_VALUES = {
     "pool_id": "0123abcd",
     "name": "cmip6-sample",
     "dataset_id": AWI,
+    "set_id": "local-0",
     "path": "no/such/endpoint",
 }
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
@@ -129,6 +132,8 @@ TYPED_REPLIES = {
     "Job": JobReply,
     "Check": CheckReply,
     "Preview": PreviewReply,
+    "Output": OutputReply,
+    "Estimate": EstimateReply,
     "Backends": BackendsReply,
     "Backend": BackendDescription,
     "BackendOption": OptionDescription,

@@ -19,7 +19,10 @@ from .slurm_rig import SlurmRig
 
 pytestmark = [
     pytest.mark.jasmin(backends=["local", "slurm"], job_poll_seconds=1.0),
-    pytest.mark.server_config(SlurmBackend={"controller_ip": "127.0.0.1"}),
+    # the test server stops its Slurm pools when a test ends, whatever happened in it
+    pytest.mark.server_config(
+        SlurmBackend={"controller_ip": "127.0.0.1", "keep_on_stop_default": False}
+    ),
 ]
 SMALL = {"walltime": 10, "memory_per_engine": 0.5}
 
@@ -314,3 +317,43 @@ async def test_a_clean_stop_keeps_slurm_pools_for_the_next_server_and_stops_loca
         again.call("DELETE", f"clusters/{batch['id']}")
     finally:
         again.stop()
+
+
+async def test_a_jobs_output_and_estimated_start_are_there_on_demand(
+    api: Api, slurm: SlurmRig
+) -> None:
+    blocker = slurm.submit(f"--cpus-per-task={slurm.cpus}", command="sleep 300")
+    slurm.wait_for("RUNNING", blocker)
+    try:
+        await slurm_offered(api)
+        reply = await api("POST", "clusters", {"backend": "slurm", "engines": 1, "options": SMALL})
+        submitted = await wait_for_pool(
+            api,
+            reply.body["id"],
+            lambda p: bool(p["engine_sets"]) and p["engine_sets"][0]["job"] is not None,
+            timeout=30,
+        )
+        (engine_set,) = submitted["engine_sets"]
+        base = f"clusters/{reply.body['id']}/engine-sets/{engine_set['id']}"
+
+        deadline = time.monotonic() + 20  # the backfill scheduler estimates every second
+        while True:
+            estimate = await api("GET", f"{base}/estimate")
+            assert estimate.status == 200, estimate.body
+            assert estimate.body["job"] == engine_set["job"]["id"]
+            if estimate.body["estimated_start"] is not None or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        assert estimate.body["estimated_start"] is not None, "the partition has a time limit"
+
+        slurm.cancel(blocker)
+        pool = await wait_for_pool(api, reply.body["id"], running(1), timeout=120)
+        output = await api("GET", f"{base}/output?lines=50")
+        assert output.status == 200, output.body
+        assert output.body["path"].endswith(".out")
+        assert output.body["size"] >= 0
+        assert (await api("GET", f"{base}/output?lines=0")).status == 400
+        assert (await api("GET", f"clusters/{pool['id']}/engine-sets/nope/output")).status == 404
+        assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+    finally:
+        slurm.cancel(blocker)

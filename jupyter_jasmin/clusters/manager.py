@@ -19,13 +19,15 @@ from typing import Any
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..resources import suggested_engines, usable_cores
+from ..timestamps import isoformat
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
+from .output import read_tail
 from .pool import EnginePool, PoolSettings, preview_pool
 from .processes import cluster_processes
 from .runner import LoopThread
 from .schedulers import SchedulerError
-from .shapes import BackendsReply, PoolReply, PreviewReply
+from .shapes import BackendsReply, EstimateReply, OutputReply, PoolReply, PreviewReply
 from .state import Orphan, end, remove_record, survey
 
 
@@ -128,6 +130,32 @@ class EnginePools:
                 why = "there is nothing to connect to; start a pool first"
             raise Conflict(f"pool '{pool['name']}' is {pool['state']}: {why}")
         return pool
+
+    async def output(self, pool_id: str, set_id: str, lines: int) -> OutputReply:
+        """The last ``lines`` of an engine set's output (at most 256 KiB of it)."""
+        pool = self._find(pool_id)
+        path = pool.output_file(set_id)
+        return await asyncio.to_thread(read_tail, path, set_id, lines)
+
+    async def estimate(self, pool_id: str, set_id: str) -> EstimateReply:
+        """The scheduler's estimated start of an engine set's pending job."""
+        pool = self._find(pool_id)
+        job_id = pool.job_of(set_id)
+        scheduler = pool.backend.scheduler()
+        estimate = None
+        if scheduler is not None and job_id is not None:
+            try:
+                estimate = await asyncio.to_thread(pool.backend.estimated_start, job_id)
+            except SchedulerError as error:
+                raise Conflict(f"the scheduler could not say: {error.message}") from None
+        return {
+            "engine_set": set_id,
+            "job": job_id,
+            "estimated_start": None
+            if estimate is None or estimate.start is None
+            else isoformat(estimate.start),
+            "nodes": estimate.nodes if estimate is not None and estimate.nodes else None,
+        }
 
     def _find(self, pool_id: str) -> EnginePool:
         pool = self._pools.get(pool_id)

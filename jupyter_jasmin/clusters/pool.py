@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 from ..timestamps import isoformat
 from .backends import PoolBackend, SetPlace
 from .processes import process_tree, reap, reap_cluster
@@ -753,6 +753,26 @@ class EnginePool:
                 engine_set.state = "running"
         if host == socket.gethostname() and pid:
             engine.processes = process_tree(pid)
+
+    def _set(self, set_id: str) -> EngineSet:
+        engine_set = self.engine_sets.get(set_id)
+        if engine_set is None:
+            raise NotFound(f"pool '{self.name}' has no engine set {set_id!r}")
+        return engine_set
+
+    def job_of(self, set_id: str) -> str | None:
+        return self._set(set_id).job_id
+
+    def output_file(self, set_id: str) -> str | None:
+        """Where an engine set's launcher writes its output (batch jobs), if anywhere."""
+        self._set(set_id)
+        launcher = self.cluster.engines.get(set_id) if self.cluster is not None else None
+        path = getattr(launcher, "output_file", None)
+        if path:
+            return str(path)
+        if self.backend.scheduler() is not None:  # its launcher is gone: where it wrote
+            return SetPlace(self.id, set_id, self.settings.profile_dir).file(".out")
+        return None
 
     def batch_jobs(self) -> list[str]:
         """Ids of this pool's batch jobs the scheduler should be asked about."""

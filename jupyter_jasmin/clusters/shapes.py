@@ -139,3 +139,22 @@ class PreviewReply(TypedDict):
     estimated_start: str | None
     estimated_nodes: str | None
     scheduler_said: str | None
+
+
+class OutputReply(TypedDict):
+    """The tail of an engine set's output file."""
+
+    engine_set: str
+    path: str
+    text: str
+    truncated: bool
+    size: int
+
+
+class EstimateReply(TypedDict):
+    """When the scheduler expects an engine set's pending job to start."""
+
+    engine_set: str
+    job: str | None
+    estimated_start: str | None
+    nodes: str | None

@@ -190,6 +190,11 @@ class PoolBackend(LoggingConfigurable):
         nothing (blocking); None when it cannot tell."""
         return None
 
+    def estimated_start(self, job_id: str) -> StartEstimate | None:
+        """When the scheduler expects a pending job to start (blocking; costly for the
+        scheduler: asked on demand only)."""
+        return None
+
     def refresh_facts(self) -> None:
         """Ask the scheduler again what it offers (partitions, accounts); blocking, so
         called from a background thread. Options come from what was last learnt."""

@@ -101,6 +101,9 @@ class SlurmBackend(PoolBackend):
     def estimate_start(self, script: str) -> StartEstimate:
         return self._scheduler.test_only(script)
 
+    def estimated_start(self, job_id: str) -> StartEstimate | None:
+        return self._scheduler.estimated_start(job_id)
+
     def refresh_facts(self) -> None:
         try:
             facts = SlurmFacts(
