@@ -23,7 +23,8 @@ from ..timestamps import isoformat
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
 from .output import read_tail
-from .pool import EnginePool, PoolSettings, preview_pool
+from .pool import EnginePool, PoolSettings
+from .preview import preview_pool
 from .processes import cluster_processes
 from .runner import LoopThread
 from .schedulers import SchedulerError

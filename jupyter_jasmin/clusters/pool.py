@@ -20,11 +20,9 @@ import contextlib
 import glob
 import logging
 import os
-import signal
 import socket
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -33,18 +31,23 @@ import psutil
 from ..errors import Conflict, NotFound
 from ..timestamps import isoformat
 from .backends import PoolBackend, SetPlace
+from .engines import (
+    Engine,
+    EngineSet,
+    exit_reason,
+    job_reply,
+    merge_processes,
+    sample_usage,
+    tail,
+)
 from .processes import process_tree, reap, reap_cluster
 from .rules import pool_actions
 from .schedulers import BatchJob
 from .shapes import (
-    EngineReply,
     EngineSetReply,
-    EngineSetState,
     EngineState,
-    JobReply,
     PoolReply,
     PoolState,
-    PreviewReply,
 )
 from .state import PoolRecord, remove_record, write_record
 
@@ -70,76 +73,6 @@ class PoolSettings:
     heartbeat_ms: int = 250
     engine_timeout: float = 60.0
     stop_timeout: float = 10.0
-
-
-@dataclass
-class Engine:
-    """One registered engine of a pool, until it is stopped or lost."""
-
-    id: int
-    state: EngineState = "running"
-    engine_set: str | None = None  # known once the engine has told us
-    host: str | None = None
-    pid: int | None = None
-    error: str | None = None
-    located: bool = False
-    # when it runs on this host: the engine and what it started (its nanny)
-    processes: list[psutil.Process] = field(default_factory=list)
-    cpu_percent: float | None = None
-    memory_bytes: int | None = None
-
-    def to_json(self) -> EngineReply:
-        return {
-            "id": self.id,
-            "engine_set": self.engine_set,
-            "host": self.host,
-            "pid": self.pid,
-            "state": self.state,
-            "cpu_percent": self.cpu_percent,
-            "memory_bytes": self.memory_bytes,
-            "error": self.error,
-        }
-
-
-@dataclass
-class EngineSet:
-    """Engines started together by one backend (one launcher of ipyparallel's)."""
-
-    id: str
-    backend: str
-    requested: int
-    launched: float = field(default_factory=time.monotonic)
-    state: EngineSetState = "starting"
-    error: str | None = None
-    # engines that told us they belong here, and how many of those were lost
-    engines: set[int] = field(default_factory=set)
-    lost: int = 0
-    job_id: str | None = None  # its batch job, if it is one
-    job: BatchJob | None = None  # what the scheduler last said of it
-    running_since: float | None = None  # when its job started (monotonic)
-
-    @property
-    def live(self) -> bool:
-        return self.state in ("starting", "running")
-
-    @property
-    def waiting(self) -> int:
-        """Engines of this set that have not registered yet."""
-        return max(0, self.requested - len(self.engines)) if self.state == "starting" else 0
-
-
-def tail(text: str, lines: int = 6) -> str:
-    kept = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(kept[-lines:])
-
-
-def exit_reason(stop_data: dict[str, Any] | None) -> str:
-    """'exited with code 1' or 'was killed by SIGKILL', from a launcher's stop data."""
-    code = (stop_data or {}).get("exit_code")
-    if isinstance(code, int) and code < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-code).name}"
-    return f"exited with code {code}"
 
 
 class EnginePool:
@@ -174,6 +107,9 @@ class EnginePool:
         self._sets_started = 0
         self._asked: dict[int, Any] = {}  # engine id -> its pending whereabouts reply
         self._adopted = False  # taken over from a server that is gone
+        # engines stopped or forgotten: the controller may list them for a few heartbeats
+        # more, and they must not come back as new engines
+        self._gone: set[int] = set()
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
@@ -495,6 +431,7 @@ class EnginePool:
         """Lost engines and failed engine sets make room for their replacements."""
         for engine in [e for e in self.engines.values() if e.state == "lost"]:
             self.engines.pop(engine.id, None)
+            self._gone.add(engine.id)
         for engine_set in [s for s in self.engine_sets.values() if s.state == "failed"]:
             await self._stop_set(engine_set)
             self.engine_sets.pop(engine_set.id, None)
@@ -555,6 +492,7 @@ class EnginePool:
         if engine.processes:
             await asyncio.to_thread(reap, engine.processes)
         self.engines.pop(engine.id, None)
+        self._gone.add(engine.id)
         if engine_set is not None:
             engine_set.engines.discard(engine.id)
             if not engine_set.engines and not engine_set.waiting:
@@ -696,7 +634,7 @@ class EnginePool:
             self._in_background(self.fail(why))
             return
         if measure:
-            self._controller_processes = _merge(
+            self._controller_processes = merge_processes(
                 self._controller_processes, process_tree(controller.pid)
             )
         if self.client is not None:
@@ -706,14 +644,14 @@ class EnginePool:
         if measure:
             for engine in self.engines.values():
                 if engine.processes:  # its nanny starts after it
-                    engine.processes = _merge(engine.processes, process_tree(engine.pid))
-                _measure(engine)
+                    engine.processes = merge_processes(engine.processes, process_tree(engine.pid))
+                sample_usage(engine)
             self._save()
         self._settle_phase()
         self.refresh()
 
     def _track_engines(self, registered: set[int]) -> None:
-        for engine_id in registered - set(self.engines):
+        for engine_id in registered - set(self.engines) - self._gone:
             self.engines[engine_id] = Engine(engine_id)
             self._ask_whereabouts(engine_id)
         for engine in list(self.engines.values()):
@@ -850,104 +788,3 @@ class EnginePool:
         elif self.engine_sets and all(not s.live for s in self.engine_sets.values()):
             errors = "; ".join(s.error for s in self.engine_sets.values() if s.error)
             self._in_background(self.fail(f"no engine started: {errors}"))
-
-
-def _merge(known: list[psutil.Process], found: list[psutil.Process]) -> list[psutil.Process]:
-    """Union of two process lists (psutil compares pid and creation time)."""
-    merged = [process for process in known if process.is_running()]
-    merged += [process for process in found if process not in merged]
-    return merged
-
-
-def _measure(engine: Engine) -> None:
-    if not engine.processes or engine.state != "running":
-        return
-    process = engine.processes[0]
-    try:
-        with process.oneshot():
-            engine.cpu_percent = round(process.cpu_percent(interval=None), 1)
-            engine.memory_bytes = process.memory_info().rss
-    except psutil.Error:
-        engine.cpu_percent = None
-
-
-def job_reply(engine_set: EngineSet) -> JobReply:
-    """An engine set's batch job as users see it: the scheduler's words beside its codes."""
-    job = engine_set.job
-    if job is None:
-        return {
-            "id": engine_set.job_id or "",
-            "state": "SUBMITTED",
-            "state_in_words": "submitted; the scheduler has not been asked yet",
-            "reason": "",
-            "reason_in_words": "",
-            "nodes": "",
-            "time_left_seconds": None,
-            "submitted": None,
-            "started": None,
-        }
-    return {
-        "id": job.id,
-        "state": job.state,
-        "state_in_words": job.state_in_words,
-        "reason": job.reason if job.pending else "",
-        "reason_in_words": job.reason_in_words if job.pending else "",
-        "nodes": job.nodes,
-        "time_left_seconds": job.time_left,
-        "submitted": None if job.submitted is None else isoformat(job.submitted),
-        "started": None if job.started is None else isoformat(job.started),
-    }
-
-
-async def preview_pool(
-    backend: PoolBackend,
-    engines: int,
-    options: dict[str, Any],
-    settings: PoolSettings,
-    log: logging.Logger,
-) -> PreviewReply:
-    """What starting this pool would do, creating nothing: its engine sets, the batch
-    script of the first (exactly as the launcher writes it), the checks, and the
-    scheduler's estimated start (``sbatch --test-only``)."""
-    sizes = backend.engine_set_sizes(engines, options)
-    checks = backend.checks(options, engines)
-    reply: PreviewReply = {
-        "backend": backend.name,
-        "engines": engines,
-        "engine_sets": sizes,
-        "script": None,
-        "checks": checks,
-        "estimated_start": None,
-        "estimated_nodes": None,
-        "scheduler_said": None,
-    }
-    scheduler = backend.scheduler()
-    if scheduler is None:
-        return reply
-    pool = EnginePool("preview", "preview", backend, options, engines, settings, log)
-    with tempfile.TemporaryDirectory() as folder:
-        cluster = pool._make_cluster()
-        place = SetPlace("preview", f"{backend.name}-0", folder)
-        launch = backend.engine_launch(options, place)
-        launcher = cluster.engine_launcher_class(
-            work_dir=folder,
-            parent=cluster,
-            log=cluster.log,
-            profile_dir=settings.profile_dir,
-            cluster_id=cluster.cluster_id,
-            engine_set_id=place.set_id,
-            **launch.as_kwargs(),
-        )
-        launcher.write_batch_script(sizes[0] if sizes else 1)
-        with open(launcher.batch_file) as stream:
-            script = reply["script"] = stream.read()
-    if all(check["ok"] for check in checks):
-        try:
-            estimate = await asyncio.to_thread(backend.estimate_start, script)
-        except Exception as error:  # the scheduler's own words are what the user needs
-            reply["scheduler_said"] = str(error)
-        else:
-            if estimate is not None and estimate.start is not None:
-                reply["estimated_start"] = isoformat(estimate.start)
-            reply["estimated_nodes"] = (estimate.nodes or None) if estimate else None
-    return reply

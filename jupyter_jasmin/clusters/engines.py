@@ -1,0 +1,135 @@
+"""The engines and engine sets of a pool, as the pool tracks them, and how they are
+told to users (an engine set's batch job in the scheduler's words beside its codes)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from ..timestamps import isoformat
+from .schedulers import BatchJob
+from .shapes import EngineReply, EngineSetState, EngineState, JobReply
+
+
+@dataclass
+class Engine:
+    """One registered engine of a pool, until it is stopped or lost."""
+
+    id: int
+    state: EngineState = "running"
+    engine_set: str | None = None  # known once the engine has told us
+    host: str | None = None
+    pid: int | None = None
+    error: str | None = None
+    located: bool = False
+    # when it runs on this host: the engine and what it started (its nanny)
+    processes: list[psutil.Process] = field(default_factory=list)
+    cpu_percent: float | None = None
+    memory_bytes: int | None = None
+
+    def to_json(self) -> EngineReply:
+        return {
+            "id": self.id,
+            "engine_set": self.engine_set,
+            "host": self.host,
+            "pid": self.pid,
+            "state": self.state,
+            "cpu_percent": self.cpu_percent,
+            "memory_bytes": self.memory_bytes,
+            "error": self.error,
+        }
+
+
+@dataclass
+class EngineSet:
+    """Engines started together by one backend (one launcher of ipyparallel's)."""
+
+    id: str
+    backend: str
+    requested: int
+    launched: float = field(default_factory=time.monotonic)
+    state: EngineSetState = "starting"
+    error: str | None = None
+    # engines that told us they belong here, and how many of those were lost
+    engines: set[int] = field(default_factory=set)
+    lost: int = 0
+    job_id: str | None = None  # its batch job, if it is one
+    job: BatchJob | None = None  # what the scheduler last said of it
+    running_since: float | None = None  # when its job started (monotonic)
+
+    @property
+    def live(self) -> bool:
+        return self.state in ("starting", "running")
+
+    @property
+    def waiting(self) -> int:
+        """Engines of this set that have not registered yet."""
+        return max(0, self.requested - len(self.engines)) if self.state == "starting" else 0
+
+
+def tail(text: str, lines: int = 6) -> str:
+    kept = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def exit_reason(stop_data: dict[str, Any] | None) -> str:
+    """'exited with code 1' or 'was killed by SIGKILL', from a launcher's stop data."""
+    code = (stop_data or {}).get("exit_code")
+    if isinstance(code, int) and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def merge_processes(
+    known: list[psutil.Process], found: list[psutil.Process]
+) -> list[psutil.Process]:
+    """Union of two process lists (psutil compares pid and creation time)."""
+    merged = [process for process in known if process.is_running()]
+    merged += [process for process in found if process not in merged]
+    return merged
+
+
+def sample_usage(engine: Engine) -> None:
+    if not engine.processes or engine.state != "running":
+        return
+    process = engine.processes[0]
+    try:
+        with process.oneshot():
+            engine.cpu_percent = round(process.cpu_percent(interval=None), 1)
+            engine.memory_bytes = process.memory_info().rss
+    except psutil.Error:
+        engine.cpu_percent = None
+
+
+def job_reply(engine_set: EngineSet) -> JobReply:
+    """An engine set's batch job as users see it: the scheduler's words beside its codes."""
+    job = engine_set.job
+    if job is None:
+        return {
+            "id": engine_set.job_id or "",
+            "state": "SUBMITTED",
+            "state_in_words": "submitted; the scheduler has not been asked yet",
+            "reason": "",
+            "reason_in_words": "",
+            "nodes": "",
+            "time_left_seconds": None,
+            "submitted": None,
+            "started": None,
+        }
+    return {
+        "id": job.id,
+        "state": job.state,
+        "state_in_words": job.state_in_words,
+        "reason": job.reason if job.pending else "",
+        "reason_in_words": job.reason_in_words if job.pending else "",
+        "nodes": job.nodes,
+        "time_left_seconds": job.time_left,
+        "submitted": None if job.submitted is None else isoformat(job.submitted),
+        "started": None if job.started is None else isoformat(job.started),
+    }
