@@ -55,3 +55,26 @@ async def test_a_set_of_two_shrinks_engine_by_engine_and_ends_with_its_last(api:
     assert all(psutil.pid_exists(pid) for pid in engine_pids(pool))
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
     assert gone(list(engine_pids(pool)))
+
+
+def test_a_running_jobs_countdown_is_no_news_but_a_new_state_is() -> None:
+    """Job polling backs off while nothing changes; the walltime left always does."""
+    import logging
+
+    from jupyter_jasmin.clusters.engines import EngineSet
+    from jupyter_jasmin.clusters.pool import EnginePool, PoolSettings
+    from jupyter_jasmin.clusters.schedulers import BatchJob
+
+    pool = EnginePool(
+        "ab12cd34", "p", LocalBackend(), {}, 1, PoolSettings("/nonexistent"), logging.getLogger()
+    )
+    engine_set = pool.engine_sets["s"] = EngineSet("s", "local", 1)
+    engine_set.job_id = "7"
+
+    assert pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")})
+    assert not pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")})
+    assert pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=300)})
+    assert not pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=297)})
+    (listed,) = pool.describe()["engine_sets"]
+    assert listed["job"] is not None
+    assert 290 <= listed["job"]["time_left_seconds"] <= 297

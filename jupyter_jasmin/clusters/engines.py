@@ -60,6 +60,7 @@ class EngineSet:
     lost: int = 0
     job_id: str | None = None  # its batch job, if it is one
     job: BatchJob | None = None  # what the scheduler last said of it
+    job_seen: float = 0.0  # when it said so (monotonic)
     running_since: float | None = None  # when its job started (monotonic)
 
     @property
@@ -129,7 +130,10 @@ def job_reply(engine_set: EngineSet) -> JobReply:
         "reason": job.reason if job.pending else "",
         "reason_in_words": job.reason_in_words if job.pending else "",
         "nodes": job.nodes,
-        "time_left_seconds": job.time_left,
+        # counted down from when the scheduler was last asked (it is asked seldom)
+        "time_left_seconds": None
+        if job.time_left is None
+        else max(0, job.time_left - int(time.monotonic() - engine_set.job_seen)),
         "submitted": None if job.submitted is None else isoformat(job.submitted),
         "started": None if job.started is None else isoformat(job.started),
     }

@@ -70,6 +70,7 @@ class EnginePools:
         self.measure_interval = measure_interval
         self.job_poll = job_poll or JobPolling()
         self._pools: dict[str, EnginePool] = {}
+        self._job_news = asyncio.Event()  # set and waited on the pools' loop only
         schedulers = {
             name: scheduler
             for name, backend in backends.items()
@@ -108,6 +109,7 @@ class EnginePools:
             self._ended = {**self._ended, ended["id"]: ended}
             return
         pool = EnginePool.orphaned(record, backend, self.settings, self.log.getChild("pool"))
+        pool.on_job_trouble = self._job_news.set
         self._pools[pool.id] = pool
         self.log.info("taking over pool %s (%s), left by a server that is gone", pool.name, pool.id)
         pool.take_over(orphan.cluster_file)
@@ -258,6 +260,7 @@ class EnginePools:
         pool = EnginePool(
             pool_id, name, backend, options, engines, self.settings, self.log.getChild("pool")
         )
+        pool.on_job_trouble = self._job_news.set
         self._pools[pool.id] = pool
         self.log.info("starting pool %s (%s): %d %s engines", name, pool_id, engines, backend.name)
         pool.launch()
@@ -332,7 +335,10 @@ class EnginePools:
         minute while nothing changes (facilities forbid tight polling)."""
         interval = self.job_poll.fastest
         while True:
-            await asyncio.sleep(interval)
+            # a lost engine of a batch job wakes this early: its job may have ended
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._job_news.wait(), interval)
+            self._job_news.clear()
             changed = await self._poll_jobs()
             waiting = any(pool.waiting() for pool in self._pools.values())
             if changed or waiting:

@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -110,6 +111,8 @@ class EnginePool:
         # engines stopped or forgotten: the controller may list them for a few heartbeats
         # more, and they must not come back as new engines
         self._gone: set[int] = set()
+        # called when an engine of a batch job is lost (the manager then asks the scheduler)
+        self.on_job_trouble: Callable[[], None] | None = None
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
@@ -399,8 +402,11 @@ class EnginePool:
         engine.state = "lost"
         engine.error = why
         engine.cpu_percent = None
-        if engine.engine_set in self.engine_sets:
-            self.engine_sets[engine.engine_set].lost += 1
+        engine_set = self.engine_sets.get(engine.engine_set or "")
+        if engine_set is not None:
+            engine_set.lost += 1
+            if engine_set.job_id is not None and self.on_job_trouble is not None:
+                self.on_job_trouble()  # ask the scheduler now why, not at its next turn
         if engine.processes:
             self._in_background(asyncio.to_thread(reap, engine.processes))
         self.refresh()
@@ -729,8 +735,11 @@ class EnginePool:
             job = jobs.get(engine_set.job_id or "")
             if job is None:
                 continue
-            changed = changed or job != engine_set.job
+            # the walltime left counts down on every call: only state, reason and nodes
+            # are news (which decide how soon the scheduler is asked again)
+            changed = changed or _what_matters(engine_set.job) != _what_matters(job)
             engine_set.job = job
+            engine_set.job_seen = time.monotonic()
             if job.active and engine_set.running_since is None:
                 engine_set.running_since = time.monotonic()
             if job.finished and engine_set.live:
@@ -788,3 +797,7 @@ class EnginePool:
         elif self.engine_sets and all(not s.live for s in self.engine_sets.values()):
             errors = "; ".join(s.error for s in self.engine_sets.values() if s.error)
             self._in_background(self.fail(f"no engine started: {errors}"))
+
+
+def _what_matters(job: BatchJob | None) -> tuple[str, str, str] | None:
+    return None if job is None else (job.state, job.reason, job.nodes)
