@@ -30,6 +30,13 @@ export type PoolState = Schemas['PoolState'];
 export type IEngine = Schemas['Engine'];
 export type EngineState = IEngine['state'];
 export type IPool = Schemas['Pool'];
+export type IPoolActions = Schemas['PoolActions'];
+export type IEngineSet = Schemas['EngineSet'];
+export type IJob = Schemas['Job'];
+export type ICheck = Schemas['Check'];
+export type IPreview = Schemas['Preview'];
+export type IOutput = Schemas['Output'];
+export type IEstimate = Schemas['Estimate'];
 
 // --- Dataset holdings --------------------------------------------------------
 
@@ -75,18 +82,29 @@ export type MethodOf<R extends Route> = {
   [M in Method]: [Operation<R, M>] extends [never] ? never : M;
 }[Method];
 
-type Success<O> = O extends { responses: { 200: infer S } }
-  ? S
-  : O extends { responses: { 202: infer S } }
-    ? S
+/** The statuses a request may succeed with. */
+export type SuccessStatus = 200 | 202;
+/** The first success an operation describes: 200, else 202. */
+type FirstSuccess<O> = O extends { responses: { 200: unknown } }
+  ? 200
+  : O extends { responses: { 202: unknown } }
+    ? 202
     : never;
-/** The JSON body an operation answers with on success. */
-export type Reply<R extends Route, M extends MethodOf<R>> =
-  Success<Operation<R, M>> extends {
-    content: { 'application/json': infer B };
-  }
-    ? B
-    : never;
+type JsonAt<O, S extends SuccessStatus> = O extends {
+  responses: Record<S, { content: { 'application/json': infer B } }>;
+}
+  ? B
+  : never;
+/**
+ * The JSON body an operation answers with on success: with its 200 if it
+ * describes one, else its 202; or with the status `S` given (`POST clusters`
+ * answers a preview with 200 and a new pool with 202).
+ */
+export type Reply<
+  R extends Route,
+  M extends MethodOf<R>,
+  S extends SuccessStatus = FirstSuccess<Operation<R, M>>
+> = JsonAt<Operation<R, M>, S>;
 
 type PathArgs<O> = O extends { parameters: { path: infer P } }
   ? { path: P }
@@ -224,14 +242,37 @@ async function send<R extends Route, M extends MethodOf<R>>(
 }
 
 /** Send one request to a route of the document and return its JSON reply. */
-async function request<R extends Route, M extends MethodOf<R>>(
+function request<R extends Route, M extends MethodOf<R>>(
   route: R,
   method: M,
   args: Args<R, M>
 ): Promise<Reply<R, M>> {
+  return requestAt(route, method, null, args) as Promise<Reply<R, M>>;
+}
+
+/**
+ * Send one request whose success must have the status given (for a route
+ * answering different bodies with 200 and 202), and return its JSON reply.
+ */
+async function requestAt<
+  R extends Route,
+  M extends MethodOf<R>,
+  S extends SuccessStatus
+>(
+  route: R,
+  method: M,
+  status: S | null,
+  args: Args<R, M>
+): Promise<Reply<R, M, S>> {
   const response = await send(route, method, args);
+  if (status !== null && response.status !== status) {
+    throw new JasminApiError(
+      `The server answered ${method.toUpperCase()} ${route} with ${response.status}, not ${status}`,
+      response.status
+    );
+  }
   try {
-    return (await response.json()) as Reply<R, M>;
+    return (await response.json()) as Reply<R, M, S>;
   } catch (error) {
     throw new JasminApiError(
       `The server's answer to ${method.toUpperCase()} ${route} is not JSON (${String(error)})`,
@@ -251,8 +292,43 @@ export const getBackends = (): Promise<IBackends> =>
 export const listPools = async (): Promise<IPool[]> =>
   (await request('/jasmin/api/clusters', 'get', {})).clusters;
 
+/** Start a pool (202); the server refuses a request over a limit with 400. */
 export const createPool = (body: INewPool): Promise<IPool> =>
-  request('/jasmin/api/clusters', 'post', { body });
+  requestAt('/jasmin/api/clusters', 'post', 202, {
+    body: { ...body, dry_run: false }
+  });
+
+/** What starting this pool would do (200), creating nothing. */
+export const previewPool = (
+  body: INewPool,
+  signal?: AbortSignal
+): Promise<IPreview> =>
+  requestAt('/jasmin/api/clusters', 'post', 200, {
+    body: { ...body, dry_run: true },
+    signal
+  });
+
+/** The tail of an engine set's output (a batch job's output file). */
+export const getEngineSetOutput = (
+  poolId: string,
+  setId: string,
+  lines: number
+): Promise<IOutput> =>
+  request('/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/output', 'get', {
+    path: { pool_id: poolId, set_id: setId },
+    query: { lines }
+  });
+
+/** When the scheduler expects an engine set's pending job to start (costly: on demand). */
+export const getEngineSetEstimate = (
+  poolId: string,
+  setId: string
+): Promise<IEstimate> =>
+  request(
+    '/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/estimate',
+    'get',
+    { path: { pool_id: poolId, set_id: setId } }
+  );
 
 export const scalePool = (id: string, engines: number): Promise<IPool> =>
   request('/jasmin/api/clusters/{pool_id}', 'patch', {

@@ -10,7 +10,11 @@ import type {
   IDatasetPage,
   IEngine,
   IHolding,
+  IJob,
+  IEstimate,
+  IOutput,
   IPool,
+  IPreview,
   Reply
 } from '../src/api';
 
@@ -24,7 +28,25 @@ type Assert<T extends true> = T;
 // Replies are the document's schemas, never `never` (which would check nothing).
 export type Replies = [
   Assert<Equal<Reply<'/jasmin/api/clusters', 'get'>, { clusters: IPool[] }>>,
-  Assert<Equal<Reply<'/jasmin/api/clusters', 'post'>, IPool>>,
+  // POST clusters: a preview (dry_run) with 200, a new pool with 202
+  Assert<Equal<Reply<'/jasmin/api/clusters', 'post'>, IPreview>>,
+  Assert<Equal<Reply<'/jasmin/api/clusters', 'post', 200>, IPreview>>,
+  Assert<Equal<Reply<'/jasmin/api/clusters', 'post', 202>, IPool>>,
+  Assert<
+    Equal<
+      Reply<'/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/output', 'get'>,
+      IOutput
+    >
+  >,
+  Assert<
+    Equal<
+      Reply<
+        '/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/estimate',
+        'get'
+      >,
+      IEstimate
+    >
+  >,
   Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'delete'>, IPool>>,
   Assert<Equal<Reply<'/jasmin/api/holdings/{name}/refresh', 'post'>, IHolding>>,
   Assert<
@@ -41,8 +63,16 @@ export type Replies = [
 // What the server may send as null is nullable here too.
 export type Nullable = [
   Assert<Equal<IEngine['host'], string | null>>,
-  Assert<Equal<IDataset['version'], string | null>>
+  Assert<Equal<IDataset['version'], string | null>>,
+  Assert<Equal<IPool['engine_sets'][number]['job'], IJob | null>>,
+  Assert<Equal<IJob['time_left_seconds'], number | null>>,
+  Assert<Equal<IPreview['estimated_start'], string | null>>
 ];
+
+// A reply with a status the operation does not describe is never.
+export type NoSuchStatus = Assert<
+  Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'delete', 202>, never>
+>;
 
 export const requests: unknown[] = [
   { path: { pool_id: 'p' }, body: { engines: 2 } } satisfies Args<
@@ -55,6 +85,18 @@ export const requests: unknown[] = [
   } satisfies Args<'/jasmin/api/holdings/{name}/datasets', 'get'>,
   {} satisfies Args<'/jasmin/api/clusters', 'get'>,
   { path: { name: 'h' } } satisfies Args<'/jasmin/api/holdings/{name}/refresh', 'post'>,
+
+  {
+    path: { pool_id: 'p', set_id: 'slurm-0' },
+    query: { lines: 50 }
+  } satisfies Args<
+    '/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/output',
+    'get'
+  >,
+  { body: { backend: 'slurm', engines: 2, dry_run: true } } satisfies Args<
+    '/jasmin/api/clusters',
+    'post'
+  >,
 
   // @ts-expect-error: a path parameter is missing
   {} satisfies Args<'/jasmin/api/clusters/{pool_id}', 'delete'>,
