@@ -230,7 +230,7 @@ export function formatPreviewStart(
     : 'no estimated start: the scheduler gave none';
 }
 
-/** A preview's engine sets: [1] → "1 job of 1 engine", [2, 2, 1] → "3 jobs: 2 + 2 + 1 engines". */
+/** A preview's engine sets: [1] → "1 job of 1 engine", [2, 1] → "2 jobs: 2 + 1 engines". */
 export function formatEngineSets(sizes: readonly number[], batch: boolean): string {
   const sets = plural(sizes.length, batch ? 'job' : 'engine set');
   if (sizes.every(size => size === sizes[0])) {

@@ -6,7 +6,7 @@
  * memory per node) is read here defensively, so a server sending less, or a
  * backend with other limits, leaves the hints out rather than breaking the form.
  */
-import type { IBackend, IBackendOption, OptionValue } from './api';
+import type { IBackend, IBackendOption, IBackends, OptionValue } from './api';
 import { formatDuration } from './format';
 
 /** One partition (queue) of a batch backend, as `limits.partitions` lists it. */
@@ -16,6 +16,15 @@ export interface IPartitionLimits {
   coresPerNode: number | null;
   memoryPerNodeGb: number | null;
   nodes: number | null;
+}
+
+/** Most engines a pool of this backend may have: the server's and the backend's limit. */
+export function engineLimit(backends: IBackends | null, backend?: IBackend): number {
+  const limits = [
+    backends?.limits.max_engines_per_pool,
+    backend?.limits.max_engines
+  ].filter((n): n is number => typeof n === 'number');
+  return limits.length ? Math.min(...limits) : 1;
 }
 
 /** The option whose value names the partition. */
