@@ -9,7 +9,7 @@
 import { expect, test } from '@jupyterlab/galata';
 
 import { API, openPanel, setTheme, snapshot, stopAllPools } from './helpers';
-import { ISlurm, cancelJobs, liveJobs, occupyNode, testSlurm } from './slurm';
+import { ISlurm, cancelJobs, holdJob, liveJobs, occupyNode, testSlurm } from './slurm';
 
 const POOL = 'batch-pool';
 const JOB = new RegExp(`^Job \\d+ of pool ${POOL}$`);
@@ -118,6 +118,16 @@ test('a Slurm pool: preview, queued with its reason, running, output, stopped', 
     });
     await expect(job).toContainText('PENDING');
     console.log(`pool ${POOL}: ${Date.now() - started} ms from "Start pool" to its job shown pending`);
+  });
+
+  await test.step('held, the job says so; released, it waits for nodes again', async () => {
+    const jobId = (await job.getAttribute('aria-label'))!.split(' ')[1];
+    holdJob(slurm, jobId);
+    await expect(job.locator('.jp-JasminJob-words')).toHaveText('held');
+    holdJob(slurm, jobId, false);
+    await expect(job.locator('.jp-JasminJob-words')).toHaveText(
+      'waiting in the queue: waiting for free nodes'
+    );
   });
 
   await test.step('ask the scheduler when the pending job should start', async () => {

@@ -44,6 +44,11 @@ export function occupyNode(slurm: ISlurm): string {
     .split(';')[0];
 }
 
+/** Hold a job as its owner would (reason JobHeldUser), or release it. */
+export function holdJob(slurm: ISlurm, job: string, hold = true): void {
+  client(slurm, 'scontrol', [hold ? 'uhold' : 'release', job]);
+}
+
 export function cancelJobs(slurm: ISlurm, ...jobs: string[]): void {
   if (jobs.length) {
     client(slurm, 'scancel', jobs);
