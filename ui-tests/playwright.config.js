@@ -33,9 +33,10 @@ module.exports = {
     url: `${BASE_URL}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: false,
-    // SIGTERM lets the server stop its pools; Playwright's default, SIGKILL of the
-    // process group, would leave their engines (which run in sessions of their own)
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 20 * 1000 },
+    // SIGTERM lets the server stop its pools, then its test Slurm (cancelling every
+    // job, waiting for them to end); Playwright's default, SIGKILL of the process
+    // group, would leave the engines and Slurm's daemons (in sessions of their own)
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 60 * 1000 },
     stdout: 'ignore',
     stderr: 'pipe'
   }

@@ -15,6 +15,7 @@ import {
 import React, { useEffect, useId, useRef, useState } from 'react';
 
 import { WhileVisibleWidget } from './visible';
+import { Alert, Busy } from './feedback';
 import {
   AttributeValue,
   FacetValue,
@@ -296,11 +297,11 @@ function DatasetPage(props: IPageProps): JSX.Element {
           <span className="jp-JasminMuted">holding {holding}</span>
         </div>
       </header>
-      {dataset.state === 'loading' && <Busy text="Reading the index…" />}
+      {dataset.state === 'loading' && <Busy text="Reading the index…" announce />}
       {dataset.state === 'failed' && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {dataset.error}
-        </p>
+        </Alert>
       )}
       <div className="jp-JasminDataset-columns">
         <div className="jp-JasminDataset-column">
@@ -330,15 +331,6 @@ function DatasetPage(props: IPageProps): JSX.Element {
       <Metadata metadata={metadata} />
       {summary && <Files dataset={summary} />}
     </article>
-  );
-}
-
-function Busy({ text }: { text: string }): JSX.Element {
-  return (
-    <p className="jp-JasminBusy jp-JasminMuted" role="status">
-      <span className="jp-JasminSpinner" aria-hidden="true" />
-      {text}
-    </p>
   );
 }
 
@@ -551,9 +543,9 @@ function Snippets({
         </Button>
       </div>
       {error && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {error}
-        </p>
+        </Alert>
       )}
     </section>
   );
@@ -690,11 +682,11 @@ function Quicklook({
           Draw
         </Button>
       </form>
-      {loading && <Busy text="Drawing quick-look…" />}
+      {loading && <Busy text="Drawing quick-look…" announce />}
       {error && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {error}
-        </p>
+        </Alert>
       )}
       {picture && (
         <figure
@@ -725,9 +717,9 @@ function Metadata({
     body = <Busy text="Reading metadata…" />;
   } else if (metadata.state === 'failed') {
     body = (
-      <p className="jp-JasminAlert" role="alert">
+      <Alert>
         {metadata.error}
-      </p>
+      </Alert>
     );
   } else {
     const { dimensions, coordinates, variables, attributes } = metadata.value;

@@ -1,5 +1,11 @@
 /** Values as a person reads them in a narrow sidebar. */
-import type { IDatasetVersion, IEngine } from './api';
+import type {
+  IDatasetVersion,
+  IEngine,
+  IEstimate,
+  IJob,
+  IPreview
+} from './api';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -107,4 +113,128 @@ export function formatEngineProcess({
 /** A dataset's version, or what it is when its holding's DRS has no version level. */
 export function formatVersion(version: IDatasetVersion['version']): string {
   return version ?? 'unversioned';
+}
+
+/** 45 → "45 s", 720 → "12 min", 3900 → "1 h 5 min", 86400 → "24 h". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) {
+    return `${Math.max(0, Math.floor(seconds))} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes} min`;
+  }
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+/** A batch job's walltime left: 725 → "12 min left"; unknown → null. */
+export function formatTimeLeft(seconds: number | null): string | null {
+  return seconds === null ? null : `${formatDuration(seconds)} left`;
+}
+
+/**
+ * When a job should start, in the browser's time zone, with how long that is
+ * from `now`: "estimated start 14:05 (in 25 min)", another day's date added
+ * ("estimated start 26 Nov, 09:30 (in 18 h 25 min)"), "(now)" within a minute.
+ */
+export function formatEstimatedStart(iso: string, now = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return `estimated start ${iso}`;
+  }
+  const clock = date.toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23'
+  });
+  const day =
+    date.toDateString() === now.toDateString()
+      ? ''
+      : `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, `;
+  const wait = (date.getTime() - now.getTime()) / 1000;
+  const relative = wait <= 60 ? 'now' : `in ${formatDuration(wait)}`;
+  return `estimated start ${day}${clock} (${relative})`;
+}
+
+/** A Slurm node list as words: "vm" → "node vm", "n[1-3]" → "nodes n[1-3]". */
+export function formatNodes(nodes: string): string {
+  return /[,[]/.test(nodes) ? `nodes ${nodes}` : `node ${nodes}`;
+}
+
+/**
+ * One line saying where a batch job is, in the scheduler's words: "waiting in
+ * the queue: waiting for free nodes", "held", "running on node vm, 12 min left",
+ * "ended at its walltime".
+ */
+export function formatJobState(
+  job: Pick<
+    IJob,
+    'state' | 'state_in_words' | 'reason_in_words' | 'nodes' | 'time_left_seconds'
+  >
+): string {
+  const { state, state_in_words: words, reason_in_words: reason } = job;
+  if (state === 'PENDING') {
+    // a held job waits for its owner or an admin, not for the queue
+    if (reason.startsWith('held')) {
+      return reason;
+    }
+    return reason ? `${words}: ${reason}` : words;
+  }
+  if (state === 'RUNNING') {
+    const where = job.nodes ? ` on ${formatNodes(job.nodes)}` : '';
+    const left = formatTimeLeft(job.time_left_seconds);
+    return `${words}${where}${left ? `, ${left}` : ''}`;
+  }
+  return reason ? `${words} (${reason})` : words;
+}
+
+/** The answer to "Estimated start" for a pending job. */
+export function formatEstimate(
+  estimate: Pick<IEstimate, 'estimated_start' | 'nodes'>,
+  now = new Date()
+): string {
+  if (!estimate.estimated_start) {
+    return 'the scheduler has no estimate yet; ask again in a moment';
+  }
+  const where = estimate.nodes ? ` on ${formatNodes(estimate.nodes)}` : '';
+  return `${formatEstimatedStart(estimate.estimated_start, now)}${where}`;
+}
+
+/**
+ * What a preview says of the start: its estimate, or why there is none (null
+ * when the backend submits no batch job, so nothing waits in a queue).
+ */
+export function formatPreviewStart(
+  preview: Pick<
+    IPreview,
+    'script' | 'checks' | 'estimated_start' | 'estimated_nodes' | 'scheduler_said'
+  >,
+  now = new Date()
+): string | null {
+  if (preview.estimated_start) {
+    return formatEstimate(
+      { estimated_start: preview.estimated_start, nodes: preview.estimated_nodes },
+      now
+    );
+  }
+  if (preview.checks.some(check => !check.ok)) {
+    return 'no estimated start: the request fails a check';
+  }
+  if (preview.scheduler_said) {
+    return `no estimated start: the scheduler said "${preview.scheduler_said}"`;
+  }
+  return preview.script === null
+    ? null
+    : 'no estimated start: the scheduler gave none';
+}
+
+/** A preview's engine sets: [1] → "1 job of 1 engine", [2, 1] → "2 jobs: 2 + 1 engines". */
+export function formatEngineSets(sizes: readonly number[], batch: boolean): string {
+  const sets = plural(sizes.length, batch ? 'job' : 'engine set');
+  if (sizes.every(size => size === sizes[0])) {
+    return `${sets} of ${plural(sizes[0] ?? 0, 'engine')}`;
+  }
+  return `${sets}: ${sizes.join(' + ')} engines`;
 }

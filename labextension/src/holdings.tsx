@@ -18,6 +18,7 @@ import React, { useId, useState } from 'react';
 
 import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
+import { Alert, Busy } from './feedback';
 import { IDatasetSummary, IFacetValue, IHolding } from './api';
 import {
   formatBytes,
@@ -107,9 +108,9 @@ function Holdings({ model, openDataset }: IProps): JSX.Element {
     return (
       <div className="jp-JasminHoldings-body">
         {model.listError ? (
-          <p className="jp-JasminAlert" role="alert">
+          <Alert>
             {model.listError}
-          </p>
+          </Alert>
         ) : (
           <Busy text="Loading holdings…" />
         )}
@@ -137,21 +138,12 @@ function Holdings({ model, openDataset }: IProps): JSX.Element {
       <HoldingPicker model={model} holding={holding} />
       <HoldingStatus model={model} holding={holding} />
       {model.listError && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {model.listError}
-        </p>
+        </Alert>
       )}
       <Search model={model} holding={holding} openDataset={openDataset} />
     </div>
-  );
-}
-
-function Busy({ text }: { text: string }): JSX.Element {
-  return (
-    <p className="jp-JasminBusy jp-JasminMuted">
-      <span className="jp-JasminSpinner" aria-hidden="true" />
-      {text}
-    </p>
   );
 }
 
@@ -265,9 +257,9 @@ function HoldingStatus({
         </p>
       )}
       {holding.error && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {holding.error}
-        </p>
+        </Alert>
       )}
       {holding.unmatched !== null && (
         <Unmatched holding={holding} />
@@ -291,9 +283,9 @@ function HoldingStatus({
         </Button>
       </div>
       {model.refreshError && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {model.refreshError}
-        </p>
+        </Alert>
       )}
     </div>
   );
@@ -601,9 +593,9 @@ function Results({
       <div className="jp-JasminResults">
         {header}
         {error && (
-          <p className="jp-JasminAlert" role="alert">
+          <Alert>
             {error}
-          </p>
+          </Alert>
         )}
       </div>
     );
@@ -614,9 +606,9 @@ function Results({
     <div className={`jp-JasminResults${model.searching ? ' jp-mod-busy' : ''}`}>
       {header}
       {error && (
-        <p className="jp-JasminAlert" role="alert">
+        <Alert>
           {error}
-        </p>
+        </Alert>
       )}
       {page.total === 0 ? (
         <div className="jp-JasminEmpty">

@@ -3,19 +3,29 @@
  * the pools (polled every second while one is starting or stopping, every
  * three seconds otherwise), the VM's resources (every five seconds) and the
  * backends a new pool may use. Polling pauses while the section is hidden.
+ *
+ * What is costly for a batch scheduler or large (a preview's `sbatch
+ * --test-only`, a pending job's estimated start, a job's output) is asked on
+ * demand only, never by the polls.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   IBackends,
+  IEstimate,
   INewPool,
+  IOutput,
   IPool,
+  IPreview,
   IResources,
   createPool,
   getBackends,
+  getEngineSetEstimate,
+  getEngineSetOutput,
   getResources,
   getSnippet,
   listPools,
+  previewPool,
   scalePool,
   stopPool
 } from './api';
@@ -24,6 +34,8 @@ import {
 export const FAST_POLL = 1000;
 export const SLOW_POLL = 3000;
 export const RESOURCES_POLL = 5000;
+/** Lines of a job's output shown at once. */
+export const OUTPUT_LINES = 200;
 
 /** A user action under way on one pool. */
 export type PoolAction = 'scaling' | 'stopping';
@@ -153,9 +165,9 @@ export class PoolsModel {
     if (this._isDisposed) {
       return;
     }
-    if (!this._backends) {
-      void this.fetchBackends();
-    }
+    // each time the section shows: what a batch scheduler offers (partitions,
+    // accounts) is learnt by the server in the background and may have changed
+    void this.fetchBackends();
     this._poolsPoll.start();
     this._resourcesPoll.start();
   }
@@ -173,6 +185,11 @@ export class PoolsModel {
       this._resourcesPoll.now(),
       this.fetchBackends()
     ]);
+  }
+
+  /** Fetch the backends again (a backend was chosen: show what it offers now). */
+  refreshBackends(): Promise<void> {
+    return this.fetchBackends();
   }
 
   async create(request: INewPool): Promise<IPool> {
@@ -206,6 +223,21 @@ export class PoolsModel {
 
   snippet(poolId: string): Promise<string> {
     return getSnippet(poolId);
+  }
+
+  /** What starting this pool would do (batch script, checks, estimated start). */
+  preview(request: INewPool): Promise<IPreview> {
+    return previewPool(request);
+  }
+
+  /** When the scheduler expects an engine set's pending job to start. */
+  estimate(poolId: string, setId: string): Promise<IEstimate> {
+    return getEngineSetEstimate(poolId, setId);
+  }
+
+  /** The last lines of an engine set's output (its batch job's output file). */
+  output(poolId: string, setId: string, lines = OUTPUT_LINES): Promise<IOutput> {
+    return getEngineSetOutput(poolId, setId, lines);
   }
 
   get isDisposed(): boolean {

@@ -1,36 +1,28 @@
 /**
  * The "Engine pools" section of the JASMIN panel: this VM's resources, the
- * user's ipyparallel engine pools with their engines, a form to start a new
- * pool, and per pool the actions scale, stop, insert and copy snippet.
+ * user's engine pools (with their engines, and for batch pools their jobs), a
+ * form to start a new pool, and per pool the actions the server allows
+ * (`pool.actions`): scale, stop or dismiss, insert and copy the snippet.
  */
 import { Notification } from '@jupyterlab/apputils';
-import {
-  Button,
-  Toolbar
-} from '@jupyterlab/ui-components';
-import React, { useEffect, useId, useState } from 'react';
+import { Button, Toolbar } from '@jupyterlab/ui-components';
+import React, { useState } from 'react';
 
 import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
-import {
-  IBackend,
-  IBackendOption,
-  IBackends,
-  IPool,
-  IResources,
-  OptionValue,
-  PoolState
-} from './api';
+import { IPool, IResources, PoolState } from './api';
+import { Alert } from './feedback';
 import {
   formatBytes,
   formatEngineProcess,
   formatLoad,
   formatPercent
 } from './format';
+import { JobList } from './jobs';
+import { engineLimit } from './limits';
 import { PoolAction, PoolsModel } from './model';
+import { NAME_FIELD_CLASS, NewPoolForm } from './new-pool';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
-
-const NAME_FIELD_CLASS = 'jp-JasminNewPool-name';
 
 /** The "Engine pools" section: a widget for the JASMIN side panel. */
 export class EnginePoolsSection extends WhileVisibleWidget {
@@ -43,7 +35,7 @@ export class EnginePoolsSection extends WhileVisibleWidget {
     this.addClass('jp-JasminSection');
     this.addClass('jp-JasminPools');
     this.title.label = 'Engine pools';
-    this.title.caption = 'ipyparallel engine pools on this VM';
+    this.title.caption = 'ipyparallel engine pools on this VM and in batch jobs';
 
     this.toolbar = refreshToolbar('Refresh engine pools', () => this.refresh());
 
@@ -101,11 +93,7 @@ function EnginePools({ model, target }: ISectionProps): JSX.Element {
   return (
     <div className="jp-JasminPools-body">
       <ResourcesLine resources={model.resources} />
-      {model.connectionError && (
-        <p className="jp-JasminAlert" role="alert">
-          {model.connectionError}
-        </p>
-      )}
+      {model.connectionError && <Alert>{model.connectionError}</Alert>}
       <PoolList model={model} target={target} />
       <NewPoolForm model={model} backends={backends} />
     </div>
@@ -152,14 +140,6 @@ function ResourcesLine({
   );
 }
 
-function maxEngines(backends: IBackends | null, backend?: IBackend): number {
-  const limits = [
-    backends?.limits.max_engines_per_pool,
-    backend?.limits.max_engines
-  ].filter((n): n is number => typeof n === 'number');
-  return limits.length ? Math.min(...limits) : 1;
-}
-
 function PoolList({ model, target }: ISectionProps): JSX.Element {
   if (!model.loaded) {
     return model.connectionError ? (
@@ -183,7 +163,7 @@ function PoolList({ model, target }: ISectionProps): JSX.Element {
             action={model.action(pool.id)}
             model={model}
             target={target}
-            maxEngines={maxEngines(backends, backend)}
+            maxEngines={engineLimit(backends, backend)}
             backendLabel={backend?.label}
           />
         );
@@ -199,27 +179,19 @@ interface IPoolItemProps extends ISectionProps {
   backendLabel?: string;
 }
 
-function PoolItem({
-  pool,
-  action,
-  model,
-  target,
-  maxEngines,
-  backendLabel
-}: IPoolItemProps): JSX.Element {
-  const [draft, setDraft] = useState<string | null>(null);
+/** Run a request for a pool item; whether it worked. */
+type Run = (what: () => Promise<unknown>) => Promise<boolean>;
+
+/**
+ * A pool item's one error line: `run` sends a request and keeps the server's
+ * message if it is refused, `fail` shows a message of the panel's own.
+ */
+function useItemError(): {
+  error: string | null;
+  run: Run;
+  fail: (message: string) => void;
+} {
   const [error, setError] = useState<string | null>(null);
-  const [snippetBusy, setSnippetBusy] = useState(false);
-
-  const name = pool.name;
-  const state: PoolState = action === 'stopping' ? 'stopping' : pool.state;
-  const { requested, running } = pool.engines;
-  // what may be done is the server's to say (pool.actions)
-  const scalable = pool.actions.scale && state !== 'stopping';
-  const usable = pool.actions.connect && state !== 'stopping' && action === null;
-  const failed = state === 'failed';
-  const engines = draft ?? String(requested);
-
   const run = async (what: () => Promise<unknown>): Promise<boolean> => {
     setError(null);
     try {
@@ -230,56 +202,14 @@ function PoolItem({
       return false;
     }
   };
+  return { error, run, fail: setError };
+}
 
-  const onScale = async (event: React.FormEvent): Promise<void> => {
-    event.preventDefault();
-    const count = Number(engines);
-    if (engines.trim() === '' || !Number.isInteger(count) || count < 0) {
-      setError(`Engines must be a whole number from 0 to ${maxEngines}`);
-      return;
-    }
-    if (await run(() => model.scale(pool.id, count))) {
-      setDraft(null);
-    }
-  };
-
-  const onStop = (): void => {
-    void run(() => model.stop(pool.id));
-  };
-
-  const withSnippet = async (use: (code: string) => void): Promise<void> => {
-    setSnippetBusy(true);
-    try {
-      await run(async () => use(await model.snippet(pool.id)));
-    } finally {
-      setSnippetBusy(false);
-    }
-  };
-
-  const noNotebook = target.notebook === null;
-  const insertDisabled = noNotebook || !usable || snippetBusy;
-  const onInsert = (): void => {
-    if (!insertDisabled) {
-      void withSnippet(code => target.insert(code));
-    }
-  };
-  const onCopy = (): void => {
-    void withSnippet(code => {
-      target.copy(code);
-      Notification.success(`Snippet for pool ${name} copied`, {
-        autoClose: 3000
-      });
-    });
-  };
-
-  const showProgress = pool.actions.scale && running < requested;
-  const busyText =
-    action === 'stopping'
-      ? 'Stopping…'
-      : action === 'scaling'
-        ? 'Scaling…'
-        : null;
-
+function PoolItem(props: IPoolItemProps): JSX.Element {
+  const { pool, action, model, target, backendLabel } = props;
+  const { error, run, fail } = useItemError();
+  const name = pool.name;
+  const state: PoolState = action === 'stopping' ? 'stopping' : pool.state;
   return (
     <li
       className={`jp-JasminPool jp-JasminPool-${state}`}
@@ -293,22 +223,53 @@ function PoolItem({
           {pool.backend}
         </span>
       </div>
+      <PoolStatus pool={pool} state={state} action={action} />
+      {pool.error && (state === 'failed' || state === 'degraded') && (
+        <p className="jp-JasminPool-error">{pool.error}</p>
+      )}
+      <PoolActions {...props} run={run} fail={fail} />
+      {!pool.actions.dismiss && (
+        <SnippetActions
+          pool={pool}
+          model={model}
+          target={target}
+          usable={pool.actions.connect && state !== 'stopping' && action === null}
+          run={run}
+        />
+      )}
+      {error && <Alert>{error}</Alert>}
+      <JobList pool={pool} model={model} />
+      {pool.engines.list.length > 0 && <EngineTable pool={pool} />}
+    </li>
+  );
+}
+
+function PoolStatus({
+  pool,
+  state,
+  action
+}: {
+  pool: IPool;
+  state: PoolState;
+  action: PoolAction | null;
+}): JSX.Element {
+  const { requested, running } = pool.engines;
+  const busyText =
+    action === 'stopping' ? 'Stopping…' : action === 'scaling' ? 'Scaling…' : null;
+  return (
+    <>
       <div className="jp-JasminPool-status" role="status">
-        <span className={`jp-JasminBadge jp-JasminBadge-${state}`}>
-          {state}
-        </span>{' '}
+        <span className={`jp-JasminBadge jp-JasminBadge-${state}`}>{state}</span>{' '}
         <span className="jp-JasminPool-count">
           {running}/{requested} engines
         </span>
-        {busyText && (
-          <span className="jp-JasminMuted"> {busyText}</span>
-        )}
+        {busyText && <span className="jp-JasminMuted"> {busyText}</span>}
       </div>
-      {showProgress && (
+      {pool.actions.scale && running < requested && (
         <div
           className="jp-JasminProgress"
           role="progressbar"
-          aria-label={`Engines started in pool ${name}`}
+          aria-label={`Engines started in pool ${pool.name}`}
           aria-valuemin={0}
           aria-valuemax={requested}
           aria-valuenow={running}
@@ -316,95 +277,156 @@ function PoolItem({
         >
           <div
             className="jp-JasminProgress-bar"
-            style={{
-              width: `${requested ? (100 * running) / requested : 0}%`
-            }}
+            style={{ width: `${requested ? (100 * running) / requested : 0}%` }}
           />
         </div>
       )}
-      {pool.error && (failed || state === 'degraded') && (
-        <p className="jp-JasminPool-error">{pool.error}</p>
+    </>
+  );
+}
+
+/** Scale, and stop or dismiss, as far as the server allows (`pool.actions`). */
+function PoolActions({
+  pool,
+  action,
+  model,
+  maxEngines,
+  run,
+  fail
+}: IPoolItemProps & {
+  run: Run;
+  fail: (message: string) => void;
+}): JSX.Element | null {
+  const [draft, setDraft] = useState<string | null>(null);
+  const name = pool.name;
+  const engines = draft ?? String(pool.engines.requested);
+  const { scale, stop, dismiss } = pool.actions;
+  if (!scale && !stop && !dismiss) {
+    return null;
+  }
+
+  const onScale = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    const count = Number(engines);
+    if (engines.trim() === '' || !Number.isInteger(count) || count < 0) {
+      fail(`Engines must be a whole number from 0 to ${maxEngines}`);
+      return;
+    }
+    if (await run(() => model.scale(pool.id, count))) {
+      setDraft(null);
+    }
+  };
+
+  return (
+    <div className="jp-JasminPool-actions">
+      {scale && action !== 'stopping' && (
+        <form className="jp-JasminPool-scale" onSubmit={onScale} noValidate>
+          <input
+            className="jp-mod-styled jp-JasminNumber"
+            type="number"
+            min={0}
+            max={maxEngines}
+            step={1}
+            value={engines}
+            disabled={action !== null}
+            aria-label={`Engines for pool ${name}`}
+            title={`Engines for pool ${name} (0-${maxEngines})`}
+            onChange={event => setDraft(event.target.value)}
+          />
+          <Button
+            type="submit"
+            small
+            className="jp-mod-styled jp-mod-reject"
+            disabled={action !== null}
+            aria-label={`Scale pool ${name}`}
+            title={`Start or stop engines so pool ${name} has this many`}
+          >
+            Scale
+          </Button>
+        </form>
       )}
-      <div className="jp-JasminPool-actions">
-        {scalable && (
-          <form className="jp-JasminPool-scale" onSubmit={onScale} noValidate>
-            <input
-              className="jp-mod-styled jp-JasminNumber"
-              type="number"
-              min={0}
-              max={maxEngines}
-              step={1}
-              value={engines}
-              disabled={action !== null}
-              aria-label={`Engines for pool ${name}`}
-              title={`Engines for pool ${name} (0-${maxEngines})`}
-              onChange={event => setDraft(event.target.value)}
-            />
-            <Button
-              type="submit"
-              small
-              className="jp-mod-styled jp-mod-reject"
-              disabled={action !== null}
-              aria-label={`Scale pool ${name}`}
-              title={`Start or stop engines so pool ${name} has this many`}
-            >
-              Scale
-            </Button>
-          </form>
-        )}
+      {(stop || dismiss) && (
         <Button
           small
           className="jp-mod-styled jp-mod-warn"
-          aria-label={`${failed ? 'Dismiss' : 'Stop'} pool ${name}`}
+          aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
           title={
-            failed
-              ? `Remove failed pool ${name} from the list`
-              : `Stop the controller and engines of pool ${name}`
+            stop
+              ? `Stop the controller and engines of pool ${name}`
+              : `Remove failed pool ${name} from the list`
           }
-          disabled={state === 'stopping' || action !== null}
-          onClick={onStop}
+          disabled={action !== null}
+          onClick={() => void run(() => model.stop(pool.id))}
         >
-          {failed ? 'Dismiss' : 'Stop'}
+          {stop ? 'Stop' : 'Dismiss'}
         </Button>
-      </div>
-      {!failed && (
-        <div className="jp-JasminPool-actions">
-          <Button
-            small
-            minimal
-            aria-label={`Insert snippet for pool ${name}`}
-            aria-disabled={insertDisabled}
-            className={insertDisabled ? 'jp-mod-disabled' : undefined}
-            title={
-              noNotebook
-                ? NO_NOTEBOOK
-                : usable
-                  ? `Add a cell that connects to pool ${name} below the active cell`
-                  : `Pool ${name} is ${state}`
-            }
-            onClick={onInsert}
-          >
-            Insert snippet
-          </Button>
-          <Button
-            small
-            minimal
-            aria-label={`Copy snippet for pool ${name}`}
-            title={`Copy code that connects to pool ${name}`}
-            disabled={!usable || snippetBusy}
-            onClick={onCopy}
-          >
-            Copy snippet
-          </Button>
-        </div>
       )}
-      {error && (
-        <p className="jp-JasminAlert" role="alert">
-          {error}
-        </p>
-      )}
-      {pool.engines.list.length > 0 && <EngineTable pool={pool} />}
-    </li>
+    </div>
+  );
+}
+
+interface ISnippetProps extends ISectionProps {
+  pool: IPool;
+  usable: boolean;
+  run: Run;
+}
+
+/** Insert a cell that connects to the pool into the notebook, or copy its code. */
+function SnippetActions(props: ISnippetProps): JSX.Element {
+  const { pool, model, target, usable, run } = props;
+  const [busy, setBusy] = useState(false);
+  const name = pool.name;
+  const withSnippet = async (use: (code: string) => void): Promise<void> => {
+    setBusy(true);
+    try {
+      await run(async () => use(await model.snippet(pool.id)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const noNotebook = target.notebook === null;
+  const insertDisabled = noNotebook || !usable || busy;
+  const onInsert = (): void => {
+    if (!insertDisabled) {
+      void withSnippet(code => target.insert(code));
+    }
+  };
+  const onCopy = (): void => {
+    void withSnippet(code => {
+      target.copy(code);
+      Notification.success(`Snippet for pool ${name} copied`, { autoClose: 3000 });
+    });
+  };
+  return (
+    <div className="jp-JasminPool-actions">
+      <Button
+        small
+        minimal
+        aria-label={`Insert snippet for pool ${name}`}
+        aria-disabled={insertDisabled}
+        className={insertDisabled ? 'jp-mod-disabled' : undefined}
+        title={
+          noNotebook
+            ? NO_NOTEBOOK
+            : usable
+              ? `Add a cell that connects to pool ${name} below the active cell`
+              : `Pool ${name} is ${pool.state}`
+        }
+        onClick={onInsert}
+      >
+        Insert snippet
+      </Button>
+      <Button
+        small
+        minimal
+        aria-label={`Copy snippet for pool ${name}`}
+        title={`Copy code that connects to pool ${name}`}
+        disabled={!usable || busy}
+        onClick={onCopy}
+      >
+        Copy snippet
+      </Button>
+    </div>
   );
 }
 
@@ -448,277 +470,5 @@ function EngineTable({ pool }: { pool: IPool }): JSX.Element {
         </table>
       </div>
     </details>
-  );
-}
-
-/** Default form values of a backend's options, as the inputs hold them. */
-function optionDefaults(backend?: IBackend): Record<string, OptionValue> {
-  const values: Record<string, OptionValue> = {};
-  for (const option of backend?.options ?? []) {
-    values[option.name] =
-      option.type === 'boolean' ? Boolean(option.default) : String(option.default);
-  }
-  return values;
-}
-
-/** An option's form value as the server wants it, or an error message. */
-function parseOption(
-  option: IBackendOption,
-  value: OptionValue | undefined
-): OptionValue | { error: string } {
-  switch (option.type) {
-    case 'boolean':
-      return Boolean(value);
-    case 'integer':
-    case 'number': {
-      const text = String(value ?? '').trim();
-      const number = Number(text);
-      if (
-        text === '' ||
-        !Number.isFinite(number) ||
-        (option.type === 'integer' && !Number.isInteger(number))
-      ) {
-        return {
-          error: `${option.label} must be a ${
-            option.type === 'integer' ? 'whole ' : ''
-          }number`
-        };
-      }
-      return number;
-    }
-    default:
-      return String(value ?? '');
-  }
-}
-
-function NewPoolForm({
-  model,
-  backends
-}: {
-  model: PoolsModel;
-  backends: IBackends | null;
-}): JSX.Element {
-  const id = useId();
-  const [name, setName] = useState('');
-  const [engines, setEngines] = useState<string | null>(null);
-  const [backendName, setBackendName] = useState<string | null>(null);
-  const [options, setOptions] = useState<Record<string, OptionValue>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const backend =
-    backends?.backends.find(b => b.name === backendName) ??
-    backends?.backends[0];
-  const limit = maxEngines(backends, backend);
-
-  // fill in the defaults once the backends arrive
-  useEffect(() => {
-    if (backends && engines === null) {
-      setEngines(String(Math.min(backends.suggested_engines, limit)));
-    }
-  }, [backends]);
-  useEffect(() => {
-    setOptions(optionDefaults(backend));
-  }, [backend?.name, backends !== null]);
-
-  const onSubmit = async (event: React.FormEvent): Promise<void> => {
-    event.preventDefault();
-    setError(null);
-    const count = Number(engines);
-    if (!engines || !Number.isInteger(count) || count < 1) {
-      setError(`Engines must be a whole number from 1 to ${limit}`);
-      return;
-    }
-    const values: Record<string, OptionValue> = {};
-    for (const option of backend?.options ?? []) {
-      const value = parseOption(option, options[option.name]);
-      if (typeof value === 'object') {
-        setError(value.error);
-        return;
-      }
-      values[option.name] = value;
-    }
-    setBusy(true);
-    try {
-      await model.create({
-        ...(name.trim() ? { name: name.trim() } : {}),
-        ...(backend ? { backend: backend.name } : {}),
-        engines: count,
-        ...(backend?.options.length ? { options: values } : {})
-      });
-      setName('');
-    } catch (reason) {
-      setError((reason as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const field = (suffix: string): string => `${id}-${suffix}`;
-
-  return (
-    <form
-      className="jp-JasminNewPool"
-      aria-labelledby={field('title')}
-      onSubmit={onSubmit}
-      noValidate
-    >
-      <h3 className="jp-JasminNewPool-title" id={field('title')}>
-        New pool
-      </h3>
-      <div className="jp-JasminField">
-        <label htmlFor={field('name')}>Name</label>
-        <input
-          id={field('name')}
-          className={`jp-mod-styled ${NAME_FIELD_CLASS}`}
-          type="text"
-          value={name}
-          maxLength={64}
-          placeholder="optional"
-          autoComplete="off"
-          spellCheck={false}
-          title="Letters, digits, '.', '_' or '-'; leave empty for pool-N"
-          onChange={event => setName(event.target.value)}
-        />
-      </div>
-      <div className="jp-JasminField">
-        <label htmlFor={field('engines')}>Engines</label>
-        <input
-          id={field('engines')}
-          className="jp-mod-styled jp-JasminNumber"
-          type="number"
-          min={1}
-          max={limit}
-          step={1}
-          value={engines ?? ''}
-          title={`1 to ${limit} engines`}
-          onChange={event => setEngines(event.target.value)}
-        />
-      </div>
-      {backends && backends.backends.length > 1 && (
-        <div className="jp-JasminField">
-          <label htmlFor={field('backend')}>Backend</label>
-          <select
-            id={field('backend')}
-            className="jp-mod-styled"
-            value={backend?.name}
-            title={backend?.description}
-            onChange={event => setBackendName(event.target.value)}
-          >
-            {backends.backends.map(b => (
-              <option key={b.name} value={b.name}>
-                {b.label}
-              </option>
-            ))}
-          </select>
-        </div>
-      )}
-      {backend?.options.map(option => (
-        <OptionField
-          key={`${backend.name}-${option.name}`}
-          id={field(`option-${option.name}`)}
-          option={option}
-          value={options[option.name]}
-          onChange={value =>
-            setOptions(current => ({ ...current, [option.name]: value }))
-          }
-        />
-      ))}
-      {error && (
-        <p className="jp-JasminAlert" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="jp-JasminNewPool-submit">
-        <Button
-          type="submit"
-          className="jp-mod-styled jp-mod-accept"
-          disabled={busy || !backends}
-        >
-          {busy ? 'Starting…' : 'Start pool'}
-        </Button>
-      </div>
-    </form>
-  );
-}
-
-function OptionField({
-  id,
-  option,
-  value,
-  onChange
-}: {
-  id: string;
-  option: IBackendOption;
-  value: OptionValue | undefined;
-  onChange: (value: OptionValue) => void;
-}): JSX.Element {
-  const help = option.help || undefined;
-  if (option.type === 'boolean') {
-    return (
-      <div className="jp-JasminField jp-JasminField-checkbox">
-        <input
-          id={id}
-          type="checkbox"
-          checked={Boolean(value)}
-          title={help}
-          onChange={event => onChange(event.target.checked)}
-        />
-        <label htmlFor={id} title={help}>
-          {option.label}
-        </label>
-      </div>
-    );
-  }
-  let input: JSX.Element;
-  if (option.type === 'select') {
-    input = (
-      <select
-        id={id}
-        className="jp-mod-styled"
-        value={String(value ?? '')}
-        title={help}
-        onChange={event => onChange(event.target.value)}
-      >
-        {(option.choices ?? []).map(choice => (
-          <option key={choice} value={choice}>
-            {choice}
-          </option>
-        ))}
-      </select>
-    );
-  } else if (option.type === 'integer' || option.type === 'number') {
-    input = (
-      <input
-        id={id}
-        className="jp-mod-styled jp-JasminNumber"
-        type="number"
-        min={option.minimum}
-        max={option.maximum}
-        step={option.type === 'integer' ? 1 : 'any'}
-        value={String(value ?? '')}
-        title={help}
-        onChange={event => onChange(event.target.value)}
-      />
-    );
-  } else {
-    input = (
-      <input
-        id={id}
-        className="jp-mod-styled"
-        type="text"
-        value={String(value ?? '')}
-        title={help}
-        onChange={event => onChange(event.target.value)}
-      />
-    );
-  }
-  return (
-    <div className="jp-JasminField">
-      <label htmlFor={id} title={help}>
-        {option.label}
-      </label>
-      {input}
-    </div>
   );
 }

@@ -28,7 +28,8 @@ test('start a pool, map over it from a notebook, scale it and stop it', async ({
     openPanel(page)
   );
   await expect(panel.getByText('No pools yet.')).toBeVisible();
-  await expect(panel.getByText('Cores')).toBeVisible();
+  // the resources line (the backend picker also speaks of cores)
+  await expect(panel.getByText('Cores', { exact: true })).toBeVisible();
 
   const pool = panel.getByRole('listitem', { name: `Pool ${POOL}` });
   const status = pool.getByRole('status');

@@ -1,0 +1,140 @@
+/**
+ * The admin's and the scheduler's limits beside the New pool form's fields.
+ *
+ * The document types a backend's `limits` only as `{max_engines, ...}`: what
+ * a batch backend adds (its partitions, each with its walltime, cores and
+ * memory per node) is read here defensively, so a server sending less, or a
+ * backend with other limits, leaves the hints out rather than breaking the form.
+ */
+import type { IBackend, IBackendOption, IBackends, OptionValue } from './api';
+import { formatDuration } from './format';
+
+/** One partition (queue) of a batch backend, as `limits.partitions` lists it. */
+export interface IPartitionLimits {
+  name: string;
+  maxWalltimeMinutes: number | null;
+  coresPerNode: number | null;
+  memoryPerNodeGb: number | null;
+  nodes: number | null;
+}
+
+/** Most engines a pool of this backend may have: the server's and the backend's limit. */
+export function engineLimit(backends: IBackends | null, backend?: IBackend): number {
+  const limits = [
+    backends?.limits.max_engines_per_pool,
+    backend?.limits.max_engines
+  ].filter((n): n is number => typeof n === 'number');
+  return limits.length ? Math.min(...limits) : 1;
+}
+
+/** The option whose value names the partition. */
+export const PARTITION_OPTION = 'partition';
+
+const numberOrNull = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+
+/** The partitions a backend's limits describe (none when it describes none). */
+export function partitionLimits(limits: IBackend['limits']): IPartitionLimits[] {
+  const listed: unknown = limits['partitions'];
+  if (!Array.isArray(listed)) {
+    return [];
+  }
+  return listed.flatMap((entry: unknown) => {
+    if (!entry || typeof entry !== 'object') {
+      return [];
+    }
+    const found = entry as Record<string, unknown>;
+    if (typeof found.name !== 'string') {
+      return [];
+    }
+    return [
+      {
+        name: found.name,
+        maxWalltimeMinutes: numberOrNull(found.max_walltime_minutes),
+        coresPerNode: numberOrNull(found.cores_per_node),
+        memoryPerNodeGb: numberOrNull(found.memory_per_node_gb),
+        nodes: numberOrNull(found.nodes)
+      }
+    ];
+  });
+}
+
+/** The partition chosen in the form, if the backend describes it. */
+export function chosenPartition(
+  backend: IBackend | undefined,
+  values: Record<string, OptionValue>
+): IPartitionLimits | undefined {
+  const chosen = values[PARTITION_OPTION];
+  return backend
+    ? partitionLimits(backend.limits).find(p => p.name === chosen)
+    : undefined;
+}
+
+/** "1 node, 2 cores and 23.5 GB per node, at most 30 min". */
+export function formatPartition(partition: IPartitionLimits): string {
+  const parts: string[] = [];
+  if (partition.nodes !== null) {
+    parts.push(`${partition.nodes} node${partition.nodes === 1 ? '' : 's'}`);
+  }
+  const perNode = [
+    partition.coresPerNode === null ? null : `${partition.coresPerNode} cores`,
+    partition.memoryPerNodeGb === null ? null : `${partition.memoryPerNodeGb} GB`
+  ].filter(Boolean);
+  if (perNode.length) {
+    parts.push(`${perNode.join(' and ')} per node`);
+  }
+  parts.push(
+    partition.maxWalltimeMinutes === null
+      ? 'no time limit'
+      : `at most ${formatDuration(partition.maxWalltimeMinutes * 60)}`
+  );
+  return parts.join(', ');
+}
+
+/** What the chosen partition allows for an option of the Slurm form, if anything. */
+function partitionHint(
+  option: IBackendOption,
+  partition: IPartitionLimits
+): string | null {
+  const where = `partition ${partition.name}`;
+  switch (option.name) {
+    case PARTITION_OPTION:
+      return formatPartition(partition);
+    case 'walltime':
+      return partition.maxWalltimeMinutes === null
+        ? `${where}: no time limit`
+        : `${where}: at most ${partition.maxWalltimeMinutes}`;
+    case 'cores_per_engine':
+      return partition.coresPerNode === null
+        ? null
+        : `${where}: ${partition.coresPerNode} per node`;
+    case 'memory_per_engine':
+      return partition.memoryPerNodeGb === null
+        ? null
+        : `${where}: ${partition.memoryPerNodeGb} per node`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The limits shown under an option's field: its own range, and what the chosen
+ * partition allows ("1–1440 · partition main: at most 30").
+ */
+export function optionHint(
+  option: IBackendOption,
+  partition: IPartitionLimits | undefined
+): string | null {
+  const { minimum, maximum } = option;
+  const range =
+    minimum !== undefined && maximum !== undefined
+      ? `${minimum}–${maximum}`
+      : maximum !== undefined
+        ? `at most ${maximum}`
+        : minimum !== undefined
+          ? `at least ${minimum}`
+          : null;
+  const fromPartition = partition ? partitionHint(option, partition) : null;
+  const hint = [range, fromPartition].filter(Boolean).join(' · ');
+  return hint || null;
+}

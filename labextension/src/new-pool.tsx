@@ -1,0 +1,265 @@
+/**
+ * The New pool form: name, backend (when the server offers more than one),
+ * engines, and the chosen backend's options with their limits; *Preview* shows
+ * what starting the pool would do, *Start pool* starts it. A request the server
+ * refuses (a broken limit, a bad name) is shown in the form with its message.
+ */
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import React, { useEffect, useId, useRef, useState } from 'react';
+
+import type { IBackend, IBackends, INewPool, IPreview, OptionValue } from './api';
+import { Alert } from './feedback';
+import { chosenPartition, engineLimit, optionHint } from './limits';
+import { PoolsModel } from './model';
+import { OptionField, optionDefaults, parseOption } from './option-field';
+import { PreviewView } from './preview';
+
+/** The class of the form's first field, which the "New engine pool" command focuses. */
+export const NAME_FIELD_CLASS = 'jp-JasminNewPool-name';
+
+interface IDraft {
+  name: string;
+  engines: string;
+  options: Record<string, OptionValue>;
+}
+
+/** The request a draft makes of the server, or why it cannot be sent. */
+export function poolRequest(
+  draft: IDraft,
+  backend: IBackend | undefined,
+  limit: number
+): INewPool | { error: string } {
+  const count = Number(draft.engines);
+  if (!draft.engines.trim() || !Number.isInteger(count) || count < 1) {
+    return { error: `Engines must be a whole number from 1 to ${limit}` };
+  }
+  const options: Record<string, OptionValue> = {};
+  for (const option of backend?.options ?? []) {
+    const value = parseOption(option, draft.options[option.name]);
+    if (typeof value === 'object') {
+      return value;
+    }
+    options[option.name] = value;
+  }
+  const name = draft.name.trim();
+  return {
+    ...(name ? { name } : {}),
+    ...(backend ? { backend: backend.name } : {}),
+    engines: count,
+    ...(backend?.options.length ? { options } : {})
+  };
+}
+
+interface IFormProps {
+  model: PoolsModel;
+  backends: IBackends | null;
+}
+
+export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
+  const field = useFieldIds();
+  const [backendName, setBackendName] = useState<string | null>(null);
+  const chooseBackend = (name: string): void => {
+    setBackendName(name);
+    void model.refreshBackends();
+  };
+  const backend =
+    backends?.backends.find(b => b.name === backendName) ?? backends?.backends[0];
+  const limit = engineLimit(backends, backend);
+  const [draft, setDraft] = useDraft(backends, backend, limit);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<'previewing' | 'starting' | null>(null);
+  const [preview, setPreview] = useState<IPreview | null>(null);
+  // a preview describes the form as it was: any change drops it, and an answer
+  // to an older form is dropped on arrival
+  const edits = useRef(0);
+  useEffect(() => {
+    edits.current++;
+    setPreview(null);
+  }, [draft, backend?.name]);
+
+  const send = async (what: 'previewing' | 'starting'): Promise<void> => {
+    setError(null);
+    const request = poolRequest(draft, backend, limit);
+    if ('error' in request) {
+      setError(request.error);
+      return;
+    }
+    const asked = edits.current;
+    setBusy(what);
+    try {
+      if (what === 'previewing') {
+        const answer = await model.preview(request);
+        if (asked === edits.current) {
+          setPreview(answer);
+        }
+      } else {
+        await model.create(request);
+        setDraft(current => ({ ...current, name: '' }));
+      }
+    } catch (reason) {
+      setError((reason as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const partition = chosenPartition(backend, draft.options);
+  return (
+    <form
+      className="jp-JasminNewPool"
+      aria-labelledby={field('title')}
+      onSubmit={event => {
+        event.preventDefault();
+        void send('starting');
+      }}
+      noValidate
+    >
+      <h3 className="jp-JasminNewPool-title" id={field('title')}>
+        New pool
+      </h3>
+      <PoolFields
+        field={field}
+        draft={draft}
+        setDraft={setDraft}
+        limit={limit}
+        backends={backends}
+        backend={backend}
+        onBackend={chooseBackend}
+      />
+      {backend?.options.map(option => (
+        <OptionField
+          key={`${backend.name}-${option.name}`}
+          id={field(`option-${option.name}`)}
+          option={option}
+          value={draft.options[option.name]}
+          hint={optionHint(option, partition)}
+          onChange={value =>
+            setDraft(current => ({
+              ...current,
+              options: { ...current.options, [option.name]: value }
+            }))
+          }
+        />
+      ))}
+      {preview && <PreviewView preview={preview} />}
+      {error && <Alert>{error}</Alert>}
+      <div className="jp-JasminNewPool-submit">
+        <Button
+          type="button"
+          className="jp-mod-styled jp-mod-reject"
+          disabled={busy !== null || !backends}
+          title="Show the batch script, the checks and the estimated start; start nothing"
+          onClick={() => void send('previewing')}
+        >
+          {busy === 'previewing' ? 'Previewing…' : 'Preview'}
+        </Button>
+        <Button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          disabled={busy !== null || !backends}
+        >
+          {busy === 'starting' ? 'Starting…' : 'Start pool'}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Ids of the form's fields, unique in the page. */
+function useFieldIds(): (suffix: string) => string {
+  const id = useId();
+  return suffix => `${id}-${suffix}`;
+}
+
+/** The form's values, filled with the server's defaults once the backends arrive. */
+function useDraft(
+  backends: IBackends | null,
+  backend: IBackend | undefined,
+  limit: number
+): [IDraft, React.Dispatch<React.SetStateAction<IDraft>>] {
+  const [draft, setDraft] = useState<IDraft>({ name: '', engines: '', options: {} });
+  const ready = backends !== null;
+  useEffect(() => {
+    if (backends && draft.engines === '') {
+      const engines = String(Math.min(backends.suggested_engines, limit));
+      setDraft(current => ({ ...current, engines }));
+    }
+  }, [ready]);
+  // a backend's options are filled with their defaults when it is chosen, and
+  // again if what it offers changes (Slurm's partitions learnt after the first look)
+  const schema = JSON.stringify(backend?.options ?? []);
+  useEffect(() => {
+    setDraft(current => ({ ...current, options: optionDefaults(backend) }));
+  }, [backend?.name, schema]);
+  return [draft, setDraft];
+}
+
+interface IPoolFieldsProps {
+  field: (suffix: string) => string;
+  draft: IDraft;
+  setDraft: React.Dispatch<React.SetStateAction<IDraft>>;
+  limit: number;
+  backends: IBackends | null;
+  backend: IBackend | undefined;
+  onBackend: (name: string) => void;
+}
+
+/** The fields every pool has: name, backend (if there is a choice) and engines. */
+function PoolFields(props: IPoolFieldsProps): JSX.Element {
+  const { field, draft, setDraft, limit, backends, backend } = props;
+  const choices = backends?.backends ?? [];
+  return (
+    <>
+      <div className="jp-JasminField">
+        <label htmlFor={field('name')}>Name</label>
+        <input
+          id={field('name')}
+          className={`jp-mod-styled ${NAME_FIELD_CLASS}`}
+          type="text"
+          value={draft.name}
+          maxLength={64}
+          placeholder="optional"
+          autoComplete="off"
+          spellCheck={false}
+          title="Letters, digits, '.', '_' or '-'; leave empty for pool-N"
+          onChange={event => {
+            const name = event.target.value;
+            setDraft(current => ({ ...current, name }));
+          }}
+        />
+      </div>
+      {choices.length > 1 && (
+        <div className="jp-JasminField">
+          <label htmlFor={field('backend')}>Backend</label>
+          <HTMLSelect
+            id={field('backend')}
+            value={backend?.name}
+            aria-describedby={field('backend-hint')}
+            options={choices.map(b => ({ value: b.name, label: b.label }))}
+            onChange={event => props.onBackend(event.target.value)}
+          />
+          <small id={field('backend-hint')} className="jp-JasminField-hint">
+            {backend?.description}
+          </small>
+        </div>
+      )}
+      <div className="jp-JasminField">
+        <label htmlFor={field('engines')}>Engines</label>
+        <input
+          id={field('engines')}
+          className="jp-mod-styled jp-JasminNumber"
+          type="number"
+          min={1}
+          max={limit}
+          step={1}
+          value={draft.engines}
+          title={`1 to ${limit} engines`}
+          onChange={event => {
+            const engines = event.target.value;
+            setDraft(current => ({ ...current, engines }));
+          }}
+        />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * One field of the New pool form for a backend's typed option (integer,
+ * number, string, select or boolean), with its limits shown under it.
+ */
+import { HTMLSelect } from '@jupyterlab/ui-components';
+import React from 'react';
+
+import type { IBackend, IBackendOption, OptionValue } from './api';
+
+/** Default form values of a backend's options, as the inputs hold them. */
+export function optionDefaults(backend?: IBackend): Record<string, OptionValue> {
+  const values: Record<string, OptionValue> = {};
+  for (const option of backend?.options ?? []) {
+    values[option.name] =
+      option.type === 'boolean' ? Boolean(option.default) : String(option.default);
+  }
+  return values;
+}
+
+/** An option's form value as the server wants it, or an error message. */
+export function parseOption(
+  option: IBackendOption,
+  value: OptionValue | undefined
+): OptionValue | { error: string } {
+  switch (option.type) {
+    case 'boolean':
+      return Boolean(value);
+    case 'integer':
+    case 'number': {
+      const text = String(value ?? '').trim();
+      const number = Number(text);
+      if (
+        text === '' ||
+        !Number.isFinite(number) ||
+        (option.type === 'integer' && !Number.isInteger(number))
+      ) {
+        const whole = option.type === 'integer' ? 'whole ' : '';
+        return { error: `${option.label} must be a ${whole}number` };
+      }
+      return number;
+    }
+    default:
+      return String(value ?? '');
+  }
+}
+
+interface IFieldProps {
+  id: string;
+  option: IBackendOption;
+  value: OptionValue | undefined;
+  /** The limits shown under the field ("1–1440 · partition main: at most 30"). */
+  hint: string | null;
+  onChange: (value: OptionValue) => void;
+}
+
+export function OptionField(props: IFieldProps): JSX.Element {
+  const { id, option, value, hint, onChange } = props;
+  const help = option.help || undefined;
+  const hintId = hint ? `${id}-hint` : undefined;
+  const common = { id, title: help, 'aria-describedby': hintId };
+  let input: JSX.Element;
+  if (option.type === 'boolean') {
+    input = (
+      <input
+        {...common}
+        type="checkbox"
+        checked={Boolean(value)}
+        onChange={event => onChange(event.target.checked)}
+      />
+    );
+  } else if (option.type === 'select') {
+    input = (
+      <HTMLSelect
+        {...common}
+        value={String(value ?? '')}
+        options={(option.choices ?? []).map(choice => ({
+          value: choice,
+          label: choice === '' ? '(default)' : choice
+        }))}
+        onChange={event => onChange(event.target.value)}
+      />
+    );
+  } else {
+    const numeric = option.type === 'integer' || option.type === 'number';
+    input = (
+      <input
+        {...common}
+        className={`jp-mod-styled${numeric ? ' jp-JasminNumber' : ''}`}
+        type={numeric ? 'number' : 'text'}
+        min={option.minimum}
+        max={option.maximum}
+        step={option.type === 'integer' ? 1 : numeric ? 'any' : undefined}
+        value={String(value ?? '')}
+        placeholder={option.default === '' ? '(default)' : undefined}
+        onChange={event => onChange(event.target.value)}
+      />
+    );
+  }
+  const label = (
+    <label htmlFor={id} title={help}>
+      {option.label}
+    </label>
+  );
+  const checkbox = option.type === 'boolean';
+  return (
+    <div className={`jp-JasminField${checkbox ? ' jp-JasminField-checkbox' : ''}`}>
+      {checkbox ? (
+        <>
+          {input}
+          {label}
+        </>
+      ) : (
+        <>
+          {label}
+          {input}
+        </>
+      )}
+      {hint && (
+        <small id={hintId} className="jp-JasminField-hint">
+          {hint}
+        </small>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * What starting a pool would do, shown in the New pool form before the user
+ * starts it: its jobs, each check against the limits with a pass or fail mark,
+ * the estimated start (or why there is none), and the exact batch script.
+ */
+import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { Button } from '@jupyterlab/ui-components';
+import React, { useId } from 'react';
+
+import type { ICheck, IPreview } from './api';
+import { formatEngineSets, formatPreviewStart } from './format';
+
+export function PreviewView({ preview }: { preview: IPreview }): JSX.Element {
+  const batch = preview.script !== null;
+  const start = formatPreviewStart(preview);
+  return (
+    <section className="jp-JasminPreview" aria-label="Preview">
+      <p className="jp-JasminPreview-sets">
+        {formatEngineSets(preview.engine_sets, batch)}
+      </p>
+      {preview.checks.length > 0 && <CheckList checks={preview.checks} />}
+      {start && (
+        <p className="jp-JasminPreview-start" aria-label="Estimated start">
+          {start}
+        </p>
+      )}
+      {preview.script !== null ? (
+        <BatchScript script={preview.script} />
+      ) : (
+        <p className="jp-JasminMuted">
+          No batch script: this backend starts its engines directly.
+        </p>
+      )}
+    </section>
+  );
+}
+
+function CheckList({ checks }: { checks: ICheck[] }): JSX.Element {
+  return (
+    <ul className="jp-JasminChecks" aria-label="Checks">
+      {checks.map(check => (
+        <li
+          key={check.check}
+          className={`jp-JasminCheck jp-JasminCheck-${check.ok ? 'ok' : 'failed'}`}
+        >
+          <span role="img" aria-label={check.ok ? 'passed' : 'failed'}>
+            {check.ok ? '✓' : '✗'}
+          </span>{' '}
+          <span className="jp-JasminCheck-name">{check.check}</span>:{' '}
+          {check.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function BatchScript({ script }: { script: string }): JSX.Element {
+  const id = useId();
+  const onCopy = (): void => {
+    Clipboard.copyToSystem(script);
+    Notification.success('Batch script copied', { autoClose: 3000 });
+  };
+  return (
+    <div className="jp-JasminScript">
+      <div className="jp-JasminScript-header">
+        <span id={id}>Batch script</span>
+        <Button
+          small
+          minimal
+          aria-label="Copy batch script"
+          title="Copy the batch script to the clipboard"
+          onClick={onCopy}
+        >
+          Copy
+        </Button>
+      </div>
+      {/* focusable so a keyboard user can scroll a long script */}
+      <pre aria-labelledby={id} tabIndex={0}>
+        {script}
+      </pre>
+    </div>
+  );
+}
