@@ -109,7 +109,7 @@ class EnginePools:
             self._ended = {**self._ended, ended["id"]: ended}
             return
         pool = EnginePool.orphaned(record, backend, self.settings, self.log.getChild("pool"))
-        pool.on_job_trouble = self._job_news.set
+        pool.on_job_news = self._job_news.set
         self._pools[pool.id] = pool
         self.log.info("taking over pool %s (%s), left by a server that is gone", pool.name, pool.id)
         pool.take_over(orphan.cluster_file)
@@ -260,7 +260,7 @@ class EnginePools:
         pool = EnginePool(
             pool_id, name, backend, options, engines, self.settings, self.log.getChild("pool")
         )
-        pool.on_job_trouble = self._job_news.set
+        pool.on_job_news = self._job_news.set
         self._pools[pool.id] = pool
         self.log.info("starting pool %s (%s): %d %s engines", name, pool_id, engines, backend.name)
         pool.launch()
@@ -335,7 +335,7 @@ class EnginePools:
         minute while nothing changes (facilities forbid tight polling)."""
         interval = self.job_poll.fastest
         while True:
-            # a lost engine of a batch job wakes this early: its job may have ended
+            # a submitted job, or a lost engine of a batch job, wakes this early
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._job_news.wait(), interval)
             self._job_news.clear()

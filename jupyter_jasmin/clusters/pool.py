@@ -111,8 +111,9 @@ class EnginePool:
         # engines stopped or forgotten: the controller may list them for a few heartbeats
         # more, and they must not come back as new engines
         self._gone: set[int] = set()
-        # called when an engine of a batch job is lost (the manager then asks the scheduler)
-        self.on_job_trouble: Callable[[], None] | None = None
+        # called when the scheduler should be asked now (a job submitted, an engine of a
+        # batch job lost), not at the poller's next turn
+        self.on_job_news: Callable[[], None] | None = None
         self._lock = asyncio.Lock()
         self._start_task: asyncio.Task[None] | None = None
         self._controller_processes: list[psutil.Process] = []
@@ -362,6 +363,8 @@ class EnginePool:
         launcher = self.cluster.engines[engine_set.id]
         launcher.on_stop(partial(self._set_ended, engine_set))
         engine_set.job_id = getattr(launcher, "job_id", None) or None
+        if engine_set.job_id is not None and self.on_job_news is not None:
+            self.on_job_news()
         self._save(force=True)
         self.refresh()
 
@@ -405,8 +408,8 @@ class EnginePool:
         engine_set = self.engine_sets.get(engine.engine_set or "")
         if engine_set is not None:
             engine_set.lost += 1
-            if engine_set.job_id is not None and self.on_job_trouble is not None:
-                self.on_job_trouble()  # ask the scheduler now why, not at its next turn
+            if engine_set.job_id is not None and self.on_job_news is not None:
+                self.on_job_news()  # ask the scheduler now why, not at its next turn
         if engine.processes:
             self._in_background(asyncio.to_thread(reap, engine.processes))
         self.refresh()
