@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import socket
+from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from traitlets import Bool, Float, Integer, List, Unicode
@@ -229,6 +230,57 @@ class BatchBackend(PoolBackend, Generic[AnyScheduler]):
             lines.append(literal(self.engine_setup.strip()))
         lines += start
         return "\n".join(lines) + "\n"
+
+
+class StopsEndedJobs:
+    """For an ipyparallel batch launcher: ``stop`` cancels the job through this package's
+    scheduler adapter, for which a job that has already ended is no error. ``qdel`` and
+    ``bkill`` fail for such a job, and ipyparallel's own ``stop`` would then keep the
+    engine set in the pool's cluster file, to be stopped again when the pool is
+    garbage-collected."""
+
+    cancels_with: ClassVar[Callable[[], Scheduler]]
+
+    def stop(self: Any) -> str:
+        if self.job_id:  # none if the submission failed
+            self.cancels_with().cancel([self.job_id])
+        self.notify_stop({"job_id": self.job_id, "output": ""})
+        return ""
+
+
+LAUNCHER = "EngineSetLauncher"
+
+
+def engine_set_launcher(
+    module_globals: dict[str, Any],
+    name: str,
+    ipyparallel_launcher: str,
+    scheduler: Callable[[], Scheduler],
+    *mixins: type,
+) -> type:
+    """A module's ``__getattr__`` for its launcher class :data:`LAUNCHER`: ipyparallel's
+    ``ipyparallel_launcher`` with :class:`StopsEndedJobs` and ``mixins``, made on first
+    use (a server without such pools never imports ipyparallel for it) and found again
+    by the import path ``<module>.EngineSetLauncher`` that a pool's cluster file names."""
+    module = module_globals["__name__"]
+    if name != LAUNCHER:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    from ipyparallel.cluster import launcher
+
+    base = getattr(launcher, ipyparallel_launcher)
+    made: type = type(base)(
+        LAUNCHER,
+        (*mixins, StopsEndedJobs, base),
+        {
+            "__module__": module,
+            "__qualname__": LAUNCHER,
+            "__doc__": f"ipyparallel's {ipyparallel_launcher}, as {module} needs it.",
+            "entrypoint_name": f"{module}.{LAUNCHER}",  # how ipyparallel's files name it
+            "cancels_with": staticmethod(scheduler),
+        },
+    )
+    module_globals[LAUNCHER] = made
+    return made
 
 
 def choice(name: str, label: str, choices: list[str], default: str, help: str) -> Option:
