@@ -252,6 +252,54 @@ async def test_a_batch_pool_shows_its_job_waiting_running_and_ended_at_its_wallt
     assert len(standins.calls(scheduler.submit)) == 1
 
 
+LATE = "2 of its 2 engines did not register within 3 s"
+
+
+async def late_engines(api: Api, standins: Standins) -> dict[str, Any]:
+    """A PBS pool whose job waits for twenty polls of the scheduler, then runs, and whose
+    engines never register (the server's engine_timeout is 3 s): the pool once it has
+    failed, then the reply to its dismissal."""
+    standins.replay("pbs-pool-queued")
+    pool = await start_pool(api, PBS)
+    polled = len(standins.calls("qstat"))
+
+    # twenty polls, 0.2 s apart at the fastest: the job has waited over engine_timeout
+    def asked_twenty_times(pool: dict[str, Any]) -> bool:
+        return len(standins.calls("qstat")) >= polled + 20
+
+    pool = await wait_for_pool(api, pool["id"], asked_twenty_times)
+    assert (pool["state"], pool["engine_sets"][0]["state"]) == ("starting", "starting")
+
+    standins.replay("pbs-pool-running")
+    pool = await wait_for_pool(api, pool["id"], lambda p: p["state"] == "failed")
+    assert pool["error"] == f"no engine started: {LATE}"
+    dismissed = await api("DELETE", f"clusters/{pool['id']}")
+    assert dismissed.status == 200, dismissed.body
+    assert {tuple(call.argv) for call in standins.calls("qdel")} == {("qdel", PBS.job)}
+    return dismissed.body  # type: ignore[no-any-return]
+
+
+@pytest.mark.jasmin(engine_timeout=3.0)
+async def test_engines_may_take_engine_timeout_to_register_once_their_job_runs(
+    api: Api, standins: Standins
+) -> None:
+    """However long the job waits in the queue, its engines are not late: the time they
+    may take to register starts when the scheduler says the job runs."""
+    dismissed = await late_engines(api, standins)
+    assert (dismissed["state"], dismissed["engine_sets"][0]["state"]) == ("failed", "failed")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pool.py: stopping a failed engine set's launcher calls EnginePool._set_ended, "
+    "which replaces the set's error with 'the engine process exited with code None'",
+)
+@pytest.mark.jasmin(engine_timeout=3.0)
+async def test_an_engine_set_that_timed_out_keeps_saying_why(api: Api, standins: Standins) -> None:
+    dismissed = await late_engines(api, standins)
+    assert dismissed["engine_sets"][0]["error"] == LATE
+
+
 @pytest.mark.parametrize("scheduler", SCHEDULERS)
 async def test_stopping_a_batch_pool_cancels_its_waiting_job(
     api: Api, standins: Standins, profile_dir: Path, scheduler: Scheduler
