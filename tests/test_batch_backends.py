@@ -318,6 +318,35 @@ async def test_stopping_a_batch_pool_cancels_its_waiting_job(
     assert (await api("GET", "clusters")).body == {"clusters": []}
 
 
+@pytest.mark.parametrize(
+    ("scheduler", "said"),
+    [
+        pytest.param(PBS, "'qsub {script}' failed (exit code 170): qsub: Unknown queue", id="pbs"),
+        pytest.param(
+            LSF,
+            "'bsub' failed (exit code 255): nosuch: No such queue. Job not submitted.",
+            id="lsf",
+        ),
+    ],
+)
+async def test_a_refused_submission_fails_the_pool_in_the_schedulers_words(
+    api: Api, standins: Standins, profile_dir: Path, scheduler: Scheduler, said: str
+) -> None:
+    standins.replay(f"{scheduler.backend}-refused")
+    options = {**scheduler.options, "queue": "express" if scheduler is PBS else "nosuch"}
+    request = {"backend": scheduler.backend, "engines": 2, "options": options}
+    reply = await api("POST", "clusters", request)
+    assert reply.status == 202, reply.body
+
+    pool = await wait_for_pool(api, reply.body["id"], lambda p: p["state"] == "failed")
+
+    script = profile_dir / "jasmin" / "jobs" / f"{pool['id']}-{scheduler.backend}-0.pbs"
+    assert pool["error"] == "could not start the pool: " + said.format(script=script)
+    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+    assert standins.calls(scheduler.cancel) == [], "no job to cancel"
+    assert processes_of_pool(profile_dir, pool["id"]) == []
+
+
 @pytest.mark.parametrize("scheduler", SCHEDULERS)
 async def test_a_dry_run_shows_the_batch_script_and_submits_nothing(
     api: Api, standins: Standins, scheduler: Scheduler

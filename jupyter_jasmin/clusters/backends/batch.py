@@ -14,8 +14,10 @@ and its script (:meth:`~BatchBackend.batch_template`).
 from __future__ import annotations
 
 import math
+import os
 import re
 import socket
+import subprocess
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -23,7 +25,8 @@ from traitlets import Bool, Float, Integer, List, Unicode
 
 from ...errors import BadRequest
 from ...validation import quoted
-from ..schedulers import Scheduler, StartEstimate
+from ..schedulers import Scheduler, SchedulerError, StartEstimate
+from ..schedulers.base import DEFAULT_TIMEOUT
 from .base import EngineLaunch, Option, PoolBackend, SetPlace
 from .local import THREAD_VARIABLES
 
@@ -232,14 +235,45 @@ class BatchBackend(PoolBackend, Generic[AnyScheduler]):
         return "\n".join(lines) + "\n"
 
 
-class StopsEndedJobs:
-    """For an ipyparallel batch launcher: ``stop`` cancels the job through this package's
-    scheduler adapter, for which a job that has already ended is no error. ``qdel`` and
-    ``bkill`` fail for such a job, and ipyparallel's own ``stop`` would then keep the
-    engine set in the pool's cluster file, to be stopped again when the pool is
-    garbage-collected."""
+class SubmitsAndCancels:
+    """For an ipyparallel batch launcher: how its job is submitted and cancelled.
+
+    ``start`` gives the submit command the engines' environment (ipyparallel's LSF
+    launcher gives ``bsub`` the server's only: the engines would not know their
+    controller, pool or engine set), and a refusal raises :class:`SchedulerError` with
+    the scheduler's words (ipyparallel's launchers leave them on the server's stderr).
+    ``stop`` cancels through this package's scheduler adapter, for which a job that has
+    ended is no error: ``qdel`` and ``bkill`` fail for it, and ipyparallel's ``stop``
+    would then keep the engine set in the pool's cluster file, to be stopped again when
+    the pool is garbage-collected.
+    """
 
     cancels_with: ClassVar[Callable[[], Scheduler]]
+    script_on_stdin: ClassVar[bool]  # bsub reads its #BSUB lines only there
+
+    def start(self: Any, n: int = 1) -> str:
+        self.write_batch_script(n)
+        argv = [*self.submit_command, *([] if self.script_on_stdin else [self.batch_file])]
+        with open(self.batch_file) as script:
+            given = script.read() if self.script_on_stdin else ""
+        try:
+            done = subprocess.run(
+                argv,
+                input=given,
+                capture_output=True,
+                text=True,
+                env={**os.environ, **self.get_env()},
+                timeout=DEFAULT_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SchedulerError(argv, f"did not answer within {DEFAULT_TIMEOUT:g} s") from None
+        if done.returncode:
+            problem = f"failed (exit code {done.returncode})"
+            raise SchedulerError(argv, problem, done.stderr or done.stdout, done.returncode)
+        job_id: str = self.parse_job_id(done.stdout)
+        self.notify_start(job_id)
+        return job_id
 
     def stop(self: Any) -> str:
         if self.job_id:  # none if the submission failed
@@ -256,12 +290,13 @@ def engine_set_launcher(
     name: str,
     ipyparallel_launcher: str,
     scheduler: Callable[[], Scheduler],
-    *mixins: type,
+    script_on_stdin: bool = False,
 ) -> type:
     """A module's ``__getattr__`` for its launcher class :data:`LAUNCHER`: ipyparallel's
-    ``ipyparallel_launcher`` with :class:`StopsEndedJobs` and ``mixins``, made on first
-    use (a server without such pools never imports ipyparallel for it) and found again
-    by the import path ``<module>.EngineSetLauncher`` that a pool's cluster file names."""
+    ``ipyparallel_launcher`` submitting and cancelling as :class:`SubmitsAndCancels`
+    says, made on first use (a server without such pools never imports ipyparallel for
+    it) and found again by the import path ``<module>.EngineSetLauncher`` that a pool's
+    cluster file names."""
     module = module_globals["__name__"]
     if name != LAUNCHER:
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
@@ -270,13 +305,14 @@ def engine_set_launcher(
     base = getattr(launcher, ipyparallel_launcher)
     made: type = type(base)(
         LAUNCHER,
-        (*mixins, StopsEndedJobs, base),
+        (SubmitsAndCancels, base),
         {
             "__module__": module,
             "__qualname__": LAUNCHER,
             "__doc__": f"ipyparallel's {ipyparallel_launcher}, as {module} needs it.",
             "entrypoint_name": f"{module}.{LAUNCHER}",  # how ipyparallel's files name it
             "cancels_with": staticmethod(scheduler),
+            "script_on_stdin": script_on_stdin,
         },
     )
     module_globals[LAUNCHER] = made

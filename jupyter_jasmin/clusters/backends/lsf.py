@@ -8,9 +8,6 @@ where the job's shell starts the engines in the background.
 from __future__ import annotations
 
 import math
-import os
-import shlex
-import subprocess
 from typing import Any
 
 from traitlets import Bool, List, Unicode
@@ -108,32 +105,5 @@ class LSFBackend(BatchBackend[LSF]):
         return self.script(directives, ENGINES_IN_BACKGROUND)
 
 
-class SubmitsWithEnvironment:
-    """For ipyparallel's LSF launcher: ``bsub`` is given the engines' environment. The
-    launcher's own ``start`` runs it with the server's environment only, so the engines
-    would not know their controller, their pool or their engine set."""
-
-    def start(self: Any, n: int = 1) -> str:
-        from ipyparallel.cluster.launcher import LauncherError
-
-        self.write_batch_script(n)
-        with open(self.batch_file) as script:
-            done = subprocess.run(
-                self.submit_command,
-                stdin=script,
-                capture_output=True,
-                text=True,
-                env={**os.environ, **self.get_env()},
-                check=False,
-            )
-        if done.returncode:
-            command = f"{shlex.join(self.submit_command)} < {shlex.quote(self.batch_file)}"
-            said = done.stderr.strip() or done.stdout.strip()
-            raise LauncherError(f"'{command}' failed (exit code {done.returncode}): {said}")
-        job_id: str = self.parse_job_id(done.stdout)
-        self.notify_start(job_id)
-        return job_id
-
-
 def __getattr__(name: str) -> type:
-    return engine_set_launcher(globals(), name, "LSFEngineSetLauncher", LSF, SubmitsWithEnvironment)
+    return engine_set_launcher(globals(), name, "LSFEngineSetLauncher", LSF, script_on_stdin=True)
