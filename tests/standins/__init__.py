@@ -2,9 +2,10 @@
 
 The fixture ``standins`` (import ``standins_fixture`` into a test module) puts
 ``qsub``, ``qstat``, ``qdel``, ``bsub``, ``bjobs`` and ``bkill`` first on PATH for one
-test (more names with ``standins.add("sacct")``). Each records its command line, stdin
-and script files, and replays a scheduler's output from ``replays/<scenario>/``, chosen
-with ``standins.replay("pbs-openpbs")``. ``replays/README.md`` says which documented
+test (more names with ``standins.add("sacct")``). Each records its command line, stdin,
+script files and chosen environment variables (``standins.record_environment(...)``),
+and replays a scheduler's output from ``replays/<scenario>/``, chosen with
+``standins.replay("pbs-openpbs")``. ``replays/README.md`` says which documented
 format each replay follows.
 """
 
@@ -32,6 +33,7 @@ class Call:
     stdin: str
     files: dict[str, str] = field(default_factory=dict)
     cwd: str = ""
+    environ: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +55,10 @@ class Standins:
         assert folder.is_dir(), f"no replay folder {folder}"
         self.patch.setenv("STANDIN_REPLAY", str(folder))
 
+    def record_environment(self, *variables: str) -> None:
+        """Record these environment variables of every later call (``Call.environ``)."""
+        self.patch.setenv("STANDIN_ENV", ",".join(variables))
+
     def calls(self, command: str | None = None) -> list[Call]:
         """Every call so far (of ``command`` only, if given), oldest first."""
         if not self.record.exists():
@@ -70,6 +76,7 @@ def standins_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Standin
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("STANDIN_RECORD", str(record))
     monkeypatch.delenv("STANDIN_REPLAY", raising=False)
+    monkeypatch.delenv("STANDIN_ENV", raising=False)
     found = Standins(bin_dir, record, monkeypatch)
     found.add(*COMMANDS)
     return found

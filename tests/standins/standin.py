@@ -4,8 +4,9 @@ bkill, or squeue/sacct when asked for): called by any of those names (a symlink 
 file), it appends what it was given to the JSON-lines file $STANDIN_RECORD, then replays
 what the real command would print.
 
-Recorded per call: the command name, its arguments, its stdin, and the text of any
-argument that names a file (qsub is given its script as a path).
+Recorded per call: the command name, its arguments, its stdin, the text of any
+argument that names a file (qsub is given its script as a path), and the values of the
+environment variables named in $STANDIN_ENV (comma-separated; null when unset).
 
 Replayed from the folder $STANDIN_REPLAY (else replays/default): <name>.stdout and
 <name>.stderr are printed, <name>.rc is the exit code (default 0), <name>.sleep seconds
@@ -61,6 +62,11 @@ def main() -> int:
         "stdin": read_stdin(),
         "files": files_named(arguments),
         "cwd": os.getcwd(),
+        "environ": {
+            variable: os.environ.get(variable)
+            for variable in os.environ.get("STANDIN_ENV", "").split(",")
+            if variable
+        },
     }
     record = os.environ.get("STANDIN_RECORD")
     if record:

@@ -1,27 +1,25 @@
 """Engines as Slurm batch jobs (JASMIN's LOTUS), through ipyparallel's Slurm launcher.
 
-Users never write a batch script: they choose a partition, a walltime, memory and cores
-per engine and engines per job within the admin's limits, and the backend writes the
-script. Each engine set is one job of ``engines_per_job`` engines started by ``srun``.
-What the scheduler offers (partitions and their limits, accounts, QoS) is asked of it in
-the background and checked before a job is submitted: Slurm accepts a job over a
-partition's limits and leaves it pending for ever, unless the site enforces them.
+Each engine set is one job of ``engines_per_job`` engines started by ``srun``, wherever
+Slurm places them. What the scheduler offers (partitions and their limits, accounts,
+QoS) is asked of it in the background and checked before a job is submitted: Slurm
+accepts a job over a partition's limits and leaves it pending for ever, unless the site
+enforces them.
 """
 
 from __future__ import annotations
 
 import math
-import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import List, Unicode
 
 from ..schedulers import Partition, SchedulerError, Slurm, StartEstimate
 from ..shapes import CheckReply
-from .base import EngineLaunch, Option, PoolBackend, SetPlace
-from .local import THREAD_VARIABLES
+from .base import Option
+from .batch import BatchBackend, choice, hours_minutes, literal
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class SlurmFacts:
     error: str | None = None
 
 
-class SlurmBackend(PoolBackend):
+class SlurmBackend(BatchBackend[Slurm]):
     """Engines in Slurm jobs; the controller runs beside the Jupyter server."""
 
     name = "slurm"
@@ -43,6 +41,9 @@ class SlurmBackend(PoolBackend):
         "Engines run as batch jobs on the cluster's compute nodes. Jobs may wait in the "
         "queue before they start; the pool shows why."
     )
+    launcher = "slurm"
+    script_suffix = ".sbatch"
+    directive = "#SBATCH"
 
     partitions = List(
         Unicode(),
@@ -55,48 +56,16 @@ class SlurmBackend(PoolBackend):
     qos_levels = List(
         Unicode(), config=True, help="QoS users may choose when Slurm keeps no accounting."
     )
-    max_walltime = Integer(
-        24 * 60, config=True, help="Longest walltime a user may ask for, minutes."
-    )
-    default_walltime = Integer(
-        60, config=True, help="Walltime of a job when none is chosen, minutes."
-    )
-    max_memory_per_engine = Float(64.0, config=True, help="Most memory per engine, GB.")
-    default_memory_per_engine = Float(2.0, config=True, help="Memory per engine by default, GB.")
-    max_cores_per_engine = Integer(16, config=True, help="Most cores per engine.")
-    max_engines_per_job = Integer(
-        16, config=True, help="Most engines in one job (LOTUS's standard QoS allows one CPU)."
-    )
-    extra_directives = List(
-        Unicode(),
-        config=True,
-        help="More sbatch options for every job, e.g. ['--constraint=amd'].",
-    )
-    engine_setup = Unicode(
-        "",
-        config=True,
-        help="Shell lines run before the engines start, e.g. activating their environment.",
-    )
-    controller_ip = Unicode(
-        "",
-        config=True,
-        help="Address the compute nodes reach the controller at (default: this host's).",
-    )
-    keep_on_stop_default = Bool(
-        True, config=True, help="Keep batch pools running when the server stops cleanly."
-    )
-    facts_timeout = Float(30.0, config=True, help="Seconds a scheduler command may take.")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._scheduler = Slurm(timeout=self.facts_timeout)
         self._facts = SlurmFacts()
         self._facts_lock = threading.Lock()
 
     # --- what the scheduler offers ----------------------------------------------------
 
-    def scheduler(self) -> Slurm:
-        return self._scheduler
+    def make_scheduler(self) -> Slurm:
+        return Slurm(timeout=self.facts_timeout)
 
     def estimate_start(self, script: str) -> StartEstimate:
         return self._scheduler.test_only(script)
@@ -126,82 +95,40 @@ class SlurmBackend(PoolBackend):
 
     # --- options --------------------------------------------------------------------
 
-    def options(self) -> list[Option]:
+    def queue_options(self) -> list[Option]:
         offered = self._offered()
         default = next((p.name for p in offered if p.default), offered[0].name if offered else "")
         return [
-            _choice(
+            choice(
                 "partition",
                 "Partition",
                 [p.name for p in offered] or list(self.partitions),
                 default,
                 "The queue the jobs go to.",
-            ),
-            Option(
-                "walltime",
-                "integer",
-                "Walltime (minutes)",
-                min(self.default_walltime, self.max_walltime),
-                "How long each job may run; a job ends at its walltime.",
-                1,
-                self.max_walltime,
-            ),
-            Option(
-                "memory_per_engine",
-                "number",
-                "Memory per engine (GB)",
-                min(self.default_memory_per_engine, self.max_memory_per_engine),
-                "Memory each engine may use.",
-                0.1,
-                self.max_memory_per_engine,
-            ),
-            Option(
-                "cores_per_engine",
-                "integer",
-                "Cores per engine",
-                1,
-                "Cores each engine may use (threads of NumPy and BLAS).",
-                1,
-                self.max_cores_per_engine,
-            ),
-            Option(
-                "engines_per_job",
-                "integer",
-                "Engines per job",
-                1,
-                "Engines started together in one job.",
-                1,
-                self.max_engines_per_job,
-            ),
-            _choice(
+            )
+        ]
+
+    def charge_options(self) -> list[Option]:
+        return [
+            choice(
                 "account",
                 "Account",
                 list(self._facts.accounts or self.accounts),
                 "",
                 "The account the jobs are charged to (empty: your default).",
             ),
-            _choice(
+            choice(
                 "qos",
                 "QoS",
                 list(self._facts.qos or self.qos_levels),
                 "",
                 "The quality of service of the jobs (empty: the default).",
             ),
-            Option(
-                "keep_on_stop",
-                "boolean",
-                "Keep running when the server stops",
-                self.keep_on_stop_default,
-                "The next server takes the pool over; if none comes, its walltime ends it.",
-            ),
         ]
 
     def limits(self) -> dict[str, Any]:
         return {
-            "max_walltime_minutes": self.max_walltime,
-            "max_memory_per_engine_gb": self.max_memory_per_engine,
-            "max_cores_per_engine": self.max_cores_per_engine,
-            "max_engines_per_job": self.max_engines_per_job,
+            **super().limits(),
             "partitions": [
                 {
                     "name": p.name,
@@ -213,9 +140,6 @@ class SlurmBackend(PoolBackend):
                 for p in self._offered()
             ],
         }
-
-    def keeps_running_on_stop(self, options: dict[str, Any]) -> bool:
-        return bool(options.get("keep_on_stop", self.keep_on_stop_default))
 
     # --- checks before submission ----------------------------------------------------
 
@@ -248,73 +172,28 @@ class SlurmBackend(PoolBackend):
         )
         return found
 
-    # --- starting engines -------------------------------------------------------------
-
-    def cluster_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "engine_launcher_class": "slurm",
-            "controller_ip": self.controller_ip or _this_host_address(),
-            # engines on compute nodes may not see this host's profile folder
-            "send_engines_connection_env": True,
-        }
-
-    def engine_set_sizes(self, engines: int, options: dict[str, Any]) -> list[int]:
-        per_job = int(options["engines_per_job"])
-        return [per_job] * (engines // per_job) + ([engines % per_job] if engines % per_job else [])
-
-    def engine_launch(self, options: dict[str, Any], place: SetPlace) -> EngineLaunch:
-        threads = str(options["cores_per_engine"])
-        return EngineLaunch(
-            environment=dict.fromkeys(THREAD_VARIABLES, threads),
-            launcher={
-                "batch_template": self.batch_template(options),
-                "batch_file_name": place.file(".sbatch"),
-                "output_file": place.file(".out"),
-            },
-        )
+    # --- the job script ----------------------------------------------------------------
 
     def batch_template(self, options: dict[str, Any]) -> str:
-        """The job script for these options, as ipyparallel's launcher fills it in (its
-        ``{n}``, ``{cluster_id}``, ``{output_file}`` and ``{program_and_args}``)."""
+        """``--ntasks={n}`` engines, each ``--cpus-per-task`` cores and the memory per
+        engine spread over them, started by ``srun`` wherever Slurm places them."""
         cores = int(options["cores_per_engine"])
         memory_per_cpu = math.ceil(options["memory_per_engine"] * 1024 / cores)
-        minutes = int(options["walltime"])
-        lines = [
-            "#!/bin/sh",
+        directives = [
             "#SBATCH --job-name=ipengine-{cluster_id}",
             "#SBATCH --export=ALL",
             "#SBATCH --ntasks={n}",
             f"#SBATCH --cpus-per-task={cores}",
             f"#SBATCH --mem-per-cpu={memory_per_cpu}M",
-            f"#SBATCH --time={minutes // 60}:{minutes % 60:02d}:00",
-            f"#SBATCH --partition={_literal(options['partition'])}",
+            f"#SBATCH --time={hours_minutes(int(options['walltime']))}:00",
+            f"#SBATCH --partition={literal(options['partition'])}",
             "#SBATCH --output={output_file}",
         ]
         if options["account"]:
-            lines.append(f"#SBATCH --account={_literal(options['account'])}")
+            directives.append(f"#SBATCH --account={literal(options['account'])}")
         if options["qos"]:
-            lines.append(f"#SBATCH --qos={_literal(options['qos'])}")
-        lines += [f"#SBATCH {_literal(directive)}" for directive in self.extra_directives]
-        if self.engine_setup.strip():
-            lines.append(_literal(self.engine_setup.strip()))
-        lines.append("srun {program_and_args}")
-        return "\n".join(lines) + "\n"
-
-
-def _choice(name: str, label: str, choices: list[str], default: str, help: str) -> Option:
-    """A select when the choices are known (with "" for the scheduler's default when
-    ``default`` is ""), else free text that the scheduler will judge."""
-    if not choices:
-        return Option(name, "string", label, default, help)
-    listed = ([""] if default == "" else []) + choices
-    return Option(
-        name,
-        "select",
-        label,
-        default if default in listed else listed[0],
-        help,
-        choices=tuple(listed),
-    )
+            directives.append(f"#SBATCH --qos={literal(options['qos'])}")
+        return self.script(directives, ["srun {program_and_args}"])
 
 
 def _check(check: str, ok: bool, message: str) -> CheckReply:
@@ -323,16 +202,3 @@ def _check(check: str, ok: bool, message: str) -> CheckReply:
 
 def _maybe(values: list[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(values)
-
-
-def _literal(text: str) -> str:
-    """Text put into a template that ipyparallel fills in with ``str.format``."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _this_host_address() -> str:
-    """This host's address as other hosts see it (not a loopback name)."""
-    try:
-        return socket.gethostbyname(socket.gethostname())
-    except OSError:
-        return "127.0.0.1"
