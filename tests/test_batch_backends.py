@@ -289,11 +289,6 @@ async def test_engines_may_take_engine_timeout_to_register_once_their_job_runs(
     assert (dismissed["state"], dismissed["engine_sets"][0]["state"]) == ("failed", "failed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pool.py: stopping a failed engine set's launcher calls EnginePool._set_ended, "
-    "which replaces the set's error with 'the engine process exited with code None'",
-)
 @pytest.mark.jasmin(engine_timeout=3.0)
 async def test_an_engine_set_that_timed_out_keeps_saying_why(api: Api, standins: Standins) -> None:
     dismissed = await late_engines(api, standins)
@@ -650,12 +645,6 @@ def waiting_job_or_failed(server: ServerProcess, pool_id: str) -> dict[str, Any]
     return wait_until(seen, 30)  # type: ignore[no-any-return]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pool.py: a taken-over pool counts the engines of engine sets that have not "
-    "registered as ended while no server watched, even when their job still waits in the "
-    "queue (EnginePool.orphaned marks every set running; _count_the_missing fails them)",
-)
 @pytest.mark.parametrize("scheduler", SCHEDULERS)
 async def test_a_pool_whose_job_waits_is_kept_across_a_clean_stop_and_taken_over(
     standins: Standins, tmp_path: Path, profile_dir: Path, scheduler: Scheduler

@@ -263,8 +263,10 @@ class EnginePool:
         pool.ready_seconds = record.get("ready_seconds")
         for spec in record.get("engine_sets", []):
             engine_set = EngineSet(spec["id"], spec["backend"], int(spec["requested"]))
-            engine_set.state = "running"
             engine_set.job_id = spec.get("job")
+            # a local set's engines are all up or gone; a batch job's may still wait in the
+            # queue: its engines count as starting until the scheduler says otherwise
+            engine_set.state = "starting" if engine_set.job_id else "running"
             pool.engine_sets[engine_set.id] = engine_set
         pool._sets_started = len(pool.engine_sets) + int(time.time())  # ids never repeat
         pool.refresh()
@@ -374,6 +376,8 @@ class EnginePool:
             engine_set.state = "ended"
             self.refresh()
             return
+        if engine_set.state == "failed":
+            return  # it already says why (its launcher was stopped because of it)
         output = ""
         launcher = self.cluster.engines.get(engine_set.id) if self.cluster else None
         if launcher is not None:
@@ -758,6 +762,8 @@ class EnginePool:
         """Engines of a taken-over pool that did not come back ended while no server was
         watching: each set says how many."""
         for engine_set in self.engine_sets.values():
+            if engine_set.job_id is not None:
+                continue  # a batch job's engines may still be waiting for it to start
             missing = engine_set.requested - len(engine_set.engines)
             if missing > 0:
                 engine_set.lost += missing
@@ -774,7 +780,8 @@ class EnginePool:
         a batch job from when it started running (it may wait in the queue for hours)."""
         limit = self.settings.engine_timeout
         for engine_set in self.engine_sets.values():
-            since = engine_set.launched if engine_set.job_id is None else engine_set.running_since
+            batch = self.backend.scheduler() is not None
+            since = engine_set.running_since if batch else engine_set.launched
             late = since is not None and time.monotonic() - since > limit
             if engine_set.state == "starting" and engine_set.waiting and late:
                 missing = engine_set.waiting
