@@ -83,11 +83,7 @@ class EnginePools:
         self.taken_over = [orphan.record["id"] for orphan in found.orphans]
         for orphan in found.orphans:
             self._runner.call(self._take_over(orphan))
-        self._watcher = self._runner.submit(self._watch())
-        self._helpers = [
-            self._runner.submit(self._watch_jobs()),
-            self._runner.submit(self._learn_backends()),
-        ]
+        self._watchers = self._runner.call(self._start_watching())
 
     # --- reading (any thread) -----------------------------------------
 
@@ -300,11 +296,19 @@ class EnginePools:
             self._runner.call(self._stop_all(), timeout=60)
         self._runner.stop()
 
+    async def _start_watching(self) -> list[asyncio.Task[None]]:
+        """The pools' watchers, as tasks of the pools' loop (so they can be ended there)."""
+        return [
+            asyncio.create_task(self._watch()),
+            asyncio.create_task(self._watch_jobs()),
+            asyncio.create_task(self._learn_backends()),
+        ]
+
     async def _stop_all(self) -> None:
         """Stop every pool, but those kept running across a stop (batch jobs waited for)."""
-        self._watcher.cancel()
-        for task in self._helpers:
+        for task in self._watchers:
             task.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
         pools = list(self._pools.values())
         await asyncio.gather(
             *(pool.detach() if pool.keeps_running() else pool.stop() for pool in pools),

@@ -386,8 +386,14 @@ class Holdings:
         refresh = holding.refresh
         if refresh is None or refresh.task is None or refresh.task.done():
             return
+        # a build being started is let start (cancelling the start would leave asyncio a
+        # process transport to finalise after the loop is gone), then ended like any other
+        for _ in range(40):
+            if refresh.process is not None or refresh.task.done():
+                break
+            await asyncio.sleep(0.05)
         if refresh.process is None:
-            refresh.task.cancel()  # not started yet
+            refresh.task.cancel()
         elif refresh.process.returncode is None:
             refresh_process.end_group(refresh.process.pid, signal.SIGTERM)
         done, _ = await asyncio.wait({refresh.task}, timeout=10)
