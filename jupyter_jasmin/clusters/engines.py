@@ -24,6 +24,7 @@ class Engine:
     state: EngineState = "running"
     engine_set: str | None = None  # known once the engine has told us
     host: str | None = None
+    ssh_address: str | None = None  # what its SSH connection reached, if it came that way
     pid: int | None = None
     error: str | None = None
     located: bool = False
@@ -37,6 +38,7 @@ class Engine:
             "id": self.id,
             "engine_set": self.engine_set,
             "host": self.host,
+            "ssh_address": self.ssh_address,
             "pid": self.pid,
             "state": self.state,
             "cpu_percent": self.cpu_percent,
@@ -58,6 +60,7 @@ class EngineSet:
     # engines that told us they belong here, and how many of those were lost
     engines: set[int] = field(default_factory=set)
     lost: int = 0
+    where: str | None = None  # the host it was started on, where the backend chose one
     job_id: str | None = None  # its batch job, if it is one
     job: BatchJob | None = None  # what the scheduler last said of it
     job_seen: float = 0.0  # when it said so (monotonic)

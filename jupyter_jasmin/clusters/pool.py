@@ -31,7 +31,7 @@ import psutil
 
 from ..errors import Conflict, NotFound
 from ..timestamps import isoformat
-from .backends import PoolBackend, SetPlace
+from .backends import PoolBackend, SetPlace, SetPlan
 from .engines import (
     Engine,
     EngineSet,
@@ -62,7 +62,8 @@ SET_VARIABLE = "JASMIN_ENGINE_SET"
 WHEREABOUTS = (
     "(__import__('socket').gethostname(), __import__('os').getpid(),"
     f" __import__('os').environ.get({SET_VARIABLE!r}),"
-    " __import__('os').environ.get('SLURM_JOB_ID'))"
+    " __import__('os').environ.get('SLURM_JOB_ID'),"
+    " (__import__('os').environ.get('SSH_CONNECTION') or '').split()[2:3])"
 )
 
 
@@ -183,6 +184,7 @@ class EnginePool:
         return {
             "id": engine_set.id,
             "backend": engine_set.backend,
+            "where": engine_set.where,
             "state": engine_set.state,
             "requested": engine_set.requested,
             "running": sum(1 for engine in members if engine.state == "running"),
@@ -226,7 +228,13 @@ class EnginePool:
                 dict(self.options),
                 self.connection_file(),
                 [
-                    {"id": s.id, "backend": s.backend, "requested": s.requested, "job": s.job_id}
+                    {
+                        "id": s.id,
+                        "backend": s.backend,
+                        "requested": s.requested,
+                        "job": s.job_id,
+                        "where": s.where,
+                    }
                     for s in self.engine_sets.values()
                     if s.live
                 ],
@@ -264,6 +272,7 @@ class EnginePool:
         for spec in record.get("engine_sets", []):
             engine_set = EngineSet(spec["id"], spec["backend"], int(spec["requested"]))
             engine_set.job_id = spec.get("job")
+            engine_set.where = spec.get("where")
             # a local set's engines are all up or gone; a batch job's may still wait in the
             # queue: its engines count as starting until the scheduler says otherwise
             engine_set.state = "starting" if engine_set.job_id else "running"
@@ -351,17 +360,30 @@ class EnginePool:
 
     async def _add_engines(self, count: int) -> None:
         """Start ``count`` more engines, in the engine sets the backend makes of them."""
-        for size in self.backend.engine_set_sizes(count, self.options):
-            await self._start_set(size)
+        for plan in self.backend.plan_engine_sets(count, self.options, self._placed()):
+            await self._start_set(plan)
 
-    async def _start_set(self, size: int) -> None:
-        engine_set = EngineSet(f"{self.backend.name}-{self._sets_started}", self.backend.name, size)
+    def _placed(self) -> dict[str, int]:
+        """Engines live or on their way in each place (SSH host) of the pool."""
+        placed: dict[str, int] = {}
+        for engine_set in self.engine_sets.values():
+            if engine_set.live and engine_set.where is not None:
+                placed[engine_set.where] = placed.get(engine_set.where, 0) + engine_set.requested
+        return placed
+
+    async def _start_set(self, plan: SetPlan) -> None:
+        engine_set = EngineSet(
+            f"{self.backend.name}-{self._sets_started}", self.backend.name, plan.size
+        )
+        engine_set.where = plan.where
         self._sets_started += 1
         self.engine_sets[engine_set.id] = engine_set
-        place = SetPlace(self.id, engine_set.id, self.settings.profile_dir)
+        place = SetPlace(self.id, engine_set.id, self.settings.profile_dir, plan.where)
         launch = self.backend.engine_launch(self.options, place)
         launch.environment[SET_VARIABLE] = engine_set.id
-        await self.cluster.start_engines(size, engine_set_id=engine_set.id, **launch.as_kwargs())
+        await self.cluster.start_engines(
+            plan.size, engine_set_id=engine_set.id, **launch.as_kwargs()
+        )
         launcher = self.cluster.engines[engine_set.id]
         launcher.on_stop(partial(self._set_ended, engine_set))
         engine_set.job_id = getattr(launcher, "job_id", None) or None
@@ -389,6 +411,8 @@ class EnginePool:
 
     def _end_set(self, engine_set: EngineSet, why: str) -> None:
         """An engine set ended on its own: its engines are lost, for this reason."""
+        if engine_set.where is not None:
+            why = f"on {engine_set.where}: {why}"
         members = [self.engines[i] for i in engine_set.engines if i in self.engines]
         never = engine_set.waiting
         engine_set.state = "failed"
@@ -686,12 +710,13 @@ class EnginePool:
                 continue
             self._asked.pop(engine_id)
             try:
-                host, pid, set_id, _job = reply.get(0)
+                host, pid, set_id, _job, reached = reply.get(0)
             except Exception as error:
                 self.log.warning(
                     "pool %s: engine %s did not say where it runs: %s", self.name, engine_id, error
                 )
-                host, pid, set_id = None, None, None
+                host, pid, set_id, reached = None, None, None, []
+            engine.ssh_address = reached[0] if reached else None
             self._place(engine, host, pid, set_id)
 
     def _place(self, engine: Engine, host: str | None, pid: int | None, set_id: str | None) -> None:

@@ -23,7 +23,7 @@ async def preview_pool(
     """What starting this pool would do, creating nothing: its engine sets, the batch
     script of the first (exactly as the launcher writes it), the checks, and the
     scheduler's estimated start (``sbatch --test-only``)."""
-    sizes = backend.engine_set_sizes(engines, options)
+    sizes = [plan.size for plan in backend.plan_engine_sets(engines, options, {})]
     checks = backend.checks(options, engines)
     reply: PreviewReply = {
         "backend": backend.name,

@@ -16,6 +16,7 @@ class EngineReply(TypedDict):
     id: int
     engine_set: str | None
     host: str | None
+    ssh_address: str | None
     pid: int | None
     state: EngineState
     cpu_percent: float | None
@@ -48,6 +49,7 @@ class JobReply(TypedDict):
 class EngineSetReply(TypedDict):
     id: str
     backend: str
+    where: str | None
     state: EngineSetState
     requested: int
     running: int

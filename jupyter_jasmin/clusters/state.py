@@ -47,7 +47,7 @@ class PoolRecord:
     engines: int
     options: dict[str, Any] = field(default_factory=dict)
     connection_file: str = ""
-    # each engine set: {"id", "backend", "requested"}
+    # each engine set: {"id", "backend", "requested", "job", "where"}
     engine_sets: list[dict[str, Any]] = field(default_factory=list)
     ready_seconds: float | None = None
 

@@ -12,13 +12,14 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any
 
-from .base import EngineLaunch, Option, PoolBackend, SetPlace
+from .base import EngineLaunch, Option, PoolBackend, SetPlace, SetPlan
 
 __all__ = [
     "EngineLaunch",
     "Option",
     "PoolBackend",
     "SetPlace",
+    "SetPlan",
     "available_backends",
     "load_backends",
 ]

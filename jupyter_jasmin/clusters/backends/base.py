@@ -117,13 +117,24 @@ class EngineLaunch:
 
 
 @dataclass(frozen=True)
+class SetPlan:
+    """One engine set a backend means to start: how many engines, and where (the host
+    of an SSH engine set; None where the backend has no choice of place)."""
+
+    size: int
+    where: str | None = None
+
+
+@dataclass(frozen=True)
 class SetPlace:
     """Which engine set of which pool is being started, and its profile folder (where a
-    backend writes the set's files: batch scripts, job output)."""
+    backend writes the set's files: batch scripts, job output), and where it runs
+    (its plan's ``where``)."""
 
     pool_id: str
     set_id: str
     profile_dir: str
+    where: str | None = None
 
     def file(self, suffix: str) -> str:
         """``<profile>/jasmin/jobs/<pool>-<set><suffix>``, its folder made."""
@@ -139,6 +150,9 @@ class PoolBackend(LoggingConfigurable):
     label: ClassVar[str] = ""
     description: ClassVar[str] = ""
     registry: ClassVar[dict[str, type[PoolBackend]]] = {}
+    # True when engines can only be added and removed as whole engine sets (an MPI
+    # world cannot shrink); the pool JSON and the form say so
+    whole_sets: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -208,6 +222,14 @@ class PoolBackend(LoggingConfigurable):
         """How ``engines`` more engines are started: the size of each engine set (one
         launcher each: a process, an ``mpiexec``, a batch job)."""
         return [1] * engines
+
+    def plan_engine_sets(
+        self, engines: int, options: dict[str, Any], placed: dict[str, int]
+    ) -> list[SetPlan]:
+        """The engine sets that start ``engines`` more engines; ``placed`` counts the
+        engines this backend already runs in the pool by ``where`` (for backends that
+        choose a place, such as SSH hosts). Raise BadRequest when they do not fit."""
+        return [SetPlan(size) for size in self.engine_set_sizes(engines, options)]
 
     def describe(self, max_engines: int) -> BackendDescription:
         """The JSON served by ``GET /jasmin/api/backends``."""
