@@ -70,6 +70,11 @@ class Jasmin(ExtensionApp):
     engine_timeout = Float(
         60, config=True, help="Seconds an engine may take to register before it counts as lost."
     )
+    idle_check_seconds = Float(
+        10.0,
+        config=True,
+        help="Seconds between asking each pool's controller whether it has work (idle culling).",
+    )
 
     holdings = List(
         Dict(),
@@ -145,6 +150,7 @@ class Jasmin(ExtensionApp):
                 profile_dir=os.path.abspath(self.profile_dir),
                 heartbeat_ms=self.heartbeat_period,
                 engine_timeout=self.engine_timeout,
+                idle_check_seconds=self.idle_check_seconds,
             ),
             limits=PoolLimits(
                 max_pools=self.max_pools,

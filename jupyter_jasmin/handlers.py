@@ -139,7 +139,7 @@ class PoolsHandler(JasminHandler):
 
     @endpoint
     async def post(self) -> None:
-        request = self.body({"name", "backend", "engines", "options", "dry_run"})
+        request = self.body({"name", "backend", "engines", "options", "dry_run", "idle_minutes"})
         dry_run = request.pop("dry_run", False)
         if not isinstance(dry_run, bool):
             raise BadRequest("'dry_run' must be true or false")
@@ -158,8 +158,10 @@ class PoolHandler(JasminHandler):
 
     @endpoint
     async def patch(self, pool_id: str) -> None:
-        request = self.body({"engines"}, required={"engines"})
-        self.reply(await self.pools.scale(pool_id, request["engines"]))
+        request = self.body({"engines", "backend", "options", "idle_minutes"})
+        if request.get("engines") is None and "idle_minutes" not in request:
+            raise BadRequest("give 'engines' (how many), 'idle_minutes', or both")
+        self.reply(await self.pools.scale(pool_id, **request))
 
     @endpoint
     async def delete(self, pool_id: str) -> None:
@@ -180,6 +182,23 @@ class EngineSetOutputHandler(JasminHandler):
     async def get(self, pool_id: str, set_id: str) -> None:
         lines = whole_number_text(self.get_argument("lines", "100"), "lines", 1, MAX_OUTPUT_LINES)
         self.reply(await self.pools.output(pool_id, set_id, lines))
+
+
+class PoolLogsHandler(JasminHandler):
+    """A pool's logs, kept until the pool is dismissed."""
+
+    @endpoint
+    async def get(self, pool_id: str) -> None:
+        self.reply(await self.pools.logs(pool_id))
+
+
+class PoolLogHandler(JasminHandler):
+    """The tail of one of a pool's logs."""
+
+    @endpoint
+    async def get(self, pool_id: str, log: str) -> None:
+        lines = whole_number_text(self.get_argument("lines", "100"), "lines", 1, MAX_OUTPUT_LINES)
+        self.reply(await self.pools.log_tail(pool_id, log, lines))
 
 
 class EngineSetEstimateHandler(JasminHandler):
@@ -333,6 +352,8 @@ ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/clusters", PoolsHandler),
     (r"/clusters/(?P<pool_id>[^/]+)", PoolHandler),
     (r"/clusters/(?P<pool_id>[^/]+)/snippet", PoolSnippetHandler),
+    (r"/clusters/(?P<pool_id>[^/]+)/logs", PoolLogsHandler),
+    (r"/clusters/(?P<pool_id>[^/]+)/logs/(?P<log>[^/]+)", PoolLogHandler),
     (r"/clusters/(?P<pool_id>[^/]+)/engine-sets/(?P<set_id>[^/]+)/output", EngineSetOutputHandler),
     (
         r"/clusters/(?P<pool_id>[^/]+)/engine-sets/(?P<set_id>[^/]+)/estimate",

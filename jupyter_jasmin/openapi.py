@@ -52,4 +52,8 @@ def _write_in(components: dict[str, Any], server: ServerValues) -> None:
                 options[name] = {"$ref": "#/components/schemas/OptionValue"}
     new_pool["options"]["properties"] = options
     new_pool["options"]["additionalProperties"] = False
+    scale = components["schemas"]["Scale"]["properties"]
+    scale["backend"]["enum"] = list(server.backends)
+    scale["options"]["properties"] = options
+    scale["options"]["additionalProperties"] = False
     components["parameters"]["HoldingName"]["schema"]["enum"] = server.holdings

@@ -133,9 +133,14 @@ async def test_event_loop_diagnostics_report_stalls(api: Api) -> None:
 BAD_SCALES = [
     ('{"engines": -1}', "at least 0"),
     ('{"engines": 5}', "limit of 4"),
-    ('{"engines": null}', "whole number"),
-    ("{}", "missing field(s) 'engines'"),
+    ('{"engines": null}', "give 'engines' (how many), 'idle_minutes', or both"),
+    ("{}", "give 'engines' (how many), 'idle_minutes', or both"),
     ('{"engines": 1, "name": "x"}', "unknown field(s) 'name'"),
+    ('{"engines": 1, "backend": "nosuch"}', "unknown backend 'nosuch'"),
+    ('{"engines": 1, "options": {"nice": 5}}', "a part's options are fixed"),
+    ('{"backend": "local", "idle_minutes": 5}', "'backend' and 'options' go with 'engines'"),
+    ('{"idle_minutes": -1}', "a number of minutes, 0 or more"),
+    ('{"idle_minutes": "10"}', "a number of minutes, 0 or more"),
     ("[]", "must be a JSON object"),
 ]
 

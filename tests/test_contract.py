@@ -63,6 +63,7 @@ SAMPLE_VALUES = {
     "name": "cmip6-sample",
     "dataset_id": AWI,
     "set_id": "local-0",
+    "log": "controller",
     "path": "no/such/endpoint",
 }
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
@@ -79,6 +80,20 @@ POOL_STARTING = json.dumps(
         "ready_seconds": None,
         "engines": {"requested": 1, "running": 0, "starting": 1, "lost": 0, "list": []},
         "engine_sets": [],
+        "parts": [
+            {
+                "backend": "local",
+                "label": "This VM's cores",
+                "options": {"nice": 0},
+                "requested": 1,
+                "running": 0,
+                "starting": 1,
+                "lost": 0,
+                "whole_sets": False,
+                "primary": True,
+            }
+        ],
+        "idle": {"minutes": None, "idle_seconds": None, "culls_in_seconds": None},
         "controller": None,
         "connection_file": "/x/ipcontroller-ab12cd34-client.json",
         "actions": {"scale": True, "connect": False, "stop": True, "dismiss": False},

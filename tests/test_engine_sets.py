@@ -10,17 +10,8 @@ import pytest
 
 from jupyter_jasmin.clusters.backends.local import LocalBackend
 
+from . import stand_in_backends  # noqa: F401  (registers the backends these tests use)
 from .conftest import Api, gone, running, wait_for_pool
-
-
-class PairsBackend(LocalBackend):
-    """Local engines started two to an engine set."""
-
-    name = "pairs"
-    label = "Local engines in pairs (tests)"
-
-    def engine_set_sizes(self, engines: int, options: dict[str, Any]) -> list[int]:
-        return [2] * (engines // 2) + [1] * (engines % 2)
 
 
 def engine_pids(pool: dict[str, Any]) -> set[int]:
@@ -71,10 +62,10 @@ def test_a_running_jobs_countdown_is_no_news_but_a_new_state_is() -> None:
     engine_set = pool.engine_sets["s"] = EngineSet("s", "local", 1)
     engine_set.job_id = "7"
 
-    assert pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")})
-    assert not pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")})
-    assert pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=300)})
-    assert not pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=297)})
+    assert pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")}, "local")
+    assert not pool.update_jobs({"7": BatchJob("7", "PENDING", reason="Resources")}, "local")
+    assert pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=300)}, "local")
+    assert not pool.update_jobs({"7": BatchJob("7", "RUNNING", nodes="n1", time_left=297)}, "local")
     (listed,) = pool.describe()["engine_sets"]
     assert listed["job"] is not None
     assert 290 <= listed["job"]["time_left_seconds"] <= 297

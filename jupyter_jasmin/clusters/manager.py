@@ -22,13 +22,22 @@ from ..resources import suggested_engines, usable_cores
 from ..timestamps import isoformat
 from ..validation import NAME_RULE, is_name, whole_number
 from .backends import PoolBackend
+from .logs import list_logs, logs_folder, read_log, remove_logs
 from .output import read_tail
-from .pool import EnginePool, PoolSettings
+from .pool import EnginePool, Part, PoolSettings
 from .preview import preview_pool
 from .processes import cluster_processes
 from .runner import LoopThread
 from .schedulers import SchedulerError
-from .shapes import BackendsReply, EstimateReply, OutputReply, PoolReply, PreviewReply
+from .shapes import (
+    BackendsReply,
+    EstimateReply,
+    LogsReply,
+    LogTailReply,
+    OutputReply,
+    PoolReply,
+    PreviewReply,
+)
 from .state import Orphan, end, remove_record, survey
 
 
@@ -95,16 +104,17 @@ class EnginePools:
     async def _take_over(self, orphan: Orphan) -> None:
         """A pool of a server that is gone, with its controller still running."""
         record = orphan.record
-        backend = self.backends.get(str(record.get("backend")))
-        if backend is None:
-            why = f"its backend {record.get('backend')!r} is not enabled on this server"
+        needed = [record.get("backend"), *(part.get("backend") for part in record.get("parts", []))]
+        missing = [str(name) for name in needed if name not in self.backends]
+        if missing:
+            why = f"its backend {missing[0]!r} is not enabled on this server"
             found = cluster_processes(self.settings.profile_dir, [record["id"]])
             ended = end(
                 self.settings.profile_dir, record, found.get(record["id"], []), self.log, why
             )
             self._ended = {**self._ended, ended["id"]: ended}
             return
-        pool = EnginePool.orphaned(record, backend, self.settings, self.log.getChild("pool"))
+        pool = EnginePool.orphaned(record, self.backends, self.settings, self.log.getChild("pool"))
         pool.on_job_news = self._job_news.set
         self._pools[pool.id] = pool
         self.log.info("taking over pool %s (%s), left by a server that is gone", pool.name, pool.id)
@@ -140,11 +150,11 @@ class EnginePools:
         """The scheduler's estimated start of an engine set's pending job."""
         pool = self._find(pool_id)
         job_id = pool.job_of(set_id)
-        scheduler = pool.backend.scheduler()
+        backend = pool.backend_of(pool.engine_sets[set_id])
         estimate = None
-        if scheduler is not None and job_id is not None:
+        if backend.scheduler() is not None and job_id is not None:
             try:
-                estimate = await asyncio.to_thread(pool.backend.estimated_start, job_id)
+                estimate = await asyncio.to_thread(backend.estimated_start, job_id)
             except SchedulerError as error:
                 raise Conflict(f"the scheduler could not say: {error.message}") from None
         return {
@@ -155,6 +165,21 @@ class EnginePools:
             else isoformat(estimate.start),
             "nodes": estimate.nodes if estimate is not None and estimate.nodes else None,
         }
+
+    async def logs(self, pool_id: str) -> LogsReply:
+        """A pool's logs: live, failed and culled pools, and pools whose server died."""
+        folder, live = self._logs_of(pool_id)
+        return {"logs": await asyncio.to_thread(list_logs, folder, live)}
+
+    async def log_tail(self, pool_id: str, name: str, lines: int) -> LogTailReply:
+        folder, live = self._logs_of(pool_id)
+        return await asyncio.to_thread(read_log, folder, live, name, lines)
+
+    def _logs_of(self, pool_id: str) -> tuple[str, dict[str, str]]:
+        if pool_id in self._ended:
+            return logs_folder(self.settings.profile_dir, pool_id), {}
+        pool = self._find(pool_id)
+        return pool.logs, pool.live_logs()
 
     def _find(self, pool_id: str) -> EnginePool:
         pool = self._pools.get(pool_id)
@@ -191,14 +216,14 @@ class EnginePools:
         backend: str = "local",
         engines: int | None = None,
         options: dict[str, Any] | None = None,
+        idle_minutes: Any = None,
     ) -> PoolReply:
         """Admit a new pool and start it in the background; returns it ``starting``.
         A request over the scheduler's limits is refused, saying which."""
         chosen, count, chosen_options = self._request(name, backend, engines, options)
-        failed = [c["message"] for c in chosen.checks(chosen_options, count) if not c["ok"]]
-        if failed:
-            raise BadRequest("; ".join(failed))
-        return await self._runner.run(self._admit(name, chosen, count, chosen_options))
+        idle = chosen.idle_minutes(idle_minutes)
+        _refuse_failed_checks(chosen, chosen_options, count)
+        return await self._runner.run(self._admit(name, chosen, count, chosen_options, idle))
 
     async def preview(
         self,
@@ -206,10 +231,12 @@ class EnginePools:
         backend: str = "local",
         engines: int | None = None,
         options: dict[str, Any] | None = None,
+        idle_minutes: Any = None,
     ) -> PreviewReply:
         """What ``create`` would do, creating nothing: the engine sets, the batch script,
         the checks, and the scheduler's estimated start."""
         chosen, count, chosen_options = self._request(name, backend, engines, options)
+        chosen.idle_minutes(idle_minutes)
         return await self._runner.run(
             preview_pool(chosen, count, chosen_options, self.settings, self.log)
         )
@@ -236,7 +263,12 @@ class EnginePools:
         return self.backends[name]
 
     async def _admit(
-        self, name: str | None, backend: PoolBackend, engines: int, options: dict[str, Any]
+        self,
+        name: str | None,
+        backend: PoolBackend,
+        engines: int,
+        options: dict[str, Any],
+        idle: float | None,
     ) -> PoolReply:
         live = [pool for pool in self._pools.values() if pool.live]
         if len(live) >= self.limits.max_pools:
@@ -257,18 +289,67 @@ class EnginePools:
             pool_id, name, backend, options, engines, self.settings, self.log.getChild("pool")
         )
         pool.on_job_news = self._job_news.set
+        pool.idle_minutes = idle
+        pool.refresh()
         self._pools[pool.id] = pool
         self.log.info("starting pool %s (%s): %d %s engines", name, pool_id, engines, backend.name)
         pool.launch()
         return pool.snapshot
 
-    async def scale(self, pool_id: str, engines: Any) -> PoolReply:
+    async def scale(
+        self,
+        pool_id: str,
+        engines: Any = None,
+        backend: Any = None,
+        options: Any = None,
+        **idle: Any,
+    ) -> PoolReply:
+        """Have ``engines`` engines of ``backend`` (the pool's own by default; another
+        bursts the pool onto it), and/or change the pool's idle time (``idle_minutes``)."""
         if pool_id in self._ended:
             raise Conflict(f"pool '{self._ended[pool_id]['name']}' is failed; dismiss it")
         pool = self._find(pool_id)
-        count = whole_number(engines, "engines", 0, self.limits.max_engines_per_pool)
-        await self._runner.run(pool.scale(count))
+        if engines is None:
+            if backend is not None or options is not None:
+                raise BadRequest("'backend' and 'options' go with 'engines'")
+        else:
+            part = self._part(pool, backend, options)
+            count = whole_number(engines, "engines", 0, self.limits.max_engines_per_pool)
+            others = sum(p.requested for p in pool.parts.values() if p.name != part.name)
+            if others + count > self.limits.max_engines_per_pool:
+                raise BadRequest(
+                    f"the pool would have {others + count} engines; this server allows at "
+                    f"most {self.limits.max_engines_per_pool} per pool"
+                )
+            if count > part.requested:
+                _refuse_failed_checks(part.backend, part.options, count - part.requested)
+            if part.name not in pool.parts:
+                burst = _burst_idle(pool.idle_minutes, part.backend)
+                await self._runner.run(pool.set_idle(burst))
+            await self._runner.run(pool.scale(count, part))
+        if "idle_minutes" in idle:
+            chosen = [p.backend.idle_minutes(idle["idle_minutes"]) for p in pool.parts.values()]
+            await self._runner.run(pool.set_idle(chosen[0]))
         return pool.snapshot
+
+    def _part(self, pool: EnginePool, backend: Any, options: Any) -> Part:
+        """The part of a pool a scale request names, or a new one (a burst) with its
+        backend's options checked."""
+        if backend is None or backend == pool.backend.name:
+            part = pool.parts[pool.backend.name]
+        elif isinstance(backend, str) and backend in pool.parts:
+            part = pool.parts[backend]
+        else:
+            chosen = self._backend(backend)
+            if options is not None and not isinstance(options, dict):
+                raise BadRequest("'options' must be an object of option names and values")
+            return Part(chosen, chosen.validate_options(options or {}), 0)
+        if options is not None and part.backend.validate_options(options) != part.options:
+            raise BadRequest(
+                f"the {part.name} engines of pool '{pool.name}' were started with other "
+                "options; a part's options are fixed (scale it to 0 first)"
+            )
+        return part
 
     async def stop(self, pool_id: str) -> PoolReply:
         """Stop a pool (or dismiss a failed one) and forget it."""
@@ -276,13 +357,17 @@ class EnginePools:
         if ended is not None:
             self._ended = {key: pool for key, pool in self._ended.items() if key != pool_id}
             remove_record(self.settings.profile_dir, pool_id)
+            await asyncio.to_thread(remove_logs, logs_folder(self.settings.profile_dir, pool_id))
             return ended
         pool = self._find(pool_id)
         await self._runner.run(pool.stop())
         self._pools.pop(pool_id, None)
+        await asyncio.to_thread(remove_logs, pool.logs)
         snapshot = pool.snapshot.copy()
         if snapshot["state"] != "failed":
             snapshot["state"] = "stopped"
+        # forgotten: nothing more can be done with it
+        snapshot["actions"] = {"scale": False, "connect": False, "stop": False, "dismiss": False}
         return snapshot
 
     async def shutdown(self) -> None:
@@ -302,6 +387,7 @@ class EnginePools:
             asyncio.create_task(self._watch()),
             asyncio.create_task(self._watch_jobs()),
             asyncio.create_task(self._learn_backends()),
+            asyncio.create_task(self._watch_idle()),
         ]
 
     async def _stop_all(self) -> None:
@@ -354,10 +440,10 @@ class EnginePools:
         changed = False
         for backend in self.backends.values():
             scheduler = backend.scheduler()
-            pools = [p for p in self._pools.values() if p.backend is backend and p.batch_jobs()]
+            pools = [p for p in self._pools.values() if p.batch_jobs(backend.name)]
             if scheduler is None or not pools:
                 continue
-            ids = [job for pool in pools for job in pool.batch_jobs()]
+            ids = [job for pool in pools for job in pool.batch_jobs(backend.name)]
             try:
                 jobs = await asyncio.to_thread(scheduler.job_states, ids)
             except SchedulerError as error:
@@ -366,8 +452,18 @@ class EnginePools:
                 )
                 continue
             for pool in pools:
-                changed = pool.update_jobs(jobs) or changed
+                changed = pool.update_jobs(jobs, backend.name) or changed
         return changed
+
+    async def _watch_idle(self) -> None:
+        """Stop pools that have had no work for their idle time."""
+        while True:
+            await asyncio.sleep(self.settings.idle_check_seconds)
+            for pool in list(self._pools.values()):
+                try:
+                    await pool.check_idle()
+                except Exception:
+                    self.log.exception("checking whether pool %s is idle failed", pool.id)
 
     async def _learn_backends(self) -> None:
         """Ask the schedulers what they offer, at start and every few minutes."""
@@ -376,3 +472,21 @@ class EnginePools:
                 if backend.scheduler() is not None:
                     await asyncio.to_thread(backend.refresh_facts)
             await asyncio.sleep(self.job_poll.facts_every)
+
+
+def _refuse_failed_checks(backend: PoolBackend, options: dict[str, Any], engines: int) -> None:
+    """A request over the scheduler's limits is refused before anything is submitted."""
+    failed = [c["message"] for c in backend.checks(options, engines) if not c["ok"]]
+    if failed:
+        raise BadRequest("; ".join(failed))
+
+
+def _burst_idle(minutes: float | None, backend: PoolBackend) -> float | None:
+    """A pool's idle time once it bursts onto ``backend``: that backend's default when the
+    pool had none, and never over that backend's maximum."""
+    if minutes is None:
+        minutes = backend.idle_minutes_default or None
+    most = backend.idle_minutes_max
+    if most and (minutes is None or minutes > most):
+        minutes = most
+    return minutes

@@ -29,7 +29,7 @@ from typing import Any
 
 import psutil
 
-from ..errors import Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound
 from ..timestamps import isoformat
 from .backends import PoolBackend, SetPlace, SetPlan
 from .engines import (
@@ -41,12 +41,15 @@ from .engines import (
     sample_usage,
     tail,
 )
+from .logs import keep, keep_text, logs_folder
 from .processes import process_tree, reap, reap_cluster
 from .rules import pool_actions
 from .schedulers import BatchJob
 from .shapes import (
     EngineSetReply,
     EngineState,
+    IdleReply,
+    PartReply,
     PoolReply,
     PoolState,
 )
@@ -67,6 +70,24 @@ WHEREABOUTS = (
 )
 
 
+@dataclass
+class Part:
+    """The engines of one backend in a pool: the pool's own backend, or another one it
+    bursts onto (engines as batch jobs beside local ones), with that backend's options."""
+
+    backend: PoolBackend
+    options: dict[str, Any]
+    requested: int
+    primary: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def record(self) -> dict[str, Any]:
+        return {"backend": self.name, "options": dict(self.options), "requested": self.requested}
+
+
 @dataclass(frozen=True)
 class PoolSettings:
     """How every pool of a server is run (from the admin's configuration)."""
@@ -75,6 +96,7 @@ class PoolSettings:
     heartbeat_ms: int = 250
     engine_timeout: float = 60.0
     stop_timeout: float = 10.0
+    idle_check_seconds: float = 10.0
 
 
 class EnginePool:
@@ -94,7 +116,15 @@ class EnginePool:
         self.name = name
         self.backend = backend
         self.options = options
-        self.requested = engines
+        self.parts: dict[str, Part] = {backend.name: Part(backend, options, engines, True)}
+        self.logs = logs_folder(settings.profile_dir, pool_id)
+        # idle culling: minutes without work before the pool is stopped (None: never),
+        # when work was last seen (wall clock, so a restarted server keeps the clock),
+        # whether the controller had work at its last look, and tasks done per engine
+        self.idle_minutes: float | None = None
+        self.last_active: float | None = None
+        self._busy = False
+        self._completed: dict[int, int] = {}
         self.settings = settings
         self.log = log
         self.phase: PoolState = "starting"
@@ -138,6 +168,17 @@ class EnginePool:
     def live(self) -> bool:
         return self.phase not in ("stopped", "failed")
 
+    @property
+    def requested(self) -> int:
+        return sum(part.requested for part in self.parts.values())
+
+    def backend_of(self, engine_set: EngineSet) -> PoolBackend:
+        part = self.parts.get(engine_set.backend)
+        return part.backend if part is not None else self.backend
+
+    def sets_of(self, part: Part) -> list[EngineSet]:
+        return [s for s in self.engine_sets.values() if s.backend == part.name]
+
     def count(self, state: EngineState) -> int:
         return sum(1 for engine in self.engines.values() if engine.state == state)
 
@@ -174,6 +215,8 @@ class EnginePool:
                 "list": [engine.to_json() for engine in self.engines.values()],
             },
             "engine_sets": [self._describe_set(s) for s in self.engine_sets.values()],
+            "parts": [self._describe_part(part) for part in self.parts.values()],
+            "idle": self._describe_idle(),
             "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
             "connection_file": self.connection_file(),
             "actions": pool_actions(state, running),
@@ -192,6 +235,32 @@ class EnginePool:
             "lost": engine_set.lost,
             "error": engine_set.error,
             "job": None if engine_set.job_id is None else job_reply(engine_set),
+        }
+
+    def _describe_part(self, part: Part) -> PartReply:
+        sets = self.sets_of(part)
+        members = [self.engines[i] for s in sets for i in s.engines if i in self.engines]
+        return {
+            "backend": part.name,
+            "label": part.backend.label,
+            "options": dict(part.options),
+            "requested": part.requested,
+            "running": sum(1 for e in members if e.state == "running" and e.located),
+            "starting": sum(s.waiting for s in sets),
+            "lost": sum(s.lost for s in sets),
+            "whole_sets": part.backend.whole_sets,
+            "primary": part.primary,
+        }
+
+    def _describe_idle(self) -> IdleReply:
+        watching = self.idle_minutes and self.phase == "running" and self.last_active
+        if not watching or self._busy or self.last_active is None or self.idle_minutes is None:
+            return {"minutes": self.idle_minutes, "idle_seconds": None, "culls_in_seconds": None}
+        idle = max(0.0, time.time() - self.last_active)
+        return {
+            "minutes": self.idle_minutes,
+            "idle_seconds": round(idle, 1),
+            "culls_in_seconds": round(max(0.0, self.idle_minutes * 60 - idle), 1),
         }
 
     def _trouble(self) -> str | None:
@@ -239,6 +308,9 @@ class EnginePool:
                     if s.live
                 ],
                 self.ready_seconds,
+                [part.record() for part in self.parts.values() if not part.primary],
+                self.idle_minutes,
+                self.last_active,
             )
             write_record(self.settings.profile_dir, record, processes)
             self._recorded = pids
@@ -253,7 +325,7 @@ class EnginePool:
     def orphaned(
         cls,
         record: dict[str, Any],
-        backend: PoolBackend,
+        backends: dict[str, PoolBackend],
         settings: PoolSettings,
         log: logging.Logger,
     ) -> EnginePool:
@@ -261,7 +333,7 @@ class EnginePool:
         pool = cls(
             record["id"],
             str(record.get("name", record["id"])),
-            backend,
+            backends[record["backend"]],
             dict(record.get("options", {})),
             int(record.get("engines", 0)),
             settings,
@@ -269,6 +341,11 @@ class EnginePool:
         )
         pool.created = float(record.get("created", pool.created))
         pool.ready_seconds = record.get("ready_seconds")
+        pool.idle_minutes = record.get("idle_minutes")
+        pool.last_active = record.get("last_active")
+        for part in record.get("parts", []):
+            backend = backends[part["backend"]]
+            pool.parts[backend.name] = Part(backend, dict(part["options"]), int(part["requested"]))
         for spec in record.get("engine_sets", []):
             engine_set = EngineSet(spec["id"], spec["backend"], int(spec["requested"]))
             engine_set.job_id = spec.get("job")
@@ -326,9 +403,10 @@ class EnginePool:
                 self.cluster = self._make_cluster()
                 await self.cluster.start_controller()
                 self._controller_processes = process_tree(self.cluster.controller.pid)
+                keep(self.logs, "controller", getattr(self.cluster.controller, "output_file", None))
                 self._save()
                 self.refresh()
-                await self._add_engines(self.requested)
+                await self._add_engines(self.requested, self._primary)
                 self.client = await self.cluster.connect_client()
             except asyncio.CancelledError:
                 raise
@@ -339,14 +417,14 @@ class EnginePool:
         self.refresh()
 
     def _make_cluster(self) -> Any:
-        import ipyparallel
+        from .cluster import PoolCluster
 
         os.makedirs(os.path.join(self.settings.profile_dir, "security"), mode=0o700, exist_ok=True)
         # ipyparallel logs every normal engine stop as a warning with a traceback;
         # what users need to know reaches them through the pool's state and errors
         quiet = self.log.getChild("ipyparallel")
         quiet.setLevel(logging.ERROR)
-        return ipyparallel.Cluster(
+        return PoolCluster(
             cluster_id=self.id,
             profile_dir=self.settings.profile_dir,
             controller_args=[f"--HeartMonitor.period={self.settings.heartbeat_ms}"],
@@ -358,42 +436,60 @@ class EnginePool:
             **self.backend.cluster_kwargs(self.options),
         )
 
-    async def _add_engines(self, count: int) -> None:
-        """Start ``count`` more engines, in the engine sets the backend makes of them."""
-        for plan in self.backend.plan_engine_sets(count, self.options, self._placed()):
-            await self._start_set(plan)
+    async def _add_engines(self, count: int, part: Part) -> None:
+        """Start ``count`` more engines of a part, in the engine sets its backend makes."""
+        for plan in part.backend.plan_engine_sets(count, part.options, self._placed(part)):
+            await self._start_set(plan, part)
 
-    def _placed(self) -> dict[str, int]:
-        """Engines live or on their way in each place (SSH host) of the pool."""
+    def _placed(self, part: Part) -> dict[str, int]:
+        """A part's engines live or on their way in each place (SSH host)."""
         placed: dict[str, int] = {}
-        for engine_set in self.engine_sets.values():
+        for engine_set in self.sets_of(part):
             if engine_set.live and engine_set.where is not None:
                 placed[engine_set.where] = placed.get(engine_set.where, 0) + engine_set.requested
         return placed
 
-    async def _start_set(self, plan: SetPlan) -> None:
-        engine_set = EngineSet(
-            f"{self.backend.name}-{self._sets_started}", self.backend.name, plan.size
-        )
+    async def _start_set(self, plan: SetPlan, part: Part) -> None:
+        engine_set = EngineSet(f"{part.name}-{self._sets_started}", part.name, plan.size)
         engine_set.where = plan.where
         self._sets_started += 1
         self.engine_sets[engine_set.id] = engine_set
         place = SetPlace(self.id, engine_set.id, self.settings.profile_dir, plan.where)
-        launch = self.backend.engine_launch(self.options, place)
+        launch = part.backend.engine_launch(part.options, place)
         launch.environment[SET_VARIABLE] = engine_set.id
+        chosen = part.backend.cluster_kwargs(part.options)
         await self.cluster.start_engines(
-            plan.size, engine_set_id=engine_set.id, **launch.as_kwargs()
+            plan.size,
+            engine_set_id=engine_set.id,
+            launcher_class=chosen.get("engine_launcher_class"),
+            connection_env=chosen.get("send_engines_connection_env"),
+            **launch.as_kwargs(),
         )
         launcher = self.cluster.engines[engine_set.id]
         launcher.on_stop(partial(self._set_ended, engine_set))
+        self._keep_output(engine_set.id, launcher)
         engine_set.job_id = getattr(launcher, "job_id", None) or None
         if engine_set.job_id is not None and self.on_job_news is not None:
             self.on_job_news()
         self._save(force=True)
         self.refresh()
 
+    def _keep_output(self, set_id: str, launcher: Any) -> None:
+        """Link the output files of a set's processes into the pool's logs."""
+        children = getattr(launcher, "launchers", None)
+        if isinstance(children, dict) and children:
+            for key, child in children.items():
+                name = set_id if len(children) == 1 else f"{set_id}.{key}"
+                keep(self.logs, name, getattr(child, "output_file", None))
+        else:
+            keep(self.logs, set_id, getattr(launcher, "output_file", None))
+
     def _set_ended(self, engine_set: EngineSet, stop_data: dict[str, Any] | None = None) -> None:
         """ipyparallel calls this when an engine set's processes or job have ended."""
+        launcher = self.cluster.engines.get(engine_set.id) if self.cluster else None
+        with contextlib.suppress(Exception):
+            # what could not be linked (a job's output, an SSH engine's), as read back
+            keep_text(self.logs, engine_set.id, launcher.get_output() if launcher else "")
         if engine_set.state in ("stopping", "ended"):
             engine_set.state = "ended"
             self.refresh()
@@ -401,7 +497,6 @@ class EnginePool:
         if engine_set.state == "failed":
             return  # it already says why (its launcher was stopped because of it)
         output = ""
-        launcher = self.cluster.engines.get(engine_set.id) if self.cluster else None
         if launcher is not None:
             with contextlib.suppress(Exception):
                 output = tail(launcher.get_output(), 3)
@@ -451,50 +546,113 @@ class EnginePool:
         if not pool_actions(self.state, self.count("running"))["scale"] or self.phase == "stopping":
             raise Conflict(f"pool '{self.name}' is {self.state}; only a live pool can be scaled")
 
-    async def scale(self, engines: int) -> None:
+    async def scale(self, engines: int, part: Part | None = None) -> None:
+        """Have ``engines`` engines of a part (the pool's own backend by default; a new
+        part bursts the pool onto another backend). A part whose backend scales by whole
+        engine sets shrinks only by whole sets."""
         self._check_scalable()
         async with self._lock:
             self._check_scalable()  # it may have failed or been stopped while we waited
-            await self._forget_the_lost()
-            self.requested = engines
-            have = self.count("running") + self.waiting()
+            part = self.parts.setdefault(part.name, part) if part else self._primary
+            await self._forget_the_lost(part)
+            have = self._have(part)
+            ending = self._whole_sets_ending(part, have - engines) if engines < have else []
+            part.requested = engines
             if engines > have:
-                await self._add_engines(engines - have)
+                await self._add_engines(engines - have, part)
+            elif ending:
+                for engine_set in ending:
+                    await self._retire_set(engine_set)
             elif engines < have:
-                await self._remove(have - engines)
+                await self._remove(have - engines, part)
+            if not part.primary and not part.requested and not self.sets_of(part):
+                del self.parts[part.name]
+            self._save(force=True)
         self.refresh()
 
-    async def _forget_the_lost(self) -> None:
-        """Lost engines and failed engine sets make room for their replacements."""
+    @property
+    def _primary(self) -> Part:
+        return self.parts[self.backend.name]
+
+    def _part_of(self, engine: Engine) -> str:
+        engine_set = self.engine_sets.get(engine.engine_set or "")
+        return engine_set.backend if engine_set is not None else self.backend.name
+
+    def _have(self, part: Part) -> int:
+        """A part's engines running or on their way."""
+        return len(self._running_in(part)) + sum(s.waiting for s in self.sets_of(part))
+
+    def _running_in(self, part: Part) -> list[Engine]:
+        return [
+            e
+            for e in self.engines.values()
+            if e.state == "running" and self._part_of(e) == part.name
+        ]
+
+    def _whole_sets_ending(self, part: Part, count: int) -> list[EngineSet]:
+        """The engine sets (newest first) that take exactly ``count`` engines away from a
+        part whose backend cannot shrink a set (an MPI world); BadRequest when none do."""
+        if not part.backend.whole_sets:
+            return []
+        chosen, left = [], count
+        for engine_set in reversed(self.sets_of(part)):
+            if engine_set.live and 0 < engine_set.requested <= left:
+                chosen.append(engine_set)
+                left -= engine_set.requested
+        if left:
+            sizes = ", ".join(str(s.requested) for s in self.sets_of(part) if s.live) or "none"
+            raise BadRequest(
+                f"{part.backend.label or part.name} engines stop only as whole engine sets "
+                f"(this pool's sets have {sizes} engines): {count} fewer is not possible"
+            )
+        return chosen
+
+    async def _retire_set(self, engine_set: EngineSet) -> None:
+        """Stop a whole engine set and forget its engines."""
+        for engine_id in engine_set.engines:
+            if engine_id in self.engines:
+                self.engines[engine_id].state = "stopping"
+        self.refresh()
+        await self._stop_set(engine_set)
+        for engine_id in engine_set.engines:
+            engine = self.engines.pop(engine_id, None)
+            self._gone.add(engine_id)
+            if engine is not None and engine.processes:
+                await asyncio.to_thread(reap, engine.processes)
+        self.engine_sets.pop(engine_set.id, None)
+
+    async def _forget_the_lost(self, part: Part) -> None:
+        """A part's lost engines and failed engine sets make room for their replacements."""
         for engine in [e for e in self.engines.values() if e.state == "lost"]:
-            self.engines.pop(engine.id, None)
-            self._gone.add(engine.id)
-        for engine_set in [s for s in self.engine_sets.values() if s.state == "failed"]:
+            if self._part_of(engine) == part.name:
+                self.engines.pop(engine.id, None)
+                self._gone.add(engine.id)
+        for engine_set in [s for s in self.sets_of(part) if s.state == "failed"]:
             await self._stop_set(engine_set)
             self.engine_sets.pop(engine_set.id, None)
-        for engine_set in self.engine_sets.values():
+        for engine_set in self.sets_of(part):
             engine_set.lost = 0
 
-    async def _remove(self, count: int) -> None:
-        """Stop ``count`` engines: sets still waiting for all their engines first (newest
-        first, never more than asked), then idle engines, then busy ones."""
-        for engine_set in reversed(list(self.engine_sets.values())):
+    async def _remove(self, count: int, part: Part) -> None:
+        """Stop ``count`` of a part's engines: sets still waiting for all their engines
+        first (newest first, never more than asked), then idle engines, then busy ones."""
+        for engine_set in reversed(self.sets_of(part)):
             if count <= 0:
                 return
             if engine_set.live and not engine_set.engines and engine_set.waiting <= count:
                 count -= engine_set.waiting
                 await self._stop_set(engine_set)
                 self.engine_sets.pop(engine_set.id, None)
-        for engine in await self._choose_to_stop(count):
+        for engine in await self._choose_to_stop(count, part):
             engine.state = "stopping"
             self.refresh()
             await self._retire(engine)
 
-    async def _choose_to_stop(self, count: int) -> list[Engine]:
+    async def _choose_to_stop(self, count: int, part: Part) -> list[Engine]:
         """Idle engines before busy ones, newest first."""
         if count <= 0:
             return []
-        running = [e for e in self.engines.values() if e.state == "running"]
+        running = self._running_in(part)
         busy = await self._busy_engines()
         ranked = sorted(running, key=lambda e: (busy.get(e.id, 0) > 0, -e.id))
         return ranked[:count]
@@ -572,7 +730,9 @@ class EnginePool:
 
     def keeps_running(self) -> bool:
         """Whether this pool outlives a clean stop of the server (see the backend)."""
-        return self.live and self.backend.keeps_running_on_stop(self.options)
+        return self.live and all(
+            part.backend.keeps_running_on_stop(part.options) for part in self.parts.values()
+        )
 
     async def detach(self) -> None:
         """Leave the pool running for the next server to take over: close the client,
@@ -635,14 +795,15 @@ class EnginePool:
     async def _cancel_jobs(self) -> None:
         """Cancel every batch job of the pool through its scheduler, whatever ipyparallel
         did: a job is never left to run out its walltime."""
-        scheduler = self.backend.scheduler()
-        jobs = [s.job_id for s in self.engine_sets.values() if s.job_id]
-        if scheduler is None or not jobs:
-            return
-        try:
-            await asyncio.to_thread(scheduler.cancel, jobs)
-        except Exception as error:
-            self.log.warning("pool %s: cancelling jobs %s failed: %s", self.name, jobs, error)
+        for part in self.parts.values():
+            scheduler = part.backend.scheduler()
+            jobs = [s.job_id for s in self.sets_of(part) if s.job_id]
+            if scheduler is None or not jobs:
+                continue
+            try:
+                await asyncio.to_thread(scheduler.cancel, jobs)
+            except Exception as error:
+                self.log.warning("pool %s: cancelling jobs %s failed: %s", self.name, jobs, error)
 
     def _remove_files(self) -> None:
         profile = self.settings.profile_dir
@@ -654,6 +815,51 @@ class EnginePool:
         for path in leftovers:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
+
+    # --- idle culling ---------------------------------------------------
+
+    async def check_idle(self) -> None:
+        """Ask the controller whether the pool has work (tasks queued, running, or done
+        since the last look) and stop the pool once it has had none for its idle time.
+        When the controller cannot tell, the pool is never stopped."""
+        if not self.idle_minutes or self.phase != "running" or self.client is None:
+            return
+        try:
+            status = await asyncio.wait_for(asyncio.to_thread(self.client.queue_status), 5)
+        except Exception as error:
+            self.log.debug("pool %s: no queue status for idle culling: %s", self.name, error)
+            return
+        now = time.time()
+        engines = {k: v for k, v in status.items() if isinstance(k, int) and isinstance(v, dict)}
+        completed = {k: int(v.get("completed", 0)) for k, v in engines.items()}
+        busy = bool(status.get("unassigned", 0)) or any(
+            v.get("queue", 0) or v.get("tasks", 0) or completed[k] > self._completed.get(k, 0)
+            for k, v in engines.items()
+        )
+        self._completed = completed
+        was_busy, self._busy = self._busy, busy
+        if busy or self.last_active is None or was_busy:
+            self.last_active = now
+            self._save(force=True)  # a restarted server keeps the idle clock
+        elif now - self.last_active >= self.idle_minutes * 60:
+            await self.cull()
+        self.refresh()
+
+    async def set_idle(self, minutes: float | None) -> None:
+        """A new idle time; the clock keeps running from when work was last seen."""
+        self.idle_minutes = minutes
+        if self.live:
+            self._save(force=True)
+        self.refresh()
+
+    async def cull(self) -> None:
+        """Stop a pool that has had no work for its idle time; it stays listed, saying so,
+        until dismissed."""
+        why = f"stopped after {self.idle_minutes:g} min without work (idle culling)"
+        self.log.info("pool %s (%s) %s", self.name, self.id, why)
+        await self.stop()
+        self.error = why
+        self.refresh()
 
     # --- watching -------------------------------------------------------
 
@@ -688,6 +894,9 @@ class EnginePool:
         self.refresh()
 
     def _track_engines(self, registered: set[int]) -> None:
+        # an id the controller no longer lists is not the old engine coming back: the
+        # controller may give it again (an MPI engine asks for its rank as its id)
+        self._gone &= registered
         for engine_id in registered - set(self.engines) - self._gone:
             self.engines[engine_id] = Engine(engine_id)
             self._ask_whereabouts(engine_id)
@@ -741,31 +950,46 @@ class EnginePool:
 
     def output_file(self, set_id: str) -> str | None:
         """Where an engine set's launcher writes its output (batch jobs), if anywhere."""
-        self._set(set_id)
+        engine_set = self._set(set_id)
         launcher = self.cluster.engines.get(set_id) if self.cluster is not None else None
         path = getattr(launcher, "output_file", None)
         if path:
             return str(path)
-        if self.backend.scheduler() is not None:  # its launcher is gone: where it wrote
+        if self.backend_of(engine_set).scheduler() is not None:
+            # its launcher is gone: where it wrote
             return SetPlace(self.id, set_id, self.settings.profile_dir).file(".out")
         return None
 
-    def batch_jobs(self) -> list[str]:
-        """Ids of this pool's batch jobs the scheduler should be asked about."""
+    def live_logs(self) -> dict[str, str]:
+        """Output files being written that the pool's logs folder has no link to (a
+        batch job's, which appears only once the job runs)."""
+        live: dict[str, str] = {}
+        for engine_set in self.engine_sets.values():
+            with contextlib.suppress(NotFound):
+                path = self.output_file(engine_set.id)
+                if path and self.backend_of(engine_set).scheduler() is not None:
+                    live[engine_set.id] = path
+        return live
+
+    def batch_jobs(self, backend: str) -> list[str]:
+        """Ids of this pool's batch jobs of a backend that its scheduler should be asked
+        about."""
         return [
             s.job_id
             for s in self.engine_sets.values()
-            if s.job_id is not None and s.state in ("starting", "running", "stopping")
+            if s.backend == backend
+            and s.job_id is not None
+            and s.state in ("starting", "running", "stopping")
         ]
 
-    def update_jobs(self, jobs: dict[str, BatchJob]) -> bool:
+    def update_jobs(self, jobs: dict[str, BatchJob], backend: str) -> bool:
         """Take what the scheduler says of this pool's jobs; a job that ended while its
         engine set was live loses the set's engines, saying why. Returns whether any job
         changed."""
         changed = False
         for engine_set in self.engine_sets.values():
             job = jobs.get(engine_set.job_id or "")
-            if job is None:
+            if job is None or engine_set.backend != backend:
                 continue
             # the walltime left counts down on every call: only state, reason and nodes
             # are news (which decide how soon the scheduler is asked again)
@@ -805,7 +1029,7 @@ class EnginePool:
         a batch job from when it started running (it may wait in the queue for hours)."""
         limit = self.settings.engine_timeout
         for engine_set in self.engine_sets.values():
-            batch = self.backend.scheduler() is not None
+            batch = self.backend_of(engine_set).scheduler() is not None
             since = engine_set.running_since if batch else engine_set.launched
             late = since is not None and time.monotonic() - since > limit
             if engine_set.state == "starting" and engine_set.waiting and late:

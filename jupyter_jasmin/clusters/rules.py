@@ -8,11 +8,11 @@ from .shapes import PoolActions, PoolState
 
 def pool_actions(state: PoolState, running_engines: int) -> PoolActions:
     """Scale and stop a live pool; connect to one with engines to run work; dismiss a
-    failed one."""
+    failed one, or one stopped for being idle (a pool stopped on request is forgotten)."""
     live = state in ("starting", "running", "degraded")
     return {
         "scale": live,
         "connect": state in ("running", "degraded") and running_engines > 0,
         "stop": live,
-        "dismiss": state == "failed",
+        "dismiss": state in ("failed", "stopped"),
     }

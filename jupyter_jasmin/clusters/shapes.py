@@ -72,6 +72,28 @@ class ControllerReply(TypedDict):
     pid: int | None
 
 
+class PartReply(TypedDict):
+    """The engines of one backend in a pool (a pool may burst onto other backends)."""
+
+    backend: str
+    label: str
+    options: dict[str, OptionValue]
+    requested: int
+    running: int
+    starting: int
+    lost: int
+    whole_sets: bool
+    primary: bool
+
+
+class IdleReply(TypedDict):
+    """Idle culling: the pool stops after ``minutes`` without work (None: never)."""
+
+    minutes: float | None
+    idle_seconds: float | None
+    culls_in_seconds: float | None
+
+
 class PoolReply(TypedDict):
     id: str
     name: str
@@ -83,6 +105,8 @@ class PoolReply(TypedDict):
     ready_seconds: float | None
     engines: EngineCounts
     engine_sets: list[EngineSetReply]
+    parts: list[PartReply]
+    idle: IdleReply
     controller: ControllerReply | None
     connection_file: str
     actions: PoolActions
@@ -101,6 +125,14 @@ class OptionDescription(TypedDict):
     choices: NotRequired[list[str]]
 
 
+class IdleLimits(TypedDict):
+    """A backend's idle culling: its default and the most a user may choose (None: off,
+    no maximum)."""
+
+    default: float | None
+    maximum: float | None
+
+
 class BackendDescription(TypedDict):
     """One backend as ``GET /jasmin/api/backends`` describes it (``Backend``)."""
 
@@ -109,6 +141,8 @@ class BackendDescription(TypedDict):
     description: str
     options: list[OptionDescription]
     limits: dict[str, Any]
+    whole_sets: bool
+    idle_minutes: IdleLimits
 
 
 class PoolLimitsReply(TypedDict):
@@ -148,6 +182,29 @@ class OutputReply(TypedDict):
 
     engine_set: str
     path: str
+    text: str
+    truncated: bool
+    size: int
+
+
+class LogReply(TypedDict):
+    """One log of a pool: its controller's output, or an engine set's."""
+
+    name: str
+    label: str
+    engine_set: str | None
+    size: int
+    modified: str | None
+
+
+class LogsReply(TypedDict):
+    logs: list[LogReply]
+
+
+class LogTailReply(TypedDict):
+    """The tail of one of a pool's logs."""
+
+    name: str
     text: str
     truncated: bool
     size: int

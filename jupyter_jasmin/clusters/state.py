@@ -50,6 +50,10 @@ class PoolRecord:
     # each engine set: {"id", "backend", "requested", "job", "where"}
     engine_sets: list[dict[str, Any]] = field(default_factory=list)
     ready_seconds: float | None = None
+    # the pool's parts on other backends (bursts): {"backend", "options", "requested"}
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    idle_minutes: float | None = None
+    last_active: float | None = None  # when work was last seen (wall clock)
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,11 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
         f"stopped, and when a server started again {why}; {stopped}. "
         "Dismiss it and start a new pool."
     )
+    primary = {
+        "backend": record.get("backend", "local"),
+        "options": record.get("options", {}),
+        "requested": record.get("engines", 0),
+    }
     return {
         "id": record["id"],
         "name": str(record.get("name", record["id"])),
@@ -299,6 +308,25 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
             "list": [],
         },
         "engine_sets": [],
+        "parts": [
+            {
+                "backend": str(part.get("backend")),
+                "label": str(part.get("backend")),
+                "options": dict(part.get("options", {})),
+                "requested": int(part.get("requested", 0)),
+                "running": 0,
+                "starting": 0,
+                "lost": 0,
+                "whole_sets": False,
+                "primary": part is primary,
+            }
+            for part in [primary, *record.get("parts", [])]
+        ],
+        "idle": {
+            "minutes": record.get("idle_minutes"),
+            "idle_seconds": None,
+            "culls_in_seconds": None,
+        },
         "controller": None,
         "connection_file": str(record.get("connection_file", "")),
         "actions": pool_actions("failed", 0),

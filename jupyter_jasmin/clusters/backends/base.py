@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ...errors import BadRequest
@@ -159,6 +160,40 @@ class PoolBackend(LoggingConfigurable):
         if cls.name:
             PoolBackend.registry[cls.name] = cls
 
+    idle_minutes_default = Float(
+        0.0,
+        config=True,
+        help="Minutes without work (nothing queued or running) before a pool of this backend "
+        "is stopped, unless its user chooses otherwise; 0: never.",
+    )
+    idle_minutes_max = Float(
+        0.0,
+        config=True,
+        help="The longest idle time a user may choose for a pool of this backend; "
+        "0: no maximum (and users may turn idle culling off).",
+    )
+
+    def idle_minutes(self, asked: Any) -> float | None:
+        """The idle time of a pool whose user asked for ``asked`` minutes (None: the
+        default), within the admin's maximum; None when the pool is never culled."""
+        if asked is None:
+            return self.idle_minutes_default or None
+        valid = isinstance(asked, int | float) and not isinstance(asked, bool)
+        if not valid or not math.isfinite(asked) or asked < 0:
+            raise BadRequest("'idle_minutes' must be a number of minutes, 0 or more")
+        most = self.idle_minutes_max
+        if most and not asked:
+            raise BadRequest(
+                f"idle culling cannot be turned off for {self.name} pools: "
+                f"choose at most {most:g} minutes"
+            )
+        if most and asked > most:
+            raise BadRequest(
+                f"'idle_minutes' is {quoted(asked)}, above the limit of {most:g} "
+                f"for {self.name} pools"
+            )
+        return float(asked) or None
+
     def options(self) -> list[Option]:
         """The options a user may set, with the admin's limits as bounds."""
         return []
@@ -239,4 +274,9 @@ class PoolBackend(LoggingConfigurable):
             "description": self.description,
             "options": [option.to_json() for option in self.options()],
             "limits": {"max_engines": max_engines, **self.limits()},
+            "whole_sets": self.whole_sets,
+            "idle_minutes": {
+                "default": self.idle_minutes_default or None,
+                "maximum": self.idle_minutes_max or None,
+            },
         }

@@ -57,6 +57,13 @@ class BatchBackend(PoolBackend, Generic[AnyScheduler]):
     script_suffix: ClassVar[str] = ""
     directive: ClassVar[str] = ""
 
+    # batch engines hold nodes others queue for: idle pools end after an hour by default
+    idle_minutes_default = Float(
+        60.0,
+        config=True,
+        help="Minutes without work before a batch pool is stopped, unless its user chooses "
+        "otherwise; 0: never.",
+    )
     max_walltime = Integer(
         24 * 60, config=True, help="Longest walltime a user may ask for, minutes."
     )
