@@ -20,6 +20,19 @@ THREAD_VARIABLES = (
 )
 
 
+def threads_option() -> Option:
+    """How many threads each engine on this VM may use (its ``THREAD_VARIABLES``)."""
+    return Option(
+        name="threads_per_engine",
+        kind="integer",
+        label="Threads per engine",
+        default=1,
+        help="Threads that NumPy, BLAS and numexpr may use inside each engine.",
+        minimum=1,
+        maximum=usable_cores(),
+    )
+
+
 class LocalBackend(PoolBackend):
     """One process per engine on the VM that runs the Jupyter server."""
 
@@ -34,15 +47,7 @@ class LocalBackend(PoolBackend):
 
     def options(self) -> list[Option]:
         return [
-            Option(
-                name="threads_per_engine",
-                kind="integer",
-                label="Threads per engine",
-                default=1,
-                help="Threads that NumPy, BLAS and numexpr may use inside each engine.",
-                minimum=1,
-                maximum=usable_cores(),
-            ),
+            threads_option(),
             Option(
                 name="nice",
                 kind="integer",
