@@ -123,7 +123,6 @@ def set_sizes(pool: dict[str, Any]) -> list[int]:
     return sorted(s["requested"] for s in pool["engine_sets"] if s["state"] != "ended")
 
 
-@pytest.mark.xfail(strict=True, reason="whole-set scaling lands in pool.py")
 async def test_an_mpi_pool_grows_and_shrinks_by_whole_worlds(api: Api, profile_dir: Path) -> None:
     pool = await start_mpi_pool(api, 2)
 
@@ -147,12 +146,6 @@ async def test_an_mpi_pool_grows_and_shrinks_by_whole_worlds(api: Api, profile_d
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pool.py keeps stopped engine ids in _gone for good; a new world's ranks ask "
-    "the controller for the same ids once it has let them go (fix: `self._gone &= "
-    "registered` first thing in EnginePool._track_engines)",
-)
 async def test_a_world_that_ended_is_replaced_by_a_new_one(api: Api, profile_dir: Path) -> None:
     pool = await start_mpi_pool(api, 2)
     (mpiexec,) = mpiexecs(profile_dir, pool["id"])
