@@ -204,7 +204,11 @@ def slurm_server(folder: Path, profile_dir: Path) -> ServerProcess:
     config.write_text(
         json.dumps(
             {
-                "Jasmin": {"backends": ["local", "slurm"], "job_poll_seconds": 1.0},
+                "Jasmin": {
+                    "backends": ["local", "slurm"],
+                    "job_poll_seconds": 1.0,
+                    "max_engines_per_pool": 4,
+                },
                 "SlurmBackend": {"controller_ip": "127.0.0.1"},
             }
         )
@@ -357,3 +361,51 @@ async def test_a_jobs_output_and_estimated_start_are_there_on_demand(
         assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
     finally:
         slurm.cancel(blocker)
+
+
+async def test_a_local_pool_bursts_onto_slurm_jobs_and_is_taken_over_whole(
+    slurm: SlurmRig, tmp_path: Path, profile_dir: Path
+) -> None:
+    """One controller, local engines and engines in Slurm jobs; a server killed and
+    started again takes the whole pool over, each engine set with its own launcher."""
+    server = slurm_server(tmp_path, profile_dir)
+    try:
+        pool = started(server, 1, backend="local")
+        burst = {"backend": "slurm", "engines": 2, "options": SMALL}
+        server.call("PATCH", f"clusters/{pool['id']}", burst)
+        pool = wait_until(
+            lambda: (
+                (p := server.call("GET", f"clusters/{pool['id']}"))["engines"]["running"] == 3 and p
+            ),
+            120,
+        )
+        assert [(p["backend"], p["running"]) for p in pool["parts"]] == [("local", 1), ("slurm", 2)]
+    except BaseException:
+        server.stop()  # a clean stop stops a pool with local engines
+        raise
+    server.kill()
+    jobs = {job["id"] for job in jobs_of(pool)}
+    assert len(jobs) == 2
+
+    again = slurm_server(tmp_path, profile_dir)
+    try:
+        back = await asyncio.to_thread(
+            wait_until,
+            lambda: (
+                (p := again.call("GET", f"clusters/{pool['id']}"))["state"] == "running"
+                and p["engines"]["running"] == 3
+                and p
+            ),
+            60,
+        )
+        assert [(p["backend"], p["running"]) for p in back["parts"]] == [("local", 1), ("slurm", 2)]
+        assert {job["id"] for job in jobs_of(back)} == jobs
+        snippet = again.call("GET", f"clusters/{pool['id']}/snippet")["code"]
+        output = await run_python(snippet + "\nprint(len(view.map_sync(str, range(30))))")
+        assert "Connected to 3 engines" in output
+        again.call("DELETE", f"clusters/{pool['id']}")
+        left = {job: slurm.jobs().get(job) for job in jobs}
+        assert all(job is None or job.state in ("CANCELLED", "COMPLETING") for job in left.values())
+        assert processes_of_pool(profile_dir, pool["id"]) == []
+    finally:
+        again.stop()

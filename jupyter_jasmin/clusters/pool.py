@@ -293,7 +293,7 @@ class EnginePool:
                 self.name,
                 self.backend.name,
                 self.created,
-                self.requested,
+                self._primary.requested,  # the other parts say their own
                 dict(self.options),
                 self.connection_file(),
                 [

@@ -291,6 +291,7 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
         "options": record.get("options", {}),
         "requested": record.get("engines", 0),
     }
+    parts = [primary, *record.get("parts", [])]
     return {
         "id": record["id"],
         "name": str(record.get("name", record["id"])),
@@ -301,7 +302,7 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
         "created": isoformat(float(record.get("created", ended["at"]))),
         "ready_seconds": None,
         "engines": {
-            "requested": int(record.get("engines", 0)),
+            "requested": sum(int(part.get("requested", 0)) for part in parts),
             "running": 0,
             "starting": 0,
             "lost": 0,
@@ -320,7 +321,7 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
                 "whole_sets": False,
                 "primary": part is primary,
             }
-            for part in [primary, *record.get("parts", [])]
+            for part in parts
         ],
         "idle": {
             "minutes": record.get("idle_minutes"),
