@@ -6,7 +6,14 @@
  * memory per node) is read here defensively, so a server sending less, or a
  * backend with other limits, leaves the hints out rather than breaking the form.
  */
-import type { IBackend, IBackendOption, IBackends, OptionValue } from './api';
+import type {
+  IBackend,
+  IBackendIdle,
+  IBackendOption,
+  IBackends,
+  IIdleLimits,
+  OptionValue
+} from './api';
 import { formatDuration } from './format';
 
 /** One partition (queue) of a batch backend, as `limits.partitions` lists it. */
@@ -137,4 +144,46 @@ export function optionHint(
   const fromPartition = partition ? partitionHint(option, partition) : null;
   const hint = [range, fromPartition].filter(Boolean).join(' · ');
   return hint || null;
+}
+
+/** No idle culling set by the admin: off by default, no maximum. */
+const NO_IDLE_LIMITS: IIdleLimits = { default: null, maximum: null };
+
+/** A backend's idle culling default and maximum (minutes), as GET backends gives them. */
+export function idleLimits(backend: IBackend | undefined): IIdleLimits {
+  return (backend as IBackendIdle | undefined)?.idle_minutes ?? NO_IDLE_LIMITS;
+}
+
+/**
+ * The idle time a form asks for: null for the backend's default (an empty
+ * field), whole minutes from 1 up to the backend's maximum, or why not.
+ */
+export function parseIdleMinutes(
+  text: string,
+  limits: IIdleLimits
+): number | null | { error: string } {
+  if (!text.trim()) {
+    return null;
+  }
+  const minutes = Number(text);
+  const most = limits.maximum;
+  if (!Number.isInteger(minutes) || minutes < 1 || (most !== null && minutes > most)) {
+    const range = most === null ? 'at least 1' : `from 1 to ${most}`;
+    return { error: `Stop when idle for: a whole number of minutes, ${range}` };
+  }
+  return minutes;
+}
+
+/**
+ * What the idle field's hint says: what an empty field means and the
+ * maximum ("empty: 60 min · at most 240", "empty: never stopped for idling").
+ */
+export function idleHint(limits: IIdleLimits): string {
+  const empty =
+    limits.default === null
+      ? 'empty: never stopped for idling'
+      : `empty: ${formatDuration(limits.default * 60)}`;
+  return limits.maximum === null
+    ? empty
+    : `${empty} · at most ${formatDuration(limits.maximum * 60)}`;
 }
