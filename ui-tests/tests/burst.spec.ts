@@ -1,0 +1,121 @@
+/**
+ * One pool across backends from the panel (issue 13's burst), on the test
+ * server's own single-node Slurm: start a local pool of one engine that stops
+ * after a short idle time, see its countdown, add one engine as a Slurm job
+ * from the pool's card, see both parts running under one controller, read the
+ * controller's log tail, scale the Slurm part away, stop the pool and check
+ * that no job is left in the queue.
+ */
+import { expect, test } from '@jupyterlab/galata';
+
+import { API, openPanel, snapshot, stopAllPools } from './helpers';
+import { ISlurm, liveJobs, testSlurm } from './slurm';
+
+const POOL = 'burst-pool';
+const IDLE_MINUTES = 10;
+
+// tall enough for the pool's parts, its Add engines form and its logs
+test.use({ autoGoto: true, viewport: { width: 1280, height: 1600 } });
+
+let slurm: ISlurm;
+
+test.beforeAll(() => {
+  slurm = testSlurm();
+});
+
+test.afterEach(async ({ page }) => {
+  await stopAllPools(page);
+});
+
+test('a local pool bursts onto a Slurm job: two parts, the logs, the idle countdown', async ({
+  page
+}, testInfo) => {
+  const panel = await openPanel(page);
+  await page.sidebar.setWidth(400, 'left');
+  const holdings = panel.locator('.lm-AccordionPanel-title', { hasText: 'Holdings' });
+  await holdings.click();
+  await expect(holdings).toHaveAttribute('aria-expanded', 'false');
+  const form = panel.getByRole('form', { name: 'New pool' });
+  const pool = panel.getByRole('listitem', { name: `Pool ${POOL}`, exact: true });
+  const status = pool.getByRole('status');
+  const local = pool.getByRole('listitem', { name: `Part local of pool ${POOL}` });
+  const batch = pool.getByRole('listitem', { name: `Part slurm of pool ${POOL}` });
+
+  await test.step('start a local pool of 1 engine that stops when idle for 10 minutes', async () => {
+    await expect(form.getByRole('combobox', { name: 'Backend' })).toHaveValue('local');
+    await form.getByRole('textbox', { name: 'Name' }).fill(POOL);
+    await form.getByRole('spinbutton', { name: 'Engines', exact: true }).fill('1');
+    const idle = form.getByRole('spinbutton', { name: 'Stop when idle for (minutes)' });
+    await idle.fill(String(IDLE_MINUTES));
+    await form.getByRole('button', { name: 'Start pool' }).click();
+    await expect(status).toHaveText(/running\s+1\/1 engines/, { timeout: 60_000 });
+    await expect(local).toContainText('1/1 engines');
+  });
+
+  await test.step('the card counts down to the idle stop', async () => {
+    const countdown = pool.getByLabel(`Idle culling of pool ${POOL}`);
+    await expect(countdown).toHaveText(
+      new RegExp(`^stops in (${IDLE_MINUTES}|${IDLE_MINUTES - 1}) min if idle$`)
+    );
+  });
+
+  await test.step('add 1 engine from Slurm, with the Slurm options', async () => {
+    await pool
+      .getByRole('button', { name: `Add engines from another backend to pool ${POOL}` })
+      .click();
+    const add = pool.getByRole('form', { name: `Add engines to pool ${POOL}` });
+    await add.getByRole('combobox', { name: 'Add engines from' }).selectOption('slurm');
+    // the New pool form's option fields, with the partition's limits
+    await expect(add.getByRole('combobox', { name: 'Partition' })).toHaveValue('main');
+    await add.getByRole('spinbutton', { name: 'Engines to add' }).fill('1');
+    await add.getByRole('spinbutton', { name: 'Walltime (minutes)' }).fill('10');
+    await add.getByRole('spinbutton', { name: 'Memory per engine (GB)' }).fill('0.5');
+    await expect(add.getByText('partition main: at most 30', { exact: false })).toBeVisible();
+    await snapshot(pool, testInfo, 'burst-add-engines-light.png');
+    await add.getByRole('button', { name: `Add the engines to pool ${POOL}` }).click();
+    await expect(add).toHaveCount(0);
+    await expect(batch).toBeVisible();
+  });
+
+  await test.step('both parts run: 1 local engine and 1 in a Slurm job', async () => {
+    await expect(status).toHaveText(/running\s+2\/2 engines/, { timeout: 120_000 });
+    await expect(batch).toContainText('1/1 engines');
+    await expect(local).toContainText('1/1 engines');
+    await expect(batch.getByRole('listitem', { name: new RegExp(`^Job \\d+ of pool ${POOL}$`) })).toContainText(
+      'RUNNING'
+    );
+    await pool.locator('summary', { hasText: 'Engines' }).click();
+    const engines = pool.getByRole('table', { name: `Engines of pool ${POOL}` });
+    await expect(engines.getByRole('row')).toHaveCount(3);
+    await expect(engines).toContainText('local-');
+    await expect(engines).toContainText('slurm-');
+  });
+
+  await test.step("open the logs and read the controller's tail", async () => {
+    await pool.getByLabel(`Logs of pool ${POOL}`, { exact: true }).click();
+    const chosen = pool.getByRole('combobox', { name: `Log of pool ${POOL}` });
+    await expect(chosen).toHaveValue('controller');
+    const tail = pool.getByLabel(`Controller log of pool ${POOL}`);
+    // both engines registered with the one controller
+    await expect(tail).toContainText('Engine Connected: 0');
+    await expect(tail).toContainText('Engine Connected: 1');
+    await pool.getByRole('button', { name: `Refresh the logs of pool ${POOL}` }).click();
+    await expect(tail).toContainText('Engine Connected: 1');
+    await snapshot(pool, testInfo, 'burst-pool-light.png');
+  });
+
+  await test.step('scale the Slurm part to 0: the local engine stays', async () => {
+    await batch.getByRole('spinbutton', { name: `Engines of slurm for pool ${POOL}` }).fill('0');
+    await batch.getByRole('button', { name: `Scale slurm engines of pool ${POOL}` }).click();
+    await expect(batch).toHaveCount(0, { timeout: 60_000 });
+    await expect(status).toHaveText(/running\s+1\/1 engines/);
+    await expect.poll(() => liveJobs(slurm), { timeout: 30_000 }).toEqual({});
+  });
+
+  await test.step('stop the pool: it leaves the panel', async () => {
+    await pool.getByRole('button', { name: `Stop pool ${POOL}` }).click();
+    await expect(pool).toHaveCount(0, { timeout: 60_000 });
+    expect(await (await page.request.get(`${API}/clusters`)).json()).toEqual({ clusters: [] });
+    expect(liveJobs(slurm)).toEqual({});
+  });
+});
