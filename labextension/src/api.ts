@@ -25,66 +25,24 @@ export type OptionValue = Schemas['OptionValue'];
 export type IBackendOption = Schemas['BackendOption'];
 export type IBackend = Schemas['Backend'];
 export type IBackends = Schemas['Backends'];
-export type INewPool = Schemas['NewPool'] & { idle_minutes?: number | null };
+export type INewPool = Schemas['NewPool'];
 export type PoolState = Schemas['PoolState'];
 export type IEngine = Schemas['Engine'];
 export type EngineState = IEngine['state'];
-export type IPool = Schemas['Pool'] & {
-  parts: IPoolPart[];
-  idle: IIdle;
-};
+export type IPool = Schemas['Pool'];
 export type IPoolActions = Schemas['PoolActions'];
-// --- issue 13, declared here until the server's document has them ----------
 /** The engines a pool has of one backend (the first part is the pool's own). */
-export interface IPoolPart {
-  backend: string;
-  label: string;
-  options: Record<string, OptionValue>;
-  requested: number;
-  running: number;
-  starting: number;
-  lost: number;
-  /** The part grows and shrinks only by whole engine sets (MPI). */
-  whole_sets: boolean;
-  primary: boolean;
-}
+export type IPoolPart = Schemas['Part'];
 /** A pool's idle clock: `minutes` null when culling is off. */
-export interface IIdle {
-  minutes: number | null;
-  idle_seconds: number | null;
-  culls_in_seconds: number | null;
-}
-/** How a backend's pools are stopped when idle (minutes; null: off / no maximum). */
-export interface IIdleLimits {
-  default: number | null;
-  maximum: number | null;
-}
-export type IBackendIdle = IBackend & {
-  whole_sets?: boolean;
-  idle_minutes?: IIdleLimits;
-};
+export type IIdle = IPool['idle'];
+/** How long a backend's pools may stay idle (minutes; null: never / no maximum). */
+export type IIdleLimits = IBackend['idle_minutes'];
 /** What PATCH clusters/{id} asks: engines of a backend, or an idle time. */
-export interface IScale {
-  engines?: number;
-  backend?: string;
-  options?: Record<string, OptionValue>;
-  idle_minutes?: number | null;
-}
+export type IScale = Schemas['Scale'];
 /** One log a pool keeps (its controller's, an engine set's). */
-export interface ILogFile {
-  name: string;
-  label: string;
-  engine_set: string | null;
-  size: number;
-  modified: string | null;
-}
+export type ILogFile = Schemas['Log'];
 /** The tail of one of a pool's logs. */
-export interface ILogTail {
-  name: string;
-  text: string;
-  truncated: boolean;
-  size: number;
-}
+export type ILogTail = Schemas['LogTail'];
 export type IEngineSet = Schemas['EngineSet'];
 export type IJob = Schemas['Job'];
 export type ICheck = Schemas['Check'];
@@ -344,13 +302,13 @@ export const getBackends = (): Promise<IBackends> =>
   request('/jasmin/api/backends', 'get', {});
 
 export const listPools = async (): Promise<IPool[]> =>
-  (await request('/jasmin/api/clusters', 'get', {})).clusters as IPool[];
+  (await request('/jasmin/api/clusters', 'get', {})).clusters;
 
 /** Start a pool (202); the server refuses a request over a limit with 400. */
 export const createPool = (body: INewPool): Promise<IPool> =>
   requestAt('/jasmin/api/clusters', 'post', 202, {
     body: { ...body, dry_run: false }
-  }) as Promise<IPool>;
+  });
 
 /** What starting this pool would do (200), creating nothing. */
 export const previewPool = (
@@ -391,44 +349,32 @@ export const getEngineSetEstimate = (
 export const scalePool = (id: string, change: IScale): Promise<IPool> =>
   request('/jasmin/api/clusters/{pool_id}', 'patch', {
     path: { pool_id: id },
-    body: change as { engines: number }
-  }) as Promise<IPool>;
+    body: change
+  });
 
 /** The logs a pool keeps: its controller's and each engine set's. */
 export const listPoolLogs = async (id: string): Promise<ILogFile[]> =>
-  (await getUntyped<{ logs: ILogFile[] }>(`jasmin/api/clusters/${encodeURIComponent(id)}/logs`)).logs;
+  (
+    await request('/jasmin/api/clusters/{pool_id}/logs', 'get', {
+      path: { pool_id: id }
+    })
+  ).logs;
 
 /** The last `lines` lines of one of a pool's logs. */
 export const getPoolLog = (
   id: string,
-  name: string,
+  log: string,
   lines: number
 ): Promise<ILogTail> =>
-  getUntyped<ILogTail>(
-    `jasmin/api/clusters/${encodeURIComponent(id)}/logs/${encodeURIComponent(name)}?lines=${lines}`
-  );
-
-/** A GET of a route the document does not describe yet (issue 13's logs). */
-async function getUntyped<T>(path: string): Promise<T> {
-  const settings = ServerConnection.makeSettings();
-  const response = await ServerConnection.makeRequest(
-    URLExt.join(settings.baseUrl, path),
-    {},
-    settings
-  );
-  if (!response.ok) {
-    throw new JasminApiError(
-      errorMessage(await response.text()) ?? `${response.status}`,
-      response.status
-    );
-  }
-  return (await response.json()) as T;
-}
+  request('/jasmin/api/clusters/{pool_id}/logs/{log}', 'get', {
+    path: { pool_id: id, log },
+    query: { lines }
+  });
 
 export const stopPool = (id: string): Promise<IPool> =>
   request('/jasmin/api/clusters/{pool_id}', 'delete', {
     path: { pool_id: id }
-  }) as Promise<IPool>;
+  });
 
 export const getSnippet = async (id: string): Promise<string> =>
   (

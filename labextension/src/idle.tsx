@@ -25,7 +25,7 @@ export function IdleField({ field, limits, value, onChange }: IIdleFieldProps): 
         id={id}
         className="jp-mod-styled jp-JasminNumber"
         type="number"
-        min={1}
+        min={limits.maximum === null ? 0 : 1}
         max={limits.maximum ?? undefined}
         step={1}
         value={value}

@@ -8,7 +8,6 @@
  */
 import type {
   IBackend,
-  IBackendIdle,
   IBackendOption,
   IBackends,
   IIdleLimits,
@@ -146,17 +145,18 @@ export function optionHint(
   return hint || null;
 }
 
-/** No idle culling set by the admin: off by default, no maximum. */
+/** Before the backends are read: never culled, no maximum. */
 const NO_IDLE_LIMITS: IIdleLimits = { default: null, maximum: null };
 
 /** A backend's idle culling default and maximum (minutes), as GET backends gives them. */
 export function idleLimits(backend: IBackend | undefined): IIdleLimits {
-  return (backend as IBackendIdle | undefined)?.idle_minutes ?? NO_IDLE_LIMITS;
+  return backend?.idle_minutes ?? NO_IDLE_LIMITS;
 }
 
 /**
  * The idle time a form asks for: null for the backend's default (an empty
- * field), whole minutes from 1 up to the backend's maximum, or why not.
+ * field), minutes up to the backend's maximum, 0 for never where the backend
+ * has no maximum; or why not.
  */
 export function parseIdleMinutes(
   text: string,
@@ -167,23 +167,32 @@ export function parseIdleMinutes(
   }
   const minutes = Number(text);
   const most = limits.maximum;
-  if (!Number.isInteger(minutes) || minutes < 1 || (most !== null && minutes > most)) {
-    const range = most === null ? 'at least 1' : `from 1 to ${most}`;
-    return { error: `Stop when idle for: a whole number of minutes, ${range}` };
+  const allowed =
+    Number.isFinite(minutes) &&
+    minutes >= 0 &&
+    (most === null || (minutes > 0 && minutes <= most));
+  if (!allowed) {
+    return {
+      error:
+        most === null
+          ? 'Stop when idle for: a number of minutes, 0 for never'
+          : `Stop when idle for: a number of minutes, more than 0 and at most ${most}`
+    };
   }
   return minutes;
 }
 
 /**
- * What the idle field's hint says: what an empty field means and the
- * maximum ("empty: 60 min · at most 240", "empty: never stopped for idling").
+ * What the idle field's hint says: what an empty field means, and the maximum
+ * or how to turn culling off ("empty: 1 h · at most 4 h", "empty or 0: never").
  */
 export function idleHint(limits: IIdleLimits): string {
-  const empty =
-    limits.default === null
-      ? 'empty: never stopped for idling'
-      : `empty: ${formatDuration(limits.default * 60)}`;
-  return limits.maximum === null
-    ? empty
-    : `${empty} · at most ${formatDuration(limits.maximum * 60)}`;
+  if (limits.maximum !== null) {
+    const empty =
+      limits.default === null ? '' : `empty: ${formatDuration(limits.default * 60)} · `;
+    return `${empty}at most ${formatDuration(limits.maximum * 60)}`;
+  }
+  return limits.default === null
+    ? 'empty or 0: never'
+    : `empty: ${formatDuration(limits.default * 60)} · 0: never`;
 }

@@ -114,17 +114,28 @@ test('engines can be added from the enabled backends the pool has no part of', (
   assert.deepEqual(burstBackends(pool, null), []);
 });
 
-test('the idle time asked: empty for the default, whole minutes up to the maximum', () => {
+test('the idle time asked: empty for the default, up to the maximum, 0 for never if allowed', () => {
   const limits = { default: 60, maximum: 240 };
   assert.equal(parseIdleMinutes('', limits), null);
   assert.equal(parseIdleMinutes(' 15 ', limits), 15);
-  assert.deepEqual(parseIdleMinutes('300', limits), {
-    error: 'Stop when idle for: a whole number of minutes, from 1 to 240'
+  assert.equal(parseIdleMinutes('0.5', limits), 0.5);
+  const over = { error: 'Stop when idle for: a number of minutes, more than 0 and at most 240' };
+  assert.deepEqual(parseIdleMinutes('300', limits), over);
+  assert.deepEqual(parseIdleMinutes('0', limits), over);
+  const free = { default: null, maximum: null };
+  assert.equal(parseIdleMinutes('0', free), 0);
+  assert.equal(parseIdleMinutes('600', free), 600);
+  assert.deepEqual(parseIdleMinutes('-1', free), {
+    error: 'Stop when idle for: a number of minutes, 0 for never'
   });
-  assert.deepEqual(parseIdleMinutes('1.5', { default: null, maximum: null }), {
-    error: 'Stop when idle for: a whole number of minutes, at least 1'
+  assert.deepEqual(parseIdleMinutes('ten', free), {
+    error: 'Stop when idle for: a number of minutes, 0 for never'
   });
-  assert.equal(idleHint(limits), 'empty: 1 h · at most 4 h');
-  assert.equal(idleHint({ default: null, maximum: null }), 'empty: never stopped for idling');
-  assert.equal(idleHint({ default: 30, maximum: null }), 'empty: 30 min');
+});
+
+test('the idle field says what empty means, and the maximum or how to say never', () => {
+  assert.equal(idleHint({ default: 60, maximum: 240 }), 'empty: 1 h · at most 4 h');
+  assert.equal(idleHint({ default: null, maximum: 120 }), 'at most 2 h');
+  assert.equal(idleHint({ default: null, maximum: null }), 'empty or 0: never');
+  assert.equal(idleHint({ default: 30, maximum: null }), 'empty: 30 min · 0: never');
 });
