@@ -4,7 +4,7 @@
  * chosen one. Read when opened and when asked again, never polled.
  */
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
-import React, { useEffect, useId, useState } from 'react';
+import React, { useEffect, useId, useRef, useState } from 'react';
 
 import type { ILogFile, ILogTail, IPool } from './api';
 import { Alert, Busy } from './feedback';
@@ -55,6 +55,11 @@ function LogViewer({ pool, model }: ILogsProps): JSX.Element {
     }
   };
   useEffect(() => void load(chosen), []);
+  // a tail is read from its end: show the last lines first
+  const text = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    text.current?.scrollTo({ top: text.current.scrollHeight });
+  }, [tail]);
 
   const file = files?.find(f => f.name === chosen);
   return (
@@ -89,7 +94,11 @@ function LogViewer({ pool, model }: ILogsProps): JSX.Element {
       )}
       {tail && file && (
         <>
-          <pre aria-label={`${file.label} log of pool ${pool.name}`} tabIndex={0}>
+          <pre
+            ref={text}
+            aria-label={`${file.label} log of pool ${pool.name}`}
+            tabIndex={0}
+          >
             {tail.text || '(nothing written yet)'}
           </pre>
           <span className="jp-JasminMuted">

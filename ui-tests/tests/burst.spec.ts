@@ -119,3 +119,60 @@ test('a local pool bursts onto a Slurm job: two parts, the logs, the idle countd
     expect(liveJobs(slurm)).toEqual({});
   });
 });
+
+test('an MPI pool grows and shrinks only by whole engine sets', async ({ page }, testInfo) => {
+  const name = 'mpi-pool';
+  const panel = await openPanel(page);
+  await page.sidebar.setWidth(400, 'left');
+  const form = panel.getByRole('form', { name: 'New pool' });
+  const pool = panel.getByRole('listitem', { name: `Pool ${name}`, exact: true });
+  const status = pool.getByRole('status');
+  const part = pool.getByRole('listitem', { name: `Part mpi of pool ${name}` });
+  const engines = part.getByRole('combobox', { name: `Engines for pool ${name}` });
+  const scale = part.getByRole('button', { name: `Scale pool ${name}` });
+
+  await test.step('start an MPI pool of 2 engines: one world', async () => {
+    await form.getByRole('combobox', { name: 'Backend' }).selectOption('mpi');
+    await form.getByRole('textbox', { name: 'Name' }).fill(name);
+    await form.getByRole('spinbutton', { name: 'Engines', exact: true }).fill('2');
+    await form.getByRole('button', { name: 'Start pool' }).click();
+    await expect(status).toHaveText(/running\s+2\/2 engines/, { timeout: 60_000 });
+  });
+
+  await test.step('the part says it scales by whole sets and offers only those', async () => {
+    await expect(part).toContainText('MPI pools grow and shrink by whole engine sets');
+    await expect(engines.locator('option')).toHaveText([
+      '0 (stop a set of 2)',
+      '2 (now)',
+      '3 (start a set of 1)',
+      '4 (start a set of 2)'
+    ]);
+  });
+
+  await test.step('grow by a world of 1: 2 + 1 engines', async () => {
+    await engines.selectOption('3');
+    await scale.click();
+    await expect(status).toHaveText(/running\s+3\/3 engines/, { timeout: 60_000 });
+    await expect(part.getByRole('list', { name: `Engine sets of pool ${name}` }).getByRole('listitem')).toHaveCount(2);
+    await expect(engines.locator('option')).toHaveText([
+      '0 (stop sets of 2 + 1)',
+      '1 (stop a set of 2)',
+      '2 (stop a set of 1)',
+      '3 (now)',
+      '4 (start a set of 1)'
+    ]);
+    await snapshot(pool, testInfo, 'burst-mpi-pool-light.png');
+  });
+
+  await test.step('shrink by the world of 1', async () => {
+    await engines.selectOption('2');
+    await scale.click();
+    await expect(status).toHaveText(/running\s+2\/2 engines/, { timeout: 60_000 });
+    await expect(engines).toHaveValue('2');
+  });
+
+  await test.step('stop the pool', async () => {
+    await pool.getByRole('button', { name: `Stop pool ${name}` }).click();
+    await expect(pool).toHaveCount(0, { timeout: 60_000 });
+  });
+});
