@@ -176,3 +176,45 @@ test('an MPI pool grows and shrinks only by whole engine sets', async ({ page },
     await expect(pool).toHaveCount(0, { timeout: 60_000 });
   });
 });
+
+test('an idle pool counts down, is stopped, says why and keeps its logs until dismissed', async ({
+  page
+}, testInfo) => {
+  const name = 'idle-pool';
+  const panel = await openPanel(page);
+  await page.sidebar.setWidth(400, 'left');
+  const form = panel.getByRole('form', { name: 'New pool' });
+  const pool = panel.getByRole('listitem', { name: `Pool ${name}`, exact: true });
+  const status = pool.getByRole('status');
+  const countdown = pool.getByLabel(`Idle culling of pool ${name}`);
+
+  await test.step('start a pool that stops after 15 s without work', async () => {
+    await form.getByRole('textbox', { name: 'Name' }).fill(name);
+    await form.getByRole('spinbutton', { name: 'Engines', exact: true }).fill('1');
+    await form.getByRole('spinbutton', { name: 'Stop when idle for (minutes)' }).fill('0.25');
+    await form.getByRole('button', { name: 'Start pool' }).click();
+    await expect(status).toHaveText(/running\s+1\/1 engines/, { timeout: 60_000 });
+  });
+
+  await test.step('the countdown counts down', async () => {
+    await expect(countdown).toHaveText(/^stops in \d+ s if idle$/);
+    const first = await countdown.textContent();
+    await expect(countdown).not.toHaveText(first!, { timeout: 5_000 });
+  });
+
+  await test.step('culled: the pool says why, its logs stay, Dismiss removes it', async () => {
+    await expect(status).toHaveText(/stopped/, { timeout: 60_000 });
+    await expect(countdown).toHaveCount(0);
+    await expect(pool.locator('.jp-JasminPool-error')).toHaveText(
+      'stopped after 0.25 min without work (idle culling)'
+    );
+    await pool.getByLabel(`Logs of pool ${name}`, { exact: true }).click();
+    await expect(pool.getByLabel(`Controller log of pool ${name}`)).toContainText(
+      'Engine Connected: 0'
+    );
+    await snapshot(pool, testInfo, 'burst-culled-pool-light.png');
+    await pool.getByRole('button', { name: `Dismiss pool ${name}` }).click();
+    await expect(pool).toHaveCount(0);
+    expect(await (await page.request.get(`${API}/clusters`)).json()).toEqual({ clusters: [] });
+  });
+});
