@@ -94,17 +94,18 @@ function PartScale(props: IPartProps): JSX.Element {
   );
   const engines = draft ?? String(part.requested);
   const names = scaleNames(pool, part);
-  // 0 stops every engine of the pool's own part, or removes another part
-  const least = 0;
 
   const onScale = async (event: React.FormEvent): Promise<void> => {
     event.preventDefault();
     const count = Number(engines);
-    if (engines.trim() === '' || !Number.isInteger(count) || count < least) {
-      fail(`Engines must be a whole number from ${least} to ${limit}`);
+    // 0 stops every engine of the pool's own part, or removes another part
+    if (engines.trim() === '' || !Number.isInteger(count) || count < 0) {
+      fail(`Engines must be a whole number from 0 to ${limit}`);
       return;
     }
-    const change = part.primary ? { engines: count } : { engines: count, backend: part.backend };
+    const change = part.primary
+      ? { engines: count }
+      : { engines: count, backend: part.backend };
     if (await run(() => model.scale(pool.id, change))) {
       setDraft(null);
     }
@@ -115,7 +116,7 @@ function PartScale(props: IPartProps): JSX.Element {
     value: engines,
     disabled: busy,
     'aria-label': names.input,
-    title: `${names.input} (${least}-${limit})`
+    title: `${names.input} (0-${limit})`
   };
   return (
     <form className="jp-JasminPool-scale" onSubmit={onScale} noValidate>
@@ -133,7 +134,7 @@ function PartScale(props: IPartProps): JSX.Element {
           {...common}
           className="jp-mod-styled jp-JasminNumber"
           type="number"
-          min={least}
+          min={0}
           max={limit}
           step={1}
           onChange={event => setDraft(event.target.value)}
@@ -145,7 +146,7 @@ function PartScale(props: IPartProps): JSX.Element {
         className="jp-mod-styled jp-mod-reject"
         disabled={busy}
         aria-label={names.button}
-        title={`Start or stop engines so this part has this many`}
+        title="Start or stop engines so this part has this many"
       >
         Scale
       </Button>
