@@ -1,10 +1,10 @@
 /**
  * A pool's parts (one per backend it has engines of) as the panel groups and
- * scales them: which engine sets and engines belong to a part, how many
+ * scales them: which engine sets belong to a part, how many
  * engines a part may have, and for a `whole_sets` part (MPI) the engine counts
  * it can be scaled to without splitting an engine set.
  */
-import type { IBackends, IEngine, IEngineSet, IPool, IPoolPart } from './api';
+import type { IBackends, IEngineSet, IPool, IPoolPart } from './api';
 import { plural } from './format';
 
 /** What the scale control of a whole-sets part says. */
@@ -19,20 +19,6 @@ export function partSets(
   part: Pick<IPoolPart, 'backend'>
 ): IEngineSet[] {
   return pool.engine_sets.filter(set => set.backend === part.backend);
-}
-
-/**
- * The engines of a part: those of its engine sets, and on the pool's own part
- * those that have not said their set yet.
- */
-export function partEngines(
-  pool: Pick<IPool, 'engine_sets' | 'engines'>,
-  part: Pick<IPoolPart, 'backend' | 'primary'>
-): IEngine[] {
-  const ids = new Set(partSets(pool, part).map(set => set.id));
-  return pool.engines.list.filter(engine =>
-    engine.engine_set === null ? part.primary : ids.has(engine.engine_set)
-  );
 }
 
 /**
