@@ -105,8 +105,10 @@ c.ServerApp.port = PORT  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821
 c.Jasmin.profile_dir = str(run_dir / "profile")  # noqa: F821
 c.Jasmin.max_engines_per_pool = 4  # noqa: F821
-c.Jasmin.backends = ["local", "slurm"]  # noqa: F821
+c.Jasmin.backends = ["local", "slurm", "mpi"]  # noqa: F821
 c.Jasmin.job_poll_seconds = 1  # noqa: F821
+# burst.spec.ts sees a pool culled after 15 s without work
+c.Jasmin.idle_check_seconds = 1  # noqa: F821
 # the compute node is this machine; the server stops its batch pools when it stops
 c.SlurmBackend.controller_ip = "127.0.0.1"  # noqa: F821
 c.SlurmBackend.keep_on_stop_default = False  # noqa: F821

@@ -31,6 +31,18 @@ export type IEngine = Schemas['Engine'];
 export type EngineState = IEngine['state'];
 export type IPool = Schemas['Pool'];
 export type IPoolActions = Schemas['PoolActions'];
+/** The engines a pool has of one backend (the first part is the pool's own). */
+export type IPoolPart = Schemas['Part'];
+/** A pool's idle clock: `minutes` null when culling is off. */
+export type IIdle = IPool['idle'];
+/** How long a backend's pools may stay idle (minutes; null: never / no maximum). */
+export type IIdleLimits = IBackend['idle_minutes'];
+/** What PATCH clusters/{id} asks: engines of a backend, or an idle time. */
+export type IScale = Schemas['Scale'];
+/** One log a pool keeps (its controller's, an engine set's). */
+export type ILogFile = Schemas['Log'];
+/** The tail of one of a pool's logs. */
+export type ILogTail = Schemas['LogTail'];
 export type IEngineSet = Schemas['EngineSet'];
 export type IJob = Schemas['Job'];
 export type ICheck = Schemas['Check'];
@@ -330,10 +342,33 @@ export const getEngineSetEstimate = (
     { path: { pool_id: poolId, set_id: setId } }
   );
 
-export const scalePool = (id: string, engines: number): Promise<IPool> =>
+/**
+ * Scale one part of a pool: `engines` of `backend` (the pool's own by default;
+ * another enabled backend adds a part with its `options`; 0 removes a part).
+ */
+export const scalePool = (id: string, change: IScale): Promise<IPool> =>
   request('/jasmin/api/clusters/{pool_id}', 'patch', {
     path: { pool_id: id },
-    body: { engines }
+    body: change
+  });
+
+/** The logs a pool keeps: its controller's and each engine set's. */
+export const listPoolLogs = async (id: string): Promise<ILogFile[]> =>
+  (
+    await request('/jasmin/api/clusters/{pool_id}/logs', 'get', {
+      path: { pool_id: id }
+    })
+  ).logs;
+
+/** The last `lines` lines of one of a pool's logs. */
+export const getPoolLog = (
+  id: string,
+  log: string,
+  lines: number
+): Promise<ILogTail> =>
+  request('/jasmin/api/clusters/{pool_id}/logs/{log}', 'get', {
+    path: { pool_id: id, log },
+    query: { lines }
   });
 
 export const stopPool = (id: string): Promise<IPool> =>

@@ -4,6 +4,8 @@ import type {
   IEngine,
   IEstimate,
   IJob,
+  IPool,
+  IPoolPart,
   IPreview
 } from './api';
 
@@ -237,4 +239,49 @@ export function formatEngineSets(sizes: readonly number[], batch: boolean): stri
     return `${sets} of ${plural(sizes[0] ?? 0, 'engine')}`;
   }
   return `${sets}: ${sizes.join(' + ')} engines`;
+}
+
+/**
+ * Time left as a countdown reads it, rounding up so it reaches "1 min" only in
+ * the last minute: 3287.5 → "55 min", 45 → "45 s", 3600 → "1 h".
+ */
+export function formatCountdown(seconds: number): string {
+  const left = Math.max(0, seconds);
+  return left < 60 ? `${Math.ceil(left)} s` : formatDuration(Math.ceil(left / 60) * 60);
+}
+
+/**
+ * What a pool's idle clock says, `elapsed` seconds after the pool was read:
+ * "stops in 12 min if idle", "busy" while a running pool has work (its idle
+ * time is null), null when culling is off or the pool is not running.
+ */
+export function formatIdle(
+  pool: Pick<IPool, 'state' | 'idle'>,
+  elapsed = 0
+): string | null {
+  const { minutes, idle_seconds: idle, culls_in_seconds: left } = pool.idle;
+  if (minutes === null || (pool.state !== 'running' && pool.state !== 'degraded')) {
+    return null;
+  }
+  if (idle === null || left === null) {
+    return 'busy';
+  }
+  const remaining = left - elapsed;
+  return remaining > 0
+    ? `stops in ${formatCountdown(remaining)} if idle`
+    : 'stopping: idle too long';
+}
+
+/**
+ * One part of a pool in a line: "2/2 engines", "1/3 engines, 2 starting, 1 lost".
+ */
+export function formatPart(
+  part: Pick<IPoolPart, 'requested' | 'running' | 'starting' | 'lost'>
+): string {
+  const extra = [
+    part.starting ? `${part.starting} starting` : '',
+    part.lost ? `${part.lost} lost` : ''
+  ].filter(Boolean);
+  const counts = `${part.running}/${part.requested} engines`;
+  return extra.length ? `${counts}, ${extra.join(', ')}` : counts;
 }

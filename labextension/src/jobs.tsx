@@ -24,15 +24,20 @@ interface IJobProps {
   model: PoolsModel;
 }
 
-/** The jobs of a pool's engine sets; nothing for sets that are no batch job. */
+/**
+ * The jobs of a pool's engine sets (or of those given: one part's); nothing
+ * for sets that are no batch job.
+ */
 export function JobList({
   pool,
-  model
+  model,
+  sets = pool.engine_sets
 }: {
   pool: IPool;
   model: PoolsModel;
+  sets?: IEngineSet[];
 }): JSX.Element | null {
-  const jobs = pool.engine_sets.flatMap(set =>
+  const jobs = sets.flatMap(set =>
     set.job ? [{ set, job: set.job }] : []
   );
   if (!jobs.length) {

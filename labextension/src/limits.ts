@@ -6,7 +6,13 @@
  * memory per node) is read here defensively, so a server sending less, or a
  * backend with other limits, leaves the hints out rather than breaking the form.
  */
-import type { IBackend, IBackendOption, IBackends, OptionValue } from './api';
+import type {
+  IBackend,
+  IBackendOption,
+  IBackends,
+  IIdleLimits,
+  OptionValue
+} from './api';
 import { formatDuration } from './format';
 
 /** One partition (queue) of a batch backend, as `limits.partitions` lists it. */
@@ -137,4 +143,56 @@ export function optionHint(
   const fromPartition = partition ? partitionHint(option, partition) : null;
   const hint = [range, fromPartition].filter(Boolean).join(' · ');
   return hint || null;
+}
+
+/** Before the backends are read: never culled, no maximum. */
+const NO_IDLE_LIMITS: IIdleLimits = { default: null, maximum: null };
+
+/** A backend's idle culling default and maximum (minutes), as GET backends gives them. */
+export function idleLimits(backend: IBackend | undefined): IIdleLimits {
+  return backend?.idle_minutes ?? NO_IDLE_LIMITS;
+}
+
+/**
+ * The idle time a form asks for: null for the backend's default (an empty
+ * field), minutes up to the backend's maximum, 0 for never where the backend
+ * has no maximum; or why not.
+ */
+export function parseIdleMinutes(
+  text: string,
+  limits: IIdleLimits
+): number | null | { error: string } {
+  if (!text.trim()) {
+    return null;
+  }
+  const minutes = Number(text);
+  const most = limits.maximum;
+  const allowed =
+    Number.isFinite(minutes) &&
+    minutes >= 0 &&
+    (most === null || (minutes > 0 && minutes <= most));
+  if (!allowed) {
+    return {
+      error:
+        most === null
+          ? 'Stop when idle for: a number of minutes, 0 for never'
+          : `Stop when idle for: a number of minutes, more than 0 and at most ${most}`
+    };
+  }
+  return minutes;
+}
+
+/**
+ * What the idle field's hint says: what an empty field means, and the maximum
+ * or how to turn culling off ("empty: 1 h · at most 4 h", "empty or 0: never").
+ */
+export function idleHint(limits: IIdleLimits): string {
+  if (limits.maximum !== null) {
+    const empty =
+      limits.default === null ? '' : `empty: ${formatDuration(limits.default * 60)} · `;
+    return `${empty}at most ${formatDuration(limits.maximum * 60)}`;
+  }
+  return limits.default === null
+    ? 'empty or 0: never'
+    : `empty: ${formatDuration(limits.default * 60)} · 0: never`;
 }

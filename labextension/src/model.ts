@@ -13,17 +13,22 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   IBackends,
   IEstimate,
+  ILogFile,
+  ILogTail,
   INewPool,
   IOutput,
   IPool,
   IPreview,
   IResources,
+  IScale,
   createPool,
   getBackends,
   getEngineSetEstimate,
   getEngineSetOutput,
+  getPoolLog,
   getResources,
   getSnippet,
+  listPoolLogs,
   listPools,
   previewPool,
   scalePool,
@@ -200,8 +205,9 @@ export class PoolsModel {
     return pool;
   }
 
-  async scale(poolId: string, engines: number): Promise<IPool> {
-    const pool = await this.mutate(() => scalePool(poolId, engines), {
+  /** Scale a part of a pool, or add one (`change.backend` another backend). */
+  async scale(poolId: string, change: IScale): Promise<IPool> {
+    const pool = await this.mutate(() => scalePool(poolId, change), {
       poolId,
       action: 'scaling'
     });
@@ -238,6 +244,24 @@ export class PoolsModel {
   /** The last lines of an engine set's output (its batch job's output file). */
   output(poolId: string, setId: string, lines = OUTPUT_LINES): Promise<IOutput> {
     return getEngineSetOutput(poolId, setId, lines);
+  }
+
+  /** The logs a pool keeps (its controller's, each engine set's). */
+  logs(poolId: string): Promise<ILogFile[]> {
+    return listPoolLogs(poolId);
+  }
+
+  /** The last lines of one of a pool's logs. */
+  log(poolId: string, name: string, lines = OUTPUT_LINES): Promise<ILogTail> {
+    return getPoolLog(poolId, name, lines);
+  }
+
+  /**
+   * When the pool shown was read (ms since the epoch), so that the time left
+   * before it is culled counts down between polls.
+   */
+  readAt(poolId: string): number {
+    return this._readAt.get(poolId) ?? Date.now();
   }
 
   get isDisposed(): boolean {
@@ -290,6 +314,7 @@ export class PoolsModel {
           ? [...others, pool]
           : this._pools.map(p => (p.id === pool.id ? pool : p));
     }
+    this._readAt.set(pool.id, Date.now());
     this._changed.emit();
   }
 
@@ -305,6 +330,8 @@ export class PoolsModel {
         return;
       }
       this._pools = pools;
+      const now = Date.now();
+      this._readAt = new Map(pools.map(pool => [pool.id, now]));
       this._loaded = true;
       this._connectionError = null;
     } catch (error) {
@@ -338,6 +365,7 @@ export class PoolsModel {
   private _pools: IPool[] = [];
   private _resources: IResources | null = null;
   private _backends: IBackends | null = null;
+  private _readAt = new Map<string, number>();
   private _loaded = false;
   private _connectionError: string | null = null;
   private _actions = new Map<string, PoolAction>();

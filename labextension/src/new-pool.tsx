@@ -9,9 +9,10 @@ import React, { useEffect, useId, useRef, useState } from 'react';
 
 import type { IBackend, IBackends, INewPool, IPreview, OptionValue } from './api';
 import { Alert } from './feedback';
-import { chosenPartition, engineLimit, optionHint } from './limits';
+import { IdleField } from './idle';
+import { engineLimit, idleLimits, parseIdleMinutes } from './limits';
 import { PoolsModel } from './model';
-import { OptionField, optionDefaults, parseOption } from './option-field';
+import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
 import { PreviewView } from './preview';
 
 /** The class of the form's first field, which the "New engine pool" command focuses. */
@@ -21,6 +22,8 @@ interface IDraft {
   name: string;
   engines: string;
   options: Record<string, OptionValue>;
+  /** "Stop when idle for (minutes)": empty for the backend's default. */
+  idleMinutes: string;
 }
 
 /** The request a draft makes of the server, or why it cannot be sent. */
@@ -33,20 +36,21 @@ export function poolRequest(
   if (!draft.engines.trim() || !Number.isInteger(count) || count < 1) {
     return { error: `Engines must be a whole number from 1 to ${limit}` };
   }
-  const options: Record<string, OptionValue> = {};
-  for (const option of backend?.options ?? []) {
-    const value = parseOption(option, draft.options[option.name]);
-    if (typeof value === 'object') {
-      return value;
-    }
-    options[option.name] = value;
+  const options = parseOptions(backend, draft.options);
+  if ('error' in options) {
+    return { error: String(options.error) };
+  }
+  const idle = parseIdleMinutes(draft.idleMinutes, idleLimits(backend));
+  if (typeof idle === 'object' && idle !== null) {
+    return idle;
   }
   const name = draft.name.trim();
   return {
     ...(name ? { name } : {}),
     ...(backend ? { backend: backend.name } : {}),
     engines: count,
-    ...(backend?.options.length ? { options } : {})
+    ...(backend?.options.length ? { options } : {}),
+    ...(idle !== null ? { idle_minutes: idle } : {})
   };
 }
 
@@ -103,7 +107,6 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
     }
   };
 
-  const partition = chosenPartition(backend, draft.options);
   return (
     <form
       className="jp-JasminNewPool"
@@ -126,21 +129,18 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
         backend={backend}
         onBackend={chooseBackend}
       />
-      {backend?.options.map(option => (
-        <OptionField
-          key={`${backend.name}-${option.name}`}
-          id={field(`option-${option.name}`)}
-          option={option}
-          value={draft.options[option.name]}
-          hint={optionHint(option, partition)}
-          onChange={value =>
-            setDraft(current => ({
-              ...current,
-              options: { ...current.options, [option.name]: value }
-            }))
-          }
-        />
-      ))}
+      <BackendOptionFields
+        field={field}
+        backend={backend}
+        values={draft.options}
+        onChange={options => setDraft(current => ({ ...current, options }))}
+      />
+      <IdleField
+        field={field}
+        limits={idleLimits(backend)}
+        value={draft.idleMinutes}
+        onChange={idleMinutes => setDraft(current => ({ ...current, idleMinutes }))}
+      />
       {preview && <PreviewView preview={preview} />}
       {error && <Alert>{error}</Alert>}
       <div className="jp-JasminNewPool-submit">
@@ -177,7 +177,12 @@ function useDraft(
   backend: IBackend | undefined,
   limit: number
 ): [IDraft, React.Dispatch<React.SetStateAction<IDraft>>] {
-  const [draft, setDraft] = useState<IDraft>({ name: '', engines: '', options: {} });
+  const [draft, setDraft] = useState<IDraft>({
+    name: '',
+    engines: '',
+    options: {},
+    idleMinutes: ''
+  });
   const ready = backends !== null;
   useEffect(() => {
     if (backends && draft.engines === '') {
@@ -191,6 +196,14 @@ function useDraft(
   useEffect(() => {
     setDraft(current => ({ ...current, options: optionDefaults(backend) }));
   }, [backend?.name, schema]);
+  // the idle time starts at the backend's default when it is chosen
+  const idleDefault = idleLimits(backend).default;
+  useEffect(() => {
+    setDraft(current => ({
+      ...current,
+      idleMinutes: idleDefault === null ? '' : String(idleDefault)
+    }));
+  }, [backend?.name, idleDefault]);
   return [draft, setDraft];
 }
 

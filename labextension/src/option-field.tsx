@@ -1,11 +1,13 @@
 /**
- * One field of the New pool form for a backend's typed option (integer,
- * number, string, select or boolean), with its limits shown under it.
+ * The fields of a backend's typed options (integer, number, string, select or
+ * boolean), with their limits shown under them: in the New pool form, and where
+ * a running pool adds engines from another backend.
  */
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import type { IBackend, IBackendOption, OptionValue } from './api';
+import { chosenPartition, optionHint } from './limits';
 
 /** Default form values of a backend's options, as the inputs hold them. */
 export function optionDefaults(backend?: IBackend): Record<string, OptionValue> {
@@ -42,6 +44,50 @@ export function parseOption(
     default:
       return String(value ?? '');
   }
+}
+
+/** A backend's option values as the server wants them, or the first error. */
+export function parseOptions(
+  backend: IBackend | undefined,
+  values: Record<string, OptionValue>
+): Record<string, OptionValue> | { error: string } {
+  const options: Record<string, OptionValue> = {};
+  for (const option of backend?.options ?? []) {
+    const value = parseOption(option, values[option.name]);
+    if (typeof value === 'object') {
+      return value;
+    }
+    options[option.name] = value;
+  }
+  return options;
+}
+
+interface IOptionsProps {
+  /** Unique ids for the fields: `field('option-walltime')`. */
+  field: (suffix: string) => string;
+  backend: IBackend | undefined;
+  values: Record<string, OptionValue>;
+  onChange: (values: Record<string, OptionValue>) => void;
+}
+
+/** Every option of a backend, each with its limits and the chosen partition's. */
+export function BackendOptionFields(props: IOptionsProps): JSX.Element {
+  const { field, backend, values, onChange } = props;
+  const partition = chosenPartition(backend, values);
+  return (
+    <>
+      {backend?.options.map(option => (
+        <OptionField
+          key={`${backend.name}-${option.name}`}
+          id={field(`option-${option.name}`)}
+          option={option}
+          value={values[option.name]}
+          hint={optionHint(option, partition)}
+          onChange={value => onChange({ ...values, [option.name]: value })}
+        />
+      ))}
+    </>
+  );
 }
 
 interface IFieldProps {

@@ -18,9 +18,11 @@ import {
   formatLoad,
   formatPercent
 } from './format';
-import { JobList } from './jobs';
-import { engineLimit } from './limits';
+import { AddEngines } from './burst';
+import { IdleLine } from './idle';
+import { PoolLogs } from './logs';
 import { PoolAction, PoolsModel } from './model';
+import { PartList, Run } from './pool-parts';
 import { NAME_FIELD_CLASS, NewPoolForm } from './new-pool';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
 
@@ -163,7 +165,6 @@ function PoolList({ model, target }: ISectionProps): JSX.Element {
             action={model.action(pool.id)}
             model={model}
             target={target}
-            maxEngines={engineLimit(backends, backend)}
             backendLabel={backend?.label}
           />
         );
@@ -175,12 +176,8 @@ function PoolList({ model, target }: ISectionProps): JSX.Element {
 interface IPoolItemProps extends ISectionProps {
   pool: IPool;
   action: PoolAction | null;
-  maxEngines: number;
   backendLabel?: string;
 }
-
-/** Run a request for a pool item; whether it worked. */
-type Run = (what: () => Promise<unknown>) => Promise<boolean>;
 
 /**
  * A pool item's one error line: `run` sends a request and keeps the server's
@@ -205,11 +202,15 @@ function useItemError(): {
   return { error, run, fail: setError };
 }
 
+/** Whether the pool's error is shown: it failed, lost engines, or was culled. */
+const ERROR_STATES = new Set<PoolState>(['failed', 'degraded', 'stopped']);
+
 function PoolItem(props: IPoolItemProps): JSX.Element {
   const { pool, action, model, target, backendLabel } = props;
   const { error, run, fail } = useItemError();
   const name = pool.name;
   const state: PoolState = action === 'stopping' ? 'stopping' : pool.state;
+  const parts = { pool, model, backends: model.backends, action, run, fail };
   return (
     <li
       className={`jp-JasminPool jp-JasminPool-${state}`}
@@ -224,10 +225,11 @@ function PoolItem(props: IPoolItemProps): JSX.Element {
         </span>
       </div>
       <PoolStatus pool={pool} state={state} action={action} />
-      {pool.error && (state === 'failed' || state === 'degraded') && (
+      <IdleLine pool={pool} readAt={model.readAt(pool.id)} />
+      {pool.error && ERROR_STATES.has(state) && (
         <p className="jp-JasminPool-error">{pool.error}</p>
       )}
-      <PoolActions {...props} run={run} fail={fail} />
+      <PoolActions {...props} state={state} run={run} />
       {!pool.actions.dismiss && (
         <SnippetActions
           pool={pool}
@@ -238,8 +240,10 @@ function PoolItem(props: IPoolItemProps): JSX.Element {
         />
       )}
       {error && <Alert>{error}</Alert>}
-      <JobList pool={pool} model={model} />
+      <PartList {...parts} />
+      <AddEngines {...parts} />
       {pool.engines.list.length > 0 && <EngineTable pool={pool} />}
+      <PoolLogs pool={pool} model={model} />
     </li>
   );
 }
@@ -285,82 +289,35 @@ function PoolStatus({
   );
 }
 
-/** Scale, and stop or dismiss, as far as the server allows (`pool.actions`). */
+/** Stop, or dismiss a failed or culled pool, as far as the server allows. */
 function PoolActions({
   pool,
+  state,
   action,
   model,
-  maxEngines,
-  run,
-  fail
-}: IPoolItemProps & {
-  run: Run;
-  fail: (message: string) => void;
-}): JSX.Element | null {
-  const [draft, setDraft] = useState<string | null>(null);
+  run
+}: IPoolItemProps & { state: PoolState; run: Run }): JSX.Element | null {
   const name = pool.name;
-  const engines = draft ?? String(pool.engines.requested);
-  const { scale, stop, dismiss } = pool.actions;
-  if (!scale && !stop && !dismiss) {
+  const { stop, dismiss } = pool.actions;
+  if (!stop && !dismiss) {
     return null;
   }
-
-  const onScale = async (event: React.FormEvent): Promise<void> => {
-    event.preventDefault();
-    const count = Number(engines);
-    if (engines.trim() === '' || !Number.isInteger(count) || count < 0) {
-      fail(`Engines must be a whole number from 0 to ${maxEngines}`);
-      return;
-    }
-    if (await run(() => model.scale(pool.id, count))) {
-      setDraft(null);
-    }
-  };
-
   return (
     <div className="jp-JasminPool-actions">
-      {scale && action !== 'stopping' && (
-        <form className="jp-JasminPool-scale" onSubmit={onScale} noValidate>
-          <input
-            className="jp-mod-styled jp-JasminNumber"
-            type="number"
-            min={0}
-            max={maxEngines}
-            step={1}
-            value={engines}
-            disabled={action !== null}
-            aria-label={`Engines for pool ${name}`}
-            title={`Engines for pool ${name} (0-${maxEngines})`}
-            onChange={event => setDraft(event.target.value)}
-          />
-          <Button
-            type="submit"
-            small
-            className="jp-mod-styled jp-mod-reject"
-            disabled={action !== null}
-            aria-label={`Scale pool ${name}`}
-            title={`Start or stop engines so pool ${name} has this many`}
-          >
-            Scale
-          </Button>
-        </form>
-      )}
-      {(stop || dismiss) && (
-        <Button
-          small
-          className="jp-mod-styled jp-mod-warn"
-          aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
-          title={
-            stop
-              ? `Stop the controller and engines of pool ${name}`
-              : `Remove failed pool ${name} from the list`
-          }
-          disabled={action !== null}
-          onClick={() => void run(() => model.stop(pool.id))}
-        >
-          {stop ? 'Stop' : 'Dismiss'}
-        </Button>
-      )}
+      <Button
+        small
+        className="jp-mod-styled jp-mod-warn"
+        aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
+        title={
+          stop
+            ? `Stop the controller and engines of pool ${name}`
+            : `Remove ${state} pool ${name} and its logs from the list`
+        }
+        disabled={action !== null}
+        onClick={() => void run(() => model.stop(pool.id))}
+      >
+        {stop ? 'Stop' : 'Dismiss'}
+      </Button>
     </div>
   );
 }
@@ -432,6 +389,8 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
 
 function EngineTable({ pool }: { pool: IPool }): JSX.Element {
   const list = pool.engines.list;
+  // an SSH column only where some engine was started over SSH
+  const ssh = list.some(engine => engine.ssh_address !== null);
   return (
     <details className="jp-JasminEngines">
       <summary>Engines ({list.length})</summary>
@@ -445,6 +404,14 @@ function EngineTable({ pool }: { pool: IPool }): JSX.Element {
               <th scope="col" title="Host and process id">
                 Process
               </th>
+              <th scope="col" title="The engine set it belongs to">
+                Set
+              </th>
+              {ssh && (
+                <th scope="col" title="The address its SSH connection reached">
+                  SSH
+                </th>
+              )}
               <th scope="col">State</th>
               <th scope="col">CPU</th>
               <th scope="col">
@@ -461,6 +428,8 @@ function EngineTable({ pool }: { pool: IPool }): JSX.Element {
               >
                 <td>{engine.id}</td>
                 <td>{formatEngineProcess(engine)}</td>
+                <td>{engine.engine_set ?? '–'}</td>
+                {ssh && <td>{engine.ssh_address ?? '–'}</td>}
                 <td>{engine.state}</td>
                 <td>{formatPercent(engine.cpu_percent)}</td>
                 <td>{formatBytes(engine.memory_bytes, 0)}</td>

@@ -12,6 +12,8 @@ import type {
   IHolding,
   IJob,
   IEstimate,
+  ILogFile,
+  ILogTail,
   IOutput,
   IPool,
   IPreview,
@@ -48,6 +50,11 @@ export type Replies = [
     >
   >,
   Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'delete'>, IPool>>,
+  Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'patch'>, IPool>>,
+  Assert<
+    Equal<Reply<'/jasmin/api/clusters/{pool_id}/logs', 'get'>, { logs: ILogFile[] }>
+  >,
+  Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}/logs/{log}', 'get'>, ILogTail>>,
   Assert<Equal<Reply<'/jasmin/api/holdings/{name}/refresh', 'post'>, IHolding>>,
   Assert<
     Equal<Reply<'/jasmin/api/holdings/{name}/datasets', 'get'>, IDatasetPage>
@@ -66,7 +73,10 @@ export type Nullable = [
   Assert<Equal<IDataset['version'], string | null>>,
   Assert<Equal<IPool['engine_sets'][number]['job'], IJob | null>>,
   Assert<Equal<IJob['time_left_seconds'], number | null>>,
-  Assert<Equal<IPreview['estimated_start'], string | null>>
+  Assert<Equal<IPreview['estimated_start'], string | null>>,
+  Assert<Equal<IPool['idle']['culls_in_seconds'], number | null>>,
+  Assert<Equal<IPool['engine_sets'][number]['where'], string | null>>,
+  Assert<Equal<IEngine['ssh_address'], string | null>>
 ];
 
 // A reply with a status the operation does not describe is never.
@@ -79,6 +89,16 @@ export const requests: unknown[] = [
     '/jasmin/api/clusters/{pool_id}',
     'patch'
   >,
+  // burst: engines of another backend, with its options
+  {
+    path: { pool_id: 'p' },
+    body: { backend: 'slurm', engines: 1, options: { walltime: 10 } }
+  } satisfies Args<'/jasmin/api/clusters/{pool_id}', 'patch'>,
+  { path: { pool_id: 'p', log: 'controller' }, query: { lines: 200 } } satisfies Args<
+    '/jasmin/api/clusters/{pool_id}/logs/{log}',
+    'get'
+  >,
+  { body: { engines: 1, idle_minutes: 10 } } satisfies Args<'/jasmin/api/clusters', 'post'>,
   {
     path: { name: 'h' },
     query: { q: 'tas', latest: 'true', offset: 0, facets: { source_id: ['a'] } }

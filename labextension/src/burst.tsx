@@ -1,0 +1,135 @@
+/**
+ * "Add engines from…" on a running pool's card: engines of another enabled
+ * backend join the pool as a part of their own (burst: a local pool gains
+ * engines in Slurm jobs), with that backend's options as the New pool form
+ * shows them.
+ */
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import React, { useEffect, useId, useState } from 'react';
+
+import type { OptionValue } from './api';
+import { Alert } from './feedback';
+import { engineLimit } from './limits';
+import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
+import { burstBackends, partLimit } from './parts';
+import type { IPartsProps } from './pool-parts';
+
+/** The button, and once pressed the form that adds engines of another backend. */
+export function AddEngines(props: IPartsProps): JSX.Element | null {
+  const { pool, backends } = props;
+  const [open, setOpen] = useState(false);
+  const others = burstBackends(pool, backends);
+  const growing = pool.state === 'running' || pool.state === 'degraded';
+  if (!growing || !pool.actions.scale || !others.length) {
+    return null;
+  }
+  if (!open) {
+    return (
+      <div className="jp-JasminPool-actions">
+        <Button
+          small
+          minimal
+          aria-label={`Add engines from another backend to pool ${pool.name}`}
+          title="Engines of another backend join this pool, under the same controller"
+          onClick={() => setOpen(true)}
+        >
+          Add engines from…
+        </Button>
+      </div>
+    );
+  }
+  return <AddEnginesForm {...props} onClose={() => setOpen(false)} />;
+}
+
+function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Element {
+  const { pool, model, backends, action, run, onClose } = props;
+  const id = useId();
+  const field = (suffix: string): string => `${id}-${suffix}`;
+  const others = burstBackends(pool, backends);
+  const [backendName, setBackendName] = useState(others[0]?.name);
+  const backend = others.find(b => b.name === backendName) ?? others[0];
+  const [engines, setEngines] = useState('1');
+  const [options, setOptions] = useState<Record<string, OptionValue>>({});
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => setOptions(optionDefaults(backend)), [backend?.name]);
+  const limit = partLimit(
+    pool,
+    { requested: 0 },
+    backend?.limits.max_engines,
+    engineLimit(backends, backend)
+  );
+
+  const onAdd = async (event: React.FormEvent): Promise<void> => {
+    event.preventDefault();
+    setError(null);
+    const count = Number(engines);
+    if (!backend || !Number.isInteger(count) || count < 1 || count > limit) {
+      setError(`Engines must be a whole number from 1 to ${limit}`);
+      return;
+    }
+    const parsed = parseOptions(backend, options);
+    if ('error' in parsed) {
+      setError(String(parsed.error));
+      return;
+    }
+    const change = { backend: backend.name, engines: count, options: parsed };
+    if (await run(() => model.scale(pool.id, change))) {
+      onClose();
+    }
+  };
+
+  return (
+    <form
+      className="jp-JasminAddEngines"
+      aria-label={`Add engines to pool ${pool.name}`}
+      onSubmit={onAdd}
+      noValidate
+    >
+      <div className="jp-JasminField">
+        <label htmlFor={field('backend')}>Add engines from</label>
+        <HTMLSelect
+          id={field('backend')}
+          value={backend?.name}
+          options={others.map(b => ({ value: b.name, label: b.label }))}
+          onChange={event => setBackendName(event.target.value)}
+        />
+        <small className="jp-JasminField-hint">{backend?.description}</small>
+      </div>
+      <div className="jp-JasminField">
+        <label htmlFor={field('engines')}>Engines to add</label>
+        <input
+          id={field('engines')}
+          className="jp-mod-styled jp-JasminNumber"
+          type="number"
+          min={1}
+          max={limit}
+          step={1}
+          value={engines}
+          title={`1 to ${limit} engines`}
+          onChange={event => setEngines(event.target.value)}
+        />
+      </div>
+      <BackendOptionFields
+        field={field}
+        backend={backend}
+        values={options}
+        onChange={setOptions}
+      />
+      {error && <Alert>{error}</Alert>}
+      <div className="jp-JasminPool-actions">
+        <Button type="button" small minimal onClick={onClose}>
+          Cancel
+        </Button>
+        <Button
+          type="submit"
+          small
+          className="jp-mod-styled jp-mod-accept"
+          disabled={action !== null}
+          aria-label={`Add the engines to pool ${pool.name}`}
+        >
+          Add engines
+        </Button>
+      </div>
+    </form>
+  );
+}
