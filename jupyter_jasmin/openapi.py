@@ -53,7 +53,7 @@ def _write_in(components: dict[str, Any], server: ServerValues) -> None:
     new_pool["options"]["properties"] = options
     new_pool["options"]["additionalProperties"] = False
     scale = components["schemas"]["Scale"]["properties"]
-    scale["backend"]["enum"] = list(server.backends)
+    scale["backend"]["enum"] = [*server.backends, None]
     scale["options"]["properties"] = options
     scale["options"]["additionalProperties"] = False
     components["parameters"]["HoldingName"]["schema"]["enum"] = server.holdings

@@ -137,7 +137,7 @@ BAD_SCALES = [
     ("{}", "give 'engines' (how many), 'idle_minutes', or both"),
     ('{"engines": 1, "name": "x"}', "unknown field(s) 'name'"),
     ('{"engines": 1, "backend": "nosuch"}', "unknown backend 'nosuch'"),
-    ('{"engines": 1, "options": {"nice": 5}}', "a part's options are fixed"),
+    ('{"engines": 0, "options": false}', "'options' must be an object"),
     ('{"backend": "local", "idle_minutes": 5}', "'backend' and 'options' go with 'engines'"),
     ('{"idle_minutes": -1}', "a number of minutes, 0 or more"),
     ('{"idle_minutes": "10"}', "a number of minutes, 0 or more"),
@@ -153,6 +153,12 @@ async def test_bad_scale_requests_are_400_and_leave_the_pool_alone(api: Api) -> 
         reply = await api("PATCH", f"clusters/{pool['id']}", raw=raw)
         assert reply.status == 400, (raw, reply.body)
         assert message in reply.body["message"], (raw, reply.body)
+
+    other_options = await api(
+        "PATCH", f"clusters/{pool['id']}", {"engines": 1, "options": {"nice": 5}}
+    )
+    assert other_options.status == 409
+    assert "a part's options are fixed" in other_options.body["message"]
 
     still = await api("GET", f"clusters/{pool['id']}")
     assert still.body["engines"]["running"] == 1

@@ -335,17 +335,17 @@ class EnginePools:
     def _part(self, pool: EnginePool, backend: Any, options: Any) -> Part:
         """The part of a pool a scale request names, or a new one (a burst) with its
         backend's options checked."""
+        if options is not None and not isinstance(options, dict):
+            raise BadRequest("'options' must be an object of option names and values")
         if backend is None or backend == pool.backend.name:
             part = pool.parts[pool.backend.name]
         elif isinstance(backend, str) and backend in pool.parts:
             part = pool.parts[backend]
         else:
             chosen = self._backend(backend)
-            if options is not None and not isinstance(options, dict):
-                raise BadRequest("'options' must be an object of option names and values")
             return Part(chosen, chosen.validate_options(options or {}), 0)
         if options is not None and part.backend.validate_options(options) != part.options:
-            raise BadRequest(
+            raise Conflict(
                 f"the {part.name} engines of pool '{pool.name}' were started with other "
                 "options; a part's options are fixed (scale it to 0 first)"
             )
