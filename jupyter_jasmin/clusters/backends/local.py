@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traitlets import Float, Integer
+from traitlets import Float, Integer, Unicode
 
 from ...resources import usable_cores
 from .base import EngineLaunch, Option, PoolBackend, SetPlace
@@ -41,6 +41,12 @@ class LocalBackend(PoolBackend):
     description = "Engines run as processes on the cores of the VM you are logged into."
 
     max_nice = Integer(19, config=True, help="Highest niceness a user may ask for (0-19).")
+    controller_ip = Unicode(
+        "127.0.0.1",
+        config=True,
+        help="The address a local pool's controller listens on: loopback unless engines on "
+        "other hosts (a burst onto batch jobs or SSH hosts) must reach it.",
+    )
     connection_wait = Float(
         60, config=True, help="Seconds a new engine waits for its controller's connection file."
     )
@@ -62,7 +68,7 @@ class LocalBackend(PoolBackend):
     def cluster_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
         return {
             "engine_launcher_class": "local",
-            "controller_ip": "127.0.0.1",
+            "controller_ip": self.controller_ip,
             # engines read the controller's connection file from the shared profile
             # folder, so they can start importing while the controller starts
             "send_engines_connection_env": False,
