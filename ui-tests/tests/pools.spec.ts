@@ -31,7 +31,7 @@ test('start a pool, map over it from a notebook, scale it and stop it', async ({
   // the resources line (the backend picker also speaks of cores)
   await expect(panel.getByText('Cores', { exact: true })).toBeVisible();
 
-  const pool = panel.getByRole('listitem', { name: `Pool ${POOL}` });
+  const pool = panel.getByRole('listitem', { name: `Pool ${POOL}`, exact: true });
   const status = pool.getByRole('status');
 
   await test.step('start a 2-engine pool from the New pool form', async () => {
