@@ -163,8 +163,9 @@ class SSHRig:
             if self.daemon.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"sshd did not start listening on {sorted(waiting)}:\n{self.logs()}")
             for address in list(waiting):
-                with contextlib.suppress(OSError), socket.create_connection(
-                    (address, self.port), timeout=1
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection((address, self.port), timeout=1),
                 ):
                     waiting.discard(address)
             time.sleep(0.05)

@@ -16,7 +16,7 @@ from jupyter_jasmin.clusters.backends.ssh import SSHBackend
 from jupyter_jasmin.errors import BadRequest
 
 from .conftest import Api, processes_of_pool, run_python, running, wait_for_pool
-from .ssh_rig import BARE_PYTHON, SSHRig, ssh_hosts  # noqa: F401
+from .ssh_rig import BARE_PYTHON, SSHRig
 
 pytestmark = pytest.mark.jasmin(backends=["local", "ssh"], max_engines_per_pool=8)
 
@@ -134,7 +134,7 @@ async def test_requests_over_the_hosts_limits_are_refused_before_anything_starts
     assert too_many.status == 400
     assert "at most 6" in too_many.body["message"]
 
-    assert (await api("GET", "clusters")).body == []
+    assert (await api("GET", "clusters")).body["clusters"] == []
     assert list(profile_dir.glob("security/cluster-*.json")) == []
 
 

@@ -19,7 +19,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from traitlets import Dict, Float, Integer, Unicode
 
@@ -142,9 +142,8 @@ class SSHBackend(PoolBackend):
             added = sum(chosen.values())
             listed = ", ".join(f"{alias} {count}" for alias, count in chosen.items())
             ok = added == engines
-            message = (
-                f"engines on the hosts ({listed})"
-                + (" add up to the pool's engines" if ok else f" add up to {added}, not {engines}")
+            message = f"engines on the hosts ({listed})" + (
+                " add up to the pool's engines" if ok else f" add up to {added}, not {engines}"
             )
             return [{"check": "engines per host", "ok": ok, "message": message}]
         room = sum(host.max_engines for host in self._hosts)
@@ -215,10 +214,12 @@ class SSHBackend(PoolBackend):
 
     def ssh_command(self) -> list[str]:
         """``ssh`` with the admin's config file, never waiting long to connect."""
-        return ["ssh", *self._config_args(), "-o", f"ConnectTimeout={self.connect_timeout}"]
+        return ["ssh", *self._client_args()]
 
-    def _config_args(self) -> list[str]:
-        return ["-F", self.ssh_config] if self.ssh_config else []
+    def _client_args(self) -> list[str]:
+        """The admin's config file and connect timeout, for ssh and scp alike."""
+        config = ["-F", self.ssh_config] if self.ssh_config else []
+        return [*config, "-o", f"ConnectTimeout={self.connect_timeout}"]
 
     def cluster_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -234,7 +235,7 @@ class SSHBackend(PoolBackend):
         launch = EngineLaunch(
             launcher={
                 "ssh_cmd": self.ssh_command(),
-                "scp_cmd": ["scp", *self._config_args(), "-o", f"ConnectTimeout={self.connect_timeout}"],
+                "scp_cmd": ["scp", *self._client_args()],
                 "remote_python": host.python,
                 # at most this many on the host (start(n) asks for the set's size); no
                 # files to send: the connection info travels in the engines' environment
@@ -286,14 +287,14 @@ def checked_hosts(given: dict[str, Any], python: str) -> list[Host]:
     return hosts
 
 
-def is_count(value: Any) -> bool:
+def is_count(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def explicit_counts(hosts: list[Host], options: dict[str, Any]) -> dict[str, int]:
     """The hosts a user gave a count of engines, with those counts (empty: spread)."""
     counts = {host.alias: int(options.get(host.option, 0)) for host in hosts}
-    return {alias: count for alias, count in counts.items() if count} if any(counts.values()) else {}
+    return {alias: count for alias, count in counts.items() if count}
 
 
 def spread(engines: int, rooms: list[HostRoom]) -> dict[str, int]:
@@ -309,7 +310,10 @@ def spread(engines: int, rooms: list[HostRoom]) -> dict[str, int]:
 
 def full_hosts(hosts: list[Host], placed: dict[str, int], engines: int, free: int) -> str:
     """Why ``engines`` more engines do not fit: each host's engines against its limit."""
-    each = [f"{host.alias} ({placed.get(host.alias, 0)} of {host.max_engines} engines)" for host in hosts]
+    each = [
+        f"{host.alias} ({placed.get(host.alias, 0)} of {host.max_engines} engines)"
+        for host in hosts
+    ]
     listed = ", ".join(each[:-1]) + (" and " if len(each) > 1 else "") + each[-1]
     if not free:
         return f"hosts {listed} are full" if len(each) > 1 else f"host {listed} is full"
@@ -425,7 +429,7 @@ def check_host(ssh: list[str], host: str, python: str, setup: str = "") -> None:
         return
     said = last_line(done.stderr) or last_line(done.stdout) or "no message"
     if done.returncode == 255:  # ssh's own failure, not the command's
-        raise HostUnusable(f"ssh could not log in: {said}", 255)
+        raise HostUnusable(f"not reachable over ssh: {said}", 255)
     raise HostUnusable(f"{python} cannot run engines there: {said}", done.returncode)
 
 
