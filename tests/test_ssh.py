@@ -27,16 +27,18 @@ HOSTS: dict[str, dict[str, Any]] = {
     "vm-down": {"max_engines": 1},
     "vm-bare": {"max_engines": 1, "python": BARE_PYTHON},
 }
+SETUP = "JASMIN_SETUP=done; export JASMIN_SETUP"  # the engines' shell runs it first
 WHERE_IT_RUNS = (
     "\ndef reached(_):\n    import os, time\n    time.sleep(0.05)\n"
-    "    return os.environ['SSH_CONNECTION'].split()[2]"
+    "    return os.environ['SSH_CONNECTION'].split()[2], os.environ.get('JASMIN_SETUP')"
     "\nprint(sorted(set(view.map_sync(reached, range(20)))))"
 )
 
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any], ssh_hosts: SSHRig) -> dict[str, Any]:
-    return {**jp_server_config, "SSHBackend": ssh_hosts.backend_config(**HOSTS)}
+    hosts = ssh_hosts.backend_config(**HOSTS)
+    return {**jp_server_config, "SSHBackend": {**hosts, "engine_setup": SETUP}}
 
 
 def sets_by_host(pool: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -67,7 +69,7 @@ async def test_a_pool_spreads_over_two_hosts_runs_work_scales_and_stops(
 
     snippet = await api("GET", f"clusters/{pool['id']}/snippet")
     output = await run_python(snippet.body["code"] + WHERE_IT_RUNS)
-    assert "['127.0.0.2', '127.0.0.3']" in output
+    assert "[('127.0.0.2', 'done'), ('127.0.0.3', 'done')]" in output
 
     scaled = await api("PATCH", f"clusters/{pool['id']}", {"engines": 3})
     assert scaled.status == 200, scaled.body
