@@ -79,6 +79,14 @@ async def test_a_pool_spreads_over_two_hosts_runs_work_scales_and_stops(
     assert {s["where"] for s in pool["engine_sets"]} == {"vm-a", "vm-b"}
     addresses_match_sets(pool, ssh_hosts)
 
+    # vm-a and vm-b have room for 1 more, vm-down and vm-bare for 1 each: 5 more do not fit
+    over = await api("PATCH", f"clusters/{pool['id']}", {"engines": 8})
+    assert over.status == 400, over.body
+    assert "5 more engines do not fit: the hosts have room for 3" in over.body["message"]
+    pool = (await api("GET", f"clusters/{pool['id']}")).body
+    assert running(3)(pool), pool
+    assert pool["engines"]["requested"] == 3
+
     scaled = await api("PATCH", f"clusters/{pool['id']}", {"engines": 1})
     assert scaled.status == 200, scaled.body
     pool = await wait_for_pool(api, pool["id"], running(1), timeout=60)

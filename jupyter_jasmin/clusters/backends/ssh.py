@@ -186,12 +186,15 @@ class SSHBackend(PoolBackend):
         ]
 
     def _with_load(self, rooms: list[HostRoom]) -> list[HostRoom]:
-        """The rooms with each host's idle cores, asked of the hosts at once."""
+        """The hosts with room, with their idle cores, asked of them all at once."""
         by_alias = {host.alias: host for host in self._hosts}
         wait = min(self.load_timeout, 5.0)
-        with ThreadPoolExecutor(len(rooms)) as threads:
-            idle = list(threads.map(lambda r: self._idle_cores(by_alias[r.alias], wait), rooms))
-        return [HostRoom(r.alias, r.room, cores) for r, cores in zip(rooms, idle, strict=True)]
+        open_rooms = [room for room in rooms if room.room]
+        with ThreadPoolExecutor(len(open_rooms)) as threads:
+            idle = threads.map(lambda r: self._idle_cores(by_alias[r.alias], wait), open_rooms)
+            return [
+                HostRoom(r.alias, r.room, cores) for r, cores in zip(open_rooms, idle, strict=True)
+            ]
 
     def _idle_cores(self, host: Host, wait: float) -> float:
         try:
