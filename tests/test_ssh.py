@@ -5,6 +5,8 @@ a stop."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ from jupyter_jasmin.clusters.backends import SetPlan
 from jupyter_jasmin.clusters.backends.ssh import SSHBackend
 from jupyter_jasmin.errors import BadRequest
 
-from .conftest import Api, processes_of_pool, run_python, running, wait_for_pool
+from .conftest import Api, processes_of_pool, run_python, running, wait_for_pool, wait_until
+from .servers import ServerProcess
 from .ssh_rig import BARE_PYTHON, SSHRig
 
 pytestmark = pytest.mark.jasmin(backends=["local", "ssh"], max_engines_per_pool=8)
@@ -146,6 +149,47 @@ async def test_requests_over_the_hosts_limits_are_refused_before_anything_starts
 
     assert (await api("GET", "clusters")).body["clusters"] == []
     assert list(profile_dir.glob("security/cluster-*.json")) == []
+
+
+def ssh_server(folder: Path, profile_dir: Path, rig: SSHRig) -> ServerProcess:
+    """A server of its own (to kill) with the ssh backend on vm-a and vm-b."""
+    config = folder / "ssh_server_config.json"
+    settings = {"Jasmin": {"backends": ["local", "ssh"]}, "SSHBackend": rig.backend_config()}
+    config.write_text(json.dumps(settings))
+    return ServerProcess(folder, profile_dir, f"--config={config}")
+
+
+def engines_running(server: ServerProcess, pool_id: str, engines: int) -> Any:
+    pool = server.call("GET", f"clusters/{pool_id}")
+    return pool["state"] == "running" and pool["engines"]["running"] == engines and pool
+
+
+async def test_an_ssh_pool_is_taken_over_after_its_server_is_killed(
+    ssh_hosts: SSHRig, tmp_path: Path, profile_dir: Path
+) -> None:
+    server = ssh_server(tmp_path, profile_dir, ssh_hosts)
+    try:
+        pool = server.call("POST", "clusters", {"backend": "ssh", "engines": 2})
+        pool = await asyncio.to_thread(
+            wait_until, lambda: engines_running(server, pool["id"], 2), 120
+        )
+    finally:
+        server.kill()
+
+    again = ssh_server(tmp_path, profile_dir, ssh_hosts)
+    try:
+        back = await asyncio.to_thread(
+            wait_until, lambda: engines_running(again, pool["id"], 2), 60
+        )
+        assert sorted(s["where"] for s in back["engine_sets"]) == ["vm-a", "vm-b"]
+        addresses_match_sets(back, ssh_hosts)
+        snippet = again.call("GET", f"clusters/{pool['id']}/snippet")["code"]
+        output = await run_python(snippet + WHERE_IT_RUNS)
+        assert "'127.0.0.2'" in output and "'127.0.0.3'" in output
+        assert again.call("DELETE", f"clusters/{pool['id']}")["state"] == "stopped"
+        assert processes_of_pool(profile_dir, pool["id"]) == []
+    finally:
+        again.stop()
 
 
 def backend(rig: SSHRig, **hosts: dict[str, Any]) -> SSHBackend:
