@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from jupyter_jasmin.clusters.backends import SetPlan
@@ -123,6 +124,16 @@ async def test_hosts_that_cannot_run_engines_fail_their_own_sets_saying_why(
     [engine] = pool["engines"]["list"]
     assert engine["ssh_address"] == "127.0.0.2"
 
+    # an engine that dies on its host fails its set, which says where and how
+    psutil.Process(engine["pid"]).kill()
+
+    def vm_a_failed(pool: dict[str, Any]) -> bool:
+        return sets_by_host(pool)["vm-a"]["state"] == "failed"
+
+    pool = await wait_for_pool(api, pool["id"], vm_a_failed, timeout=60)
+    # ssh cannot learn the exit status of a process it did not start: none is made up
+    assert sets_by_host(pool)["vm-a"]["error"].startswith("on vm-a: the engine process ended")
+
     stopped = await api("DELETE", f"clusters/{pool['id']}")
     assert stopped.body["state"] == "stopped"
     assert processes_of_pool(profile_dir, pool["id"]) == []
@@ -185,7 +196,7 @@ async def test_an_ssh_pool_is_taken_over_after_its_server_is_killed(
         addresses_match_sets(back, ssh_hosts)
         snippet = again.call("GET", f"clusters/{pool['id']}/snippet")["code"]
         output = await run_python(snippet + WHERE_IT_RUNS)
-        assert "'127.0.0.2'" in output and "'127.0.0.3'" in output
+        assert "[('127.0.0.2', None), ('127.0.0.3', None)]" in output  # no engine_setup here
         assert again.call("DELETE", f"clusters/{pool['id']}")["state"] == "stopped"
         assert processes_of_pool(profile_dir, pool["id"]) == []
     finally:

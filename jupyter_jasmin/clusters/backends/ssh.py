@@ -360,6 +360,12 @@ def make_launcher() -> type:
         def _default_loop(self) -> IOLoop:
             return self.parent.loop if self.parent is not None else IOLoop.current()
 
+        def wait_one(self, timeout: float) -> int | None:
+            # the remote waiter cannot learn the exit status of a process it did not
+            # start and says -1, which would read as SIGHUP: say "unknown" instead
+            code: int = super().wait_one(timeout)
+            return None if code == -1 else code
+
     class EngineSetLauncher(SSHEngineSetLauncher):  # type: ignore[misc]
         """ipyparallel's SSH engine set, started off the pools' loop (every engine
         costs a few ssh round trips), first asking the host whether its Python imports
