@@ -158,6 +158,12 @@ async def test_requests_over_the_hosts_limits_are_refused_before_anything_starts
     assert too_many.status == 400
     assert "at most 6" in too_many.body["message"]
 
+    preview = await api("POST", "clusters", {"backend": "ssh", "engines": 3, "dry_run": True})
+    assert preview.status == 200, preview.body
+    # over vm-a and vm-b (equal loads, but read a moment apart); vm-down and vm-bare last
+    assert sorted(preview.body["engine_sets"]) == [1, 2]
+    assert [check["ok"] for check in preview.body["checks"]] == [True]
+
     assert (await api("GET", "clusters")).body["clusters"] == []
     assert list(profile_dir.glob("security/cluster-*.json")) == []
 
