@@ -138,6 +138,16 @@ async def test_hosts_that_cannot_run_engines_fail_their_own_sets_saying_why(
     assert stopped.body["state"] == "stopped"
     assert processes_of_pool(profile_dir, pool["id"]) == []
 
+    # a pool on no host that can run engines fails, saying why
+    only_down = {"backend": "ssh", "engines": 1, "options": {"engines_on_vm-down": 1}}
+    reply = await api("POST", "clusters", only_down)
+    assert reply.status == 202, reply.body
+    failed = await wait_for_pool(api, reply.body["id"], lambda p: p["state"] == "failed")
+    assert failed["error"].startswith("no engine started: on vm-down: ")
+    assert "Connection refused" in failed["error"]
+    await api("DELETE", f"clusters/{failed['id']}")  # dismissed once its cleanup is done
+    assert processes_of_pool(profile_dir, failed["id"]) == []
+
 
 async def test_requests_over_the_hosts_limits_are_refused_before_anything_starts(
     api: Api, ssh_hosts: SSHRig, profile_dir: Path
