@@ -350,15 +350,46 @@ def __getattr__(name: str) -> type:
 
 def make_launcher() -> type:
     from ipyparallel.cluster.launcher import SSHEngineLauncher, SSHEngineSetLauncher
+    from ipyparallel.cluster.shellcmd import ShellCommandSend
     from tornado.ioloop import IOLoop
     from traitlets import default
 
     class EngineLauncher(SSHEngineLauncher):  # type: ignore[misc]
-        """One engine; watched from its set's loop, as it is started in a thread."""
+        """One engine, started with one ssh call (ipyparallel's makes four: the remote
+        shell, its Python, the profile folder, the engine; the set's check of the host
+        did the middle two) and watched from its set's loop (it starts in a thread)."""
 
         @default("loop")
         def _default_loop(self) -> IOLoop:
             return self.parent.loop if self.parent is not None else IOLoop.current()
+
+        _ssh_sender: Any = None
+
+        @property
+        def ssh_sender(self) -> Any:
+            if self._ssh_sender is None:
+                sender = ShellCommandSend(
+                    self.ssh_cmd,
+                    [*self.ssh_args, self.location],
+                    self.remote_python,
+                    initialize=False,
+                    log=self.log,
+                )
+                # a POSIX shell, as ipyparallel would learn with one more ssh call
+                sender.shell_info = ("posix", "sh")
+                sender.is_powershell = sender._win = False
+                self._ssh_sender = sender
+            return self._ssh_sender
+
+        def start(self, hostname: str, user: None = None, port: None = None) -> None:
+            self.hostname = hostname  # the alias: no user@ or :port (checked_hosts)
+            self.pid = self.ssh_sender.cmd_start(
+                self.program + self.program_args,
+                env=self.get_env(),
+                output_file=self.remote_output_file,
+            )
+            self.notify_start({"host": self.location, "pid": self.pid})
+            self._start_waiting()
 
         def wait_one(self, timeout: float) -> int | None:
             # the remote waiter cannot learn the exit status of a process it did not
@@ -396,7 +427,8 @@ def make_launcher() -> type:
 
         def _check_host(self) -> None:
             host = next(iter(self.engines))
-            check_host(self.ssh_cmd, host, self.remote_python, self.engine_setup)
+            folder = f"{self.remote_profile_dir}/log"  # the engines' output goes there
+            check_host(self.ssh_cmd, host, self.remote_python, self.engine_setup, folder)
 
         def _fail(self, why: str, exit_code: int) -> None:
             self.failure = why
@@ -419,10 +451,13 @@ class HostUnusable(Exception):
         self.exit_code = exit_code
 
 
-def check_host(ssh: list[str], host: str, python: str, setup: str = "") -> None:
-    """Ask ``host`` over ssh whether ``python`` imports ipyparallel there (after the
-    engines' ``setup``); HostUnusable with ssh's or Python's own words if not."""
-    command = (f"{setup.strip()}\n" if setup.strip() else "") + finds_ipyparallel(python)
+def check_host(ssh: list[str], host: str, python: str, setup: str = "", folder: str = "") -> None:
+    """Ask ``host`` over ssh whether ``python`` has ipyparallel there (after the engines'
+    ``setup``), making ``folder`` if given; HostUnusable with ssh's or Python's own words
+    if not."""
+    command = f"{setup.strip()}\n" if setup.strip() else ""
+    command += f"mkdir -p {shlex.quote(folder)} && " if folder else ""
+    command += finds_ipyparallel(python)
     try:
         done = subprocess.run(
             [*ssh, host, command],
