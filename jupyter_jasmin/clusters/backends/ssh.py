@@ -364,6 +364,7 @@ def make_launcher() -> type:
             return self.parent.loop if self.parent is not None else IOLoop.current()
 
         _ssh_sender: Any = None
+        _output: str | None = None
 
         @property
         def ssh_sender(self) -> Any:
@@ -390,6 +391,37 @@ def make_launcher() -> type:
             )
             self.notify_start({"host": self.location, "pid": self.pid})
             self._start_waiting()
+
+        def get_output(self, remove: bool = False) -> str:
+            """The engine's output file, in one ssh call (ipyparallel's makes three:
+            does it exist, scp, rm; at every stop, on the pools' loop)."""
+            if self._output is None:
+                path = shlex.quote(self.remote_output_file)
+                command = f"cat {path}" + (f" && rm -f {path}" if remove else "")
+                self._output = self._run_there(command)
+            return self._output
+
+        def signal(self, sig: int) -> None:
+            if self.state == "running":
+                self._run_there(f"kill -{int(sig)} {int(self.pid)}")
+
+        def _run_there(self, command: str) -> str:
+            """A shell command on the engine's host: its output ("" if it failed)."""
+            try:
+                done = subprocess.run(
+                    [*self.ssh_cmd, *self.ssh_args, self.location, command],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    check=False,
+                    stdin=subprocess.DEVNULL,
+                )
+            except subprocess.TimeoutExpired:
+                self.log.error("%s: %s did not answer within 30 s", self.location, command)
+                return ""
+            if done.returncode:
+                self.log.error("%s: %s failed: %s", self.location, command, done.stderr[-300:])
+            return done.stdout
 
         def wait_one(self, timeout: float) -> int | None:
             # the remote waiter cannot learn the exit status of a process it did not
