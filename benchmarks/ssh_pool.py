@@ -68,7 +68,7 @@ def ssh_server(folder: Path, rig: SSHRig, run: str) -> Server:
             "index_dir": str(folder / "index"),
             "cache_dir": str(folder / "cache"),
         },
-        "SSHBackend": rig.backend_config(),
+        "SSHBackend": {**rig.backend_config(), "poll_seconds": 30},  # the default
     }
     (folder / "jupyter_server_config.json").write_text(json.dumps(config))
     with environment({"JUPYTER_CONFIG_DIR": str(folder), "JASMIN_TEST_RUN": run}):

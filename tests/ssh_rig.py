@@ -71,6 +71,9 @@ class SSHRig:
             "ssh_config": str(self.client_config),
             "controller_ip": "127.0.0.1",
             "connect_timeout": 5,
+            # a killed server's engine watchers (ssh sessions) end within this; the
+            # per-test leak check waits 20 s
+            "poll_seconds": 5,
         }
 
     def ssh(self, alias: str, command: str) -> subprocess.CompletedProcess[str]:

@@ -106,9 +106,11 @@ class SSHBackend(PoolBackend):
         "most 5: pools wait for it); a host that does not answer is chosen last.",
     )
     poll_seconds = Integer(
-        5,
+        30,
         config=True,
-        help="Seconds between ipyparallel's checks, over ssh, that an engine still runs.",
+        help="Seconds each engine's watcher (an ssh session waiting for the engine to end) "
+        "lasts before it is made again: each costs a Python start on the host. An engine's "
+        "end is noticed at once either way.",
     )
 
     def __init__(self, **kwargs: Any) -> None:
