@@ -200,14 +200,8 @@ class SSHBackend(PoolBackend):
 
     def _idle_cores(self, host: Host, wait: float) -> float:
         try:
-            done = subprocess.run(
-                [*self.ssh_command(), host.alias, LOAD_PROBE + finds_ipyparallel(host.python)],
-                capture_output=True,
-                text=True,
-                timeout=wait,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
+            probe = LOAD_PROBE + finds_ipyparallel(host.python)
+            done = over_ssh(self.ssh_command(), host.alias, probe, wait)
             load, cores = parse_load(done.stdout) if done.returncode == 0 else (math.inf, 0)
         except (OSError, subprocess.TimeoutExpired):
             load, cores = math.inf, 0
@@ -410,14 +404,7 @@ def make_launcher() -> type:
         def _run_there(self, command: str) -> str:
             """A shell command on the engine's host: its output ("" if it failed)."""
             try:
-                done = subprocess.run(
-                    [*self.ssh_cmd, *self.ssh_args, self.location, command],
-                    capture_output=True,
-                    text=True,
-                    timeout=30,
-                    check=False,
-                    stdin=subprocess.DEVNULL,
-                )
+                done = over_ssh([*self.ssh_cmd, *self.ssh_args], self.location, command, 30)
             except subprocess.TimeoutExpired:
                 self.log.error("%s: %s did not answer within 30 s", self.location, command)
                 return ""
@@ -493,14 +480,7 @@ def check_host(ssh: list[str], host: str, python: str, setup: str = "", folder: 
     command += f"mkdir -p {shlex.quote(folder)} && " if folder else ""
     command += finds_ipyparallel(python)
     try:
-        done = subprocess.run(
-            [*ssh, host, command],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        done = over_ssh(ssh, host, command, 60)
     except subprocess.TimeoutExpired:
         raise HostUnusable("ssh did not answer within 60 s", 255) from None
     if done.returncode == 0:
@@ -509,6 +489,20 @@ def check_host(ssh: list[str], host: str, python: str, setup: str = "", folder: 
     if done.returncode == 255:  # ssh's own failure, not the command's
         raise HostUnusable(f"not reachable over ssh: {said}", 255)
     raise HostUnusable(f"{python} cannot run engines there: {said}", done.returncode)
+
+
+def over_ssh(
+    ssh: list[str], host: str, command: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """A shell command run on ``host`` (its exit code: 255 when ssh itself failed)."""
+    return subprocess.run(
+        [*ssh, host, command],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def finds_ipyparallel(python: str) -> str:
