@@ -419,11 +419,12 @@ def make_launcher() -> type:
             return None if code == -1 else code
 
     class EngineSetLauncher(SSHEngineSetLauncher):  # type: ignore[misc]
-        """ipyparallel's SSH engine set, started off the pools' loop (every engine
-        costs a few ssh round trips), first asking the host whether its Python imports
-        ipyparallel, so a host that cannot run engines fails its set saying why in
-        words (ipyparallel's own checks leave ssh's and Python's words on the server's
-        stderr and say only "Are the ssh connection data correct?")."""
+        """ipyparallel's SSH engine set, started in a thread (ssh calls block), first
+        asking the host whether its Python has ipyparallel, so a host that cannot run
+        engines fails its set saying why in words (ipyparallel's own checks leave ssh's
+        and Python's words on the server's stderr and say only "Are the ssh connection
+        data correct?"); the failure's words are its ``get_output`` and its stop data's
+        ``reason``."""
 
         launcher_class = EngineLauncher
         entrypoint_name = f"{__name__}.{LAUNCHER}"
