@@ -261,3 +261,8 @@ def test_the_admins_hosts_are_checked_when_the_server_starts(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(said)):
         SSHBackend(hosts=hosts)
+
+
+def test_a_missing_ssh_config_file_is_named_when_the_server_starts() -> None:
+    with pytest.raises(ValueError, match="there is no file '/nowhere'"):
+        SSHBackend(hosts={"vm-a": {"max_engines": 1}}, ssh_config="/nowhere")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shlex
 import subprocess
 import sys
@@ -116,6 +117,8 @@ class SSHBackend(PoolBackend):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._hosts = checked_hosts(self.hosts, sys.executable)
+        if self.ssh_config and not os.path.isfile(self.ssh_config):
+            raise ValueError(f"c.SSHBackend.ssh_config: there is no file {self.ssh_config!r}")
 
     # --- options ------------------------------------------------------------------
 
