@@ -20,6 +20,7 @@ from tornado.httpclient import HTTPClientError
 
 from .contract import check_reply
 from .slurm_rig import slurm  # noqa: F401
+from .ssh_rig import ssh_hosts  # noqa: F401
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

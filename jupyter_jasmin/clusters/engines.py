@@ -82,8 +82,10 @@ def tail(text: str, lines: int = 6) -> str:
 
 
 def exit_reason(stop_data: dict[str, Any] | None) -> str:
-    """'exited with code 1' or 'was killed by SIGKILL', from a launcher's stop data."""
+    """'exited with code 1', 'was killed by SIGKILL' or 'ended', from a launcher's stop data."""
     code = (stop_data or {}).get("exit_code")
+    if code is None:  # its exit status is unknown (an engine watched over ssh)
+        return "ended"
     if isinstance(code, int) and code < 0:
         with contextlib.suppress(ValueError):
             return f"was killed by {signal.Signals(-code).name}"

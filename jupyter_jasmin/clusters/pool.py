@@ -438,8 +438,9 @@ class EnginePool:
 
     async def _add_engines(self, count: int, part: Part) -> None:
         """Start ``count`` more engines of a part, in the engine sets its backend makes."""
-        for plan in part.backend.plan_engine_sets(count, part.options, self._placed(part)):
-            await self._start_set(plan, part)
+        plans = part.backend.plan_engine_sets(count, part.options, self._placed(part))
+        # together: an SSH host's set or a batch submission need not wait for the last
+        await asyncio.gather(*(self._start_set(plan, part) for plan in plans))
 
     def _placed(self, part: Part) -> dict[str, int]:
         """A part's engines live or on their way in each place (SSH host)."""
@@ -496,6 +497,10 @@ class EnginePool:
             return
         if engine_set.state == "failed":
             return  # it already says why (its launcher was stopped because of it)
+        reason = (stop_data or {}).get("reason")
+        if isinstance(reason, str) and reason:  # its launcher said why, in words
+            self._end_set(engine_set, reason)
+            return
         output = ""
         if launcher is not None:
             with contextlib.suppress(Exception):
