@@ -380,6 +380,13 @@ async def test_a_local_pool_bursts_onto_slurm_jobs_and_is_taken_over_whole(
             120,
         )
         assert [(p["backend"], p["running"]) for p in pool["parts"]] == [("local", 1), ("slurm", 2)]
+        # a job's output file is among the pool's logs while it runs
+        logs = server.call("GET", f"clusters/{pool['id']}/logs")["logs"]
+        batch = {s["id"] for s in pool["engine_sets"] if s["backend"] == "slurm"}
+        assert batch <= {log["engine_set"] for log in logs}
+        (first, *_) = sorted(batch)
+        tail = server.call("GET", f"clusters/{pool['id']}/logs/{first}?lines=200")["text"]
+        assert "Completed registration with id" in tail
     except BaseException:
         server.stop()  # a clean stop stops a pool with local engines
         raise
