@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import pools as pools
+    from .mapping import pmap as pmap
 
 try:
     __version__ = version("jupyter_jasmin")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``pmap`` and ``pools`` on first use, so that importing the package (as the server
+    does) stays light. (``pmap`` lives in ``mapping``: a submodule named ``pmap`` would
+    shadow the function once imported.)"""
+    if name == "pmap":
+        from .mapping import pmap as pmap
+
+        return pmap
+    if name == "pools":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.pools")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -1,0 +1,175 @@
+"""``pmap`` (exported as ``jupyter_jasmin.pmap``): a function over items on an engine pool,
+with the results a serial loop would give."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import pools
+
+if TYPE_CHECKING:
+    import ipyparallel
+
+__all__ = ["Failure", "ItemError", "pmap"]
+
+_PENDING = object()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """In place of the result of an item whose call raised (``errors="collect"``)."""
+
+    index: int
+    item: Any
+    error: str  # "ValueError: the message"
+    traceback: str  # the engine's traceback
+
+    def __repr__(self) -> str:
+        return f"Failure(index={self.index}, item={self.item!r}, error={self.error!r})"
+
+
+class ItemError(Exception):
+    """An item's call raised on an engine (``errors="raise"``)."""
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+        super().__init__(
+            f"item {failure.index} ({_short(failure.item)}) failed: {failure.error}\n"
+            f"{failure.traceback}"
+        )
+
+
+def pmap(
+    func: Callable[[Any], Any],
+    items: Iterable[Any],
+    pool: str | pools.Pool | ipyparallel.Client | None = None,
+    progress: bool = True,
+    errors: Literal["raise", "collect"] = "raise",
+    retries: int = 3,
+    profile_dir: str | os.PathLike[str] | None = None,
+) -> list[Any]:
+    """``[func(item) for item in items]``, each call a task on the pool's engines.
+
+    - ``pool``: a pool's name or id, a :class:`~jupyter_jasmin.pools.Pool`, or a
+      connected ``ipyparallel.Client``; by default the only running pool.
+    - Tasks are load-balanced (one per item, sent to whichever engine is free, so a
+      pool scaled up during the map takes its share); results come back in input order.
+    - ``progress``: a tqdm progress bar (notebook or terminal).
+    - ``errors="raise"``: the first item found failing raises :class:`ItemError`
+      (with its index, the item and the engine's traceback); the tasks not yet run are
+      aborted. ``errors="collect"``: every other result is kept, each failing item's
+      result is a :class:`Failure`, and a warning sums them up.
+    - An engine lost during the map (killed, stopped by scaling down, its batch job
+      at walltime) fails its unfinished tasks with ipyparallel's ``EngineError``
+      once the controller notices (a few heartbeats); those tasks are sent again to
+      the remaining engines, up to ``retries`` times per item. The map waits for an
+      engine as long as the pool has none.
+
+    ``func`` must be picklable for ipyparallel: defined in the notebook (``__main__``)
+    or in a module the engines can import.
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    items = [*items]
+    client, owned = _client(pool, profile_dir)
+    try:
+        results = _run(client, func, items, progress, errors, retries)
+    finally:
+        if owned:
+            client.close()
+    failures = [r for r in results if isinstance(r, Failure)]
+    if failures:
+        first = failures[0]
+        warnings.warn(
+            f"pmap: {len(failures)} of {len(items)} items failed "
+            f"(first: item {first.index}: {first.error})",
+            stacklevel=2,
+        )
+    return results
+
+
+def _client(
+    pool: str | pools.Pool | ipyparallel.Client | None, profile_dir: str | os.PathLike[str] | None
+) -> tuple[ipyparallel.Client, bool]:
+    """The client to map with, and whether this map connected it (and so closes it)."""
+    if pool is None:
+        return pools.connect(pools.running(profile_dir)), True
+    if isinstance(pool, str | pools.Pool):
+        return pools.connect(pool, profile_dir=profile_dir), True
+    return pool, False
+
+
+def _run(
+    client: ipyparallel.Client,
+    func: Callable[[Any], Any],
+    items: list[Any],
+    progress: bool,
+    errors: str,
+    retries: int,
+) -> list[Any]:
+    from tqdm.auto import tqdm
+
+    view = client.load_balanced_view()
+    results: list[Any] = [_PENDING] * len(items)
+    tries = [0] * len(items)
+    running = {view.apply_async(func, item): index for index, item in enumerate(items)}
+    with tqdm(total=len(items), disable=not progress, desc="pmap") as bar:
+        try:
+            while running:
+                done, _ = concurrent.futures.wait(
+                    [*running], return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for task in done:
+                    index = running.pop(task)
+                    outcome = _outcome(task, index, items[index])
+                    if isinstance(outcome, Failure) and _lost(task) and tries[index] < retries:
+                        tries[index] += 1
+                        running[view.apply_async(func, items[index])] = index
+                        continue
+                    if isinstance(outcome, Failure) and errors == "raise":
+                        raise ItemError(outcome)
+                    results[index] = outcome
+                    bar.update(1)
+        finally:
+            if running:  # an error, or an interrupt: leave the engines free
+                _abort(client, [*running])
+    return results
+
+
+def _outcome(task: Any, index: int, item: Any) -> Any:
+    """The task's result, or a :class:`Failure` saying how it failed."""
+    try:
+        return task.get()
+    except Exception as error:
+        ename = getattr(error, "ename", type(error).__name__)
+        evalue = getattr(error, "evalue", str(error))
+        remote = getattr(error, "traceback", None)
+        trace = "\n".join(remote) if isinstance(remote, list) else str(remote or "")
+        return Failure(index, item, f"{ename}: {evalue}", trace)
+
+
+def _lost(task: Any) -> bool:
+    """Whether the task failed because its engine went away, not because of its item."""
+    from ipyparallel import error
+
+    failure = task.exception()
+    return isinstance(failure, error.EngineError) or (
+        isinstance(failure, error.RemoteError) and failure.ename == "EngineError"
+    )
+
+
+def _abort(client: ipyparallel.Client, tasks: list[Any]) -> None:
+    try:
+        client.abort([msg_id for task in tasks for msg_id in task.msg_ids])
+    except Exception as error:  # the map's own error matters more than this one
+        warnings.warn(f"pmap: could not abort {len(tasks)} tasks: {error}", stacklevel=3)
+
+
+def _short(item: Any, width: int = 80) -> str:
+    text = repr(item)
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -1,0 +1,210 @@
+"""The user's engine pools, seen from a notebook kernel or a script on the server's host.
+
+A pool is found from the record the server keeps in the profile folder
+(``<profile>/jasmin/pool-<id>.json``) and the ipyparallel connection file it names,
+so no server URL or token is needed. Importing this module pulls in nothing of the
+server (no tornado, no jupyter_server): ipyparallel is imported only to connect.
+
+The profile folder is, in order: the ``profile_dir`` argument, the
+``JASMIN_PROFILE_DIR`` environment variable, or ``$IPYTHONDIR/profile_jasmin`` (the
+server's default for ``c.Jasmin.profile_dir``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import glob
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ipyparallel
+
+PROFILE_ENV = "JASMIN_PROFILE_DIR"
+# the packages whose versions must agree between a caller and the engines it maps on
+CHECKED_PACKAGES = ("numpy", "xarray", "netCDF4", "ipyparallel", "dask")
+
+__all__ = ["CHECKED_PACKAGES", "Pool", "PoolNotFound", "connect", "get", "list"]
+
+
+class PoolNotFound(LookupError):
+    """No pool of that name or id (or no single running pool to choose by default)."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """What the server's record says of one pool (not its live state: ask the REST API)."""
+
+    id: str
+    name: str
+    backend: str
+    engines: int  # engines requested, over all its parts
+    connection_file: str
+    created: float
+    options: dict[str, Any] = field(default_factory=dict)
+    ended: bool = False  # its server died and what was left of it was stopped
+    profile_dir: str = ""
+
+    @property
+    def connectable(self) -> bool:
+        """Whether a client can connect: not ended, and its connection file is there."""
+        return (
+            not self.ended and bool(self.connection_file) and os.path.isfile(self.connection_file)
+        )
+
+    def connect(self, timeout: float = 120) -> ipyparallel.Client:
+        return connect(self, timeout=timeout)
+
+
+def profile_folder(profile_dir: str | os.PathLike[str] | None = None) -> str:
+    """The server's profile folder (see the module docstring)."""
+    if profile_dir is not None:
+        return os.path.abspath(profile_dir)
+    if os.environ.get(PROFILE_ENV):
+        return os.path.abspath(os.environ[PROFILE_ENV])
+    from IPython.paths import get_ipython_dir  # what the server uses for its default
+
+    return os.path.join(get_ipython_dir(), "profile_jasmin")
+
+
+def list(profile_dir: str | os.PathLike[str] | None = None) -> builtins.list[Pool]:
+    """The pools the server's records describe, oldest first (ended ones included)."""
+    folder = profile_folder(profile_dir)
+    # the record's name pattern is clusters/state.py's record_path (not imported: it
+    # would import the server's pool manager)
+    pools = [
+        _pool(r, folder)
+        for r in map(_read, glob.glob(os.path.join(folder, "jasmin", "pool-*.json")))
+        if r
+    ]
+    return sorted(pools, key=lambda pool: (pool.created, pool.id))
+
+
+def get(name_or_id: str, profile_dir: str | os.PathLike[str] | None = None) -> Pool:
+    """One pool by name or id; a name of an ended pool loses to a live one of that name."""
+    pools = list(profile_dir)
+    found = [p for p in pools if p.id == name_or_id] or sorted(
+        (p for p in pools if p.name == name_or_id), key=lambda p: (not p.ended, p.created)
+    )
+    if not found:
+        raise PoolNotFound(
+            f"no engine pool {name_or_id!r} in {profile_folder(profile_dir)}; "
+            f"there are: {_described(pools)}"
+        )
+    return found[-1]
+
+
+def running(profile_dir: str | os.PathLike[str] | None = None) -> Pool:
+    """The only pool a client can connect to, or a clear error."""
+    pools = list(profile_dir)
+    live = [p for p in pools if p.connectable]
+    if len(live) != 1:
+        what = "no engine pool is running" if not live else "several engine pools run"
+        raise PoolNotFound(
+            f"{what} in {profile_folder(profile_dir)} (there are: {_described(pools)}); "
+            "pass the pool's name or id"
+        )
+    return live[0]
+
+
+def connect(
+    pool: str | Pool, timeout: float = 120, profile_dir: str | os.PathLike[str] | None = None
+) -> ipyparallel.Client:
+    """An ipyparallel client of the pool (a name, an id or a :class:`Pool`), once its
+    engines have registered (all it requested, or those there are after ``timeout``
+    seconds: at least one). Warns when the engines run another Python or other versions
+    of :data:`CHECKED_PACKAGES` than this process."""
+    import ipyparallel as ipp
+
+    found = pool if isinstance(pool, Pool) else get(pool, profile_dir)
+    if not found.connectable:
+        why = "ended" if found.ended else "not running (no connection file)"
+        raise PoolNotFound(f"engine pool {found.name!r} ({found.id}) is {why}")
+    client = ipp.Client(found.connection_file)
+    try:
+        _wait_for_engines(client, found, timeout)
+        _warn_of_mismatches(client, found)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _wait_for_engines(client: ipyparallel.Client, pool: Pool, timeout: float) -> None:
+    try:
+        client.wait_for_engines(max(pool.engines, 1), timeout=timeout)
+    except TimeoutError:
+        if not client.ids:
+            raise TimeoutError(
+                f"no engine of pool {pool.name!r} registered within {timeout} s"
+            ) from None
+        warnings.warn(
+            f"pool {pool.name!r}: {len(client.ids)} of {pool.engines} engines after {timeout} s",
+            stacklevel=3,
+        )
+
+
+def versions() -> dict[str, str | None]:
+    """This Python's major.minor and the versions of :data:`CHECKED_PACKAGES` (None: absent).
+    Runs on the engines too."""
+    import platform
+    from importlib import metadata
+
+    found: dict[str, str | None] = {"Python": ".".join(platform.python_version_tuple()[:2])}
+    for package in CHECKED_PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def local_versions() -> dict[str, str | None]:
+    """The caller's versions (a function of its own so tests can pretend another)."""
+    return versions()
+
+
+def _warn_of_mismatches(client: ipyparallel.Client, pool: Pool) -> None:
+    mine = local_versions()
+    theirs = client[:].apply_sync(versions)
+    for package, version in mine.items():
+        others = sorted({str(found.get(package)) for found in theirs} - {str(version)})
+        if others:
+            warnings.warn(
+                f"pool {pool.name!r}: {package} {', '.join(others)} on the engines, {version} here",
+                stacklevel=3,
+            )
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path) as stream:
+            record = json.load(stream)
+    except (OSError, ValueError):
+        return None  # a record being replaced, or not ours
+    return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
+
+
+def _pool(record: dict[str, Any], folder: str) -> Pool:
+    parts = record.get("parts") or []
+    requested = int(record.get("engines", 0)) + sum(int(p.get("requested", 0)) for p in parts)
+    return Pool(
+        id=record["id"],
+        name=str(record.get("name") or record["id"]),
+        backend=str(record.get("backend", "local")),
+        engines=requested,
+        connection_file=str(record.get("connection_file") or ""),
+        created=float(record.get("created", 0)),
+        options=dict(record.get("options") or {}),
+        ended="ended" in record,
+        profile_dir=folder,
+    )
+
+
+def _described(pools: builtins.list[Pool]) -> str:
+    if not pools:
+        return "none"
+    return ", ".join(f"{p.name!r} ({p.id}{', ended' if p.ended else ''})" for p in pools)
