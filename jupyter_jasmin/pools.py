@@ -4,6 +4,8 @@ A pool is found from the record the server keeps in the profile folder
 (``<profile>/jasmin/pool-<id>.json``) and the ipyparallel connection file it names,
 so no server URL or token is needed. Importing this module pulls in nothing of the
 server (no tornado, no jupyter_server): ipyparallel is imported only to connect.
+:func:`start` and :func:`stop` go through the server's REST API (a URL and a token), so
+the JASMIN panel shows the pools started from code.
 
 The profile folder is, in order: the ``profile_dir`` argument, the
 ``JASMIN_PROFILE_DIR`` environment variable, or ``$IPYTHONDIR/profile_jasmin`` (the
@@ -16,8 +18,12 @@ import builtins
 import glob
 import json
 import os
+import time
+import urllib.error
+import urllib.request
 import warnings
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,11 +33,25 @@ PROFILE_ENV = "JASMIN_PROFILE_DIR"
 # the packages whose versions must agree between a caller and the engines it maps on
 CHECKED_PACKAGES = ("numpy", "xarray", "netCDF4", "ipyparallel", "dask")
 
-__all__ = ["CHECKED_PACKAGES", "Pool", "PoolNotFound", "connect", "get", "list"]
+__all__ = [
+    "CHECKED_PACKAGES",
+    "Pool",
+    "PoolError",
+    "PoolNotFound",
+    "connect",
+    "get",
+    "list",
+    "start",
+    "stop",
+]
 
 
 class PoolNotFound(LookupError):
     """No pool of that name or id (or no single running pool to choose by default)."""
+
+
+class PoolError(RuntimeError):
+    """The server refused or failed a pool's start or stop; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -208,3 +228,82 @@ def _described(pools: builtins.list[Pool]) -> str:
     if not pools:
         return "none"
     return ", ".join(f"{p.name!r} ({p.id}{', ended' if p.ended else ''})" for p in pools)
+
+
+def start(
+    name: str | None = None,
+    engines: int | None = None,
+    *,
+    url: str,
+    token: str,
+    backend: str | None = None,
+    options: dict[str, Any] | None = None,
+    timeout: float = 300,
+) -> Pool:
+    """Start a pool through the server's REST API (so the panel shows it), and return it
+    once it runs: ``pools.start("analysis", 4, url="http://localhost:8888/", token=...)``.
+    Unset arguments take the server's defaults. Raises :class:`PoolError` when the server
+    refuses the pool or it fails to start, and ``PermissionError`` for a wrong token."""
+    wanted = {"name": name, "engines": engines, "backend": backend, "options": options}
+    pool = _rest("POST", url, token, "clusters", {k: v for k, v in wanted.items() if v is not None})
+    deadline = time.monotonic() + timeout
+    while pool["state"] == "starting" and time.monotonic() < deadline:
+        time.sleep(0.25)
+        pool = _rest("GET", url, token, f"clusters/{pool['id']}")
+    if pool["state"] not in ("running", "degraded"):
+        raise PoolError(
+            f"engine pool {pool['name']!r} ({pool['id']}) is {pool['state']} after "
+            f"{timeout} s: {pool.get('error') or 'still starting'}"
+        )
+    return Pool(
+        id=pool["id"],
+        name=pool["name"],
+        backend=pool["backend"],
+        engines=int(pool["engines"]["requested"]),
+        connection_file=pool["connection_file"] or "",
+        created=datetime.fromisoformat(pool["created"]).timestamp(),
+        options=dict(pool["options"]),
+    )
+
+
+def stop(name_or_id: str, *, url: str, token: str) -> None:
+    """Stop a pool (or dismiss an ended one) through the server's REST API; returns once
+    its controller and engines are gone."""
+    known = _rest("GET", url, token, "clusters")["clusters"]
+    found = [p for p in known if p["id"] == name_or_id] or [
+        p for p in known if p["name"] == name_or_id
+    ]
+    if not found:
+        names = ", ".join(f"{p['name']!r} ({p['id']})" for p in known) or "none"
+        raise PoolNotFound(f"no engine pool {name_or_id!r} at {url}; there are: {names}")
+    _rest("DELETE", url, token, f"clusters/{found[0]['id']}")
+
+
+def _rest(method: str, url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One call to the server's REST API, its JSON reply, or an error with its message."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"a Jupyter server's URL starts with http:// or https://, not {url!r}")
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        f"{url.rstrip('/')}/jasmin/api/{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310
+            return json.load(reply)
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):
+            raise PermissionError(
+                f"the Jupyter server at {url} refused the token (HTTP {error.code})"
+            ) from None
+        raise PoolError(f"{method} {path}: {_message(error)} (HTTP {error.code})") from None
+    except urllib.error.URLError as error:
+        raise ConnectionError(f"no Jupyter server answers at {url}: {error.reason}") from None
+
+
+def _message(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.load(error)["message"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return str(error.reason)

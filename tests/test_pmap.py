@@ -190,3 +190,26 @@ async def test_maps_survive_a_killed_engine_and_scaling(
     assert await map_while(lambda: scale(1), tmp_path / "down") == serial
     await wait_for_pool(api, pool["id"], running(1))
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+
+
+async def test_start_and_stop_from_code_through_the_rest_api(
+    api: Api, this_profile: Path, jp_http_port: int, jp_auth_header: dict[str, str]
+) -> None:
+    url = f"http://localhost:{jp_http_port}/"
+    token = jp_auth_header["Authorization"].removeprefix("token ")
+    with pytest.raises(PermissionError, match=r"server at http://localhost:\d+/ refused the token"):
+        await asyncio.to_thread(pools.start, "coded", 1, url=url, token="wrong")
+    with pytest.raises(pools.PoolError, match=r"POST clusters: .*4.* \(HTTP 4\d\d\)"):
+        await asyncio.to_thread(pools.start, "big", 99, url=url, token=token)
+
+    pool = await asyncio.to_thread(pools.start, "coded", 1, url=url, token=token)
+    listed = (await api("GET", "clusters")).body["clusters"]
+    assert [(p["id"], p["name"], p["state"]) for p in listed] == [(pool.id, "coded", "running")]
+    assert pools.get("coded").connection_file == pool.connection_file
+    assert await asyncio.to_thread(jupyter_jasmin.pmap, abs, [-1, -2], "coded", False) == [1, 2]
+
+    with pytest.raises(pools.PoolNotFound, match=rf"no engine pool 'other' .*'coded' \({pool.id}"):
+        await asyncio.to_thread(pools.stop, "other", url=url, token=token)
+    await asyncio.to_thread(pools.stop, "coded", url=url, token=token)
+    assert (await api("GET", "clusters")).body == {"clusters": []}
+    assert pools.list() == []
