@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["Failure", "ItemError", "pmap"]
 
 _PENDING = object()
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours the engines' tracebacks
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,9 @@ def pmap(
     - Tasks are load-balanced (one per item, sent to whichever engine is free, so a
       pool scaled up during the map takes its share); results come back in input order.
     - ``progress``: a tqdm progress bar (notebook or terminal).
-    - ``errors="raise"``: the first item found failing raises :class:`ItemError`
-      (with its index, the item and the engine's traceback); the tasks not yet run are
+    - ``errors="raise"``: the first failing item in input order raises
+      :class:`ItemError` (with its index, the item and the engine's traceback) once the
+      items before it are done, as a serial loop would; the tasks not yet run are
       aborted. ``errors="collect"``: every other result is kept, each failing item's
       result is a :class:`Failure`, and a warning sums them up.
     - An engine lost during the map (killed, stopped by scaling down, its batch job
@@ -118,6 +121,7 @@ def _run(
     results: list[Any] = [_PENDING] * len(items)
     tries = [0] * len(items)
     running = {view.apply_async(func, item): index for index, item in enumerate(items)}
+    settled = 0  # results[:settled] are in, and none failed
     with tqdm(total=len(items), disable=not progress, desc="pmap") as bar:
         try:
             while running:
@@ -131,14 +135,24 @@ def _run(
                         tries[index] += 1
                         running[view.apply_async(func, items[index])] = index
                         continue
-                    if isinstance(outcome, Failure) and errors == "raise":
-                        raise ItemError(outcome)
                     results[index] = outcome
                     bar.update(1)
+                if errors == "raise":
+                    settled = _settle(results, settled)
         finally:
             if running:  # an error, or an interrupt: leave the engines free
                 _abort(client, [*running])
     return results
+
+
+def _settle(results: list[Any], start: int) -> int:
+    """How far from ``start`` the results are in; raises the first failure in input
+    order once every item before it is in (the error a serial loop would raise)."""
+    while start < len(results) and results[start] is not _PENDING:
+        if isinstance(results[start], Failure):
+            raise ItemError(results[start])
+        start += 1
+    return start
 
 
 def _outcome(task: Any, index: int, item: Any) -> Any:
@@ -150,7 +164,7 @@ def _outcome(task: Any, index: int, item: Any) -> Any:
         evalue = getattr(error, "evalue", str(error))
         remote = getattr(error, "traceback", None)
         trace = "\n".join(remote) if isinstance(remote, list) else str(remote or "")
-        return Failure(index, item, f"{ename}: {evalue}", trace)
+        return Failure(index, item, f"{ename}: {evalue}", _ANSI.sub("", trace))
 
 
 def _lost(task: Any) -> bool:

@@ -134,9 +134,10 @@ def connect(
     pool: str | Pool, timeout: float = 120, profile_dir: str | os.PathLike[str] | None = None
 ) -> ipyparallel.Client:
     """An ipyparallel client of the pool (a name, an id or a :class:`Pool`), once its
-    engines have registered (all it requested, or those there are after ``timeout``
-    seconds: at least one). Warns when the engines run another Python or other versions
-    of :data:`CHECKED_PACKAGES` than this process."""
+    engines have registered (the first within ``timeout`` seconds, then the others for as
+    long as more keep coming: a load-balanced map gives late ones their share). Warns
+    when the engines run another Python or other versions of :data:`CHECKED_PACKAGES`
+    than this process."""
     import ipyparallel as ipp
 
     found = pool if isinstance(pool, Pool) else get(pool, profile_dir)
@@ -153,17 +154,27 @@ def connect(
     return client
 
 
-def _wait_for_engines(client: ipyparallel.Client, pool: Pool, timeout: float) -> None:
+def _wait_for_engines(
+    client: ipyparallel.Client, pool: Pool, timeout: float, settle: float = 5
+) -> None:
+    """Wait for the pool's engines: the first within ``timeout``, then the others it
+    requested for as long as more keep registering (a lost engine never does, and
+    the record cannot say which are lost)."""
     try:
-        client.wait_for_engines(max(pool.engines, 1), timeout=timeout)
+        client.wait_for_engines(1, timeout=timeout)
     except TimeoutError:
-        if not client.ids:
-            raise TimeoutError(
-                f"no engine of pool {pool.name!r} registered within {timeout} s"
-            ) from None
+        raise TimeoutError(
+            f"no engine of pool {pool.name!r} registered within {timeout} s"
+        ) from None
+    deadline = time.monotonic() + timeout
+    seen, changed = len(client.ids), time.monotonic()
+    while seen < pool.engines and time.monotonic() < min(deadline, changed + settle):
+        time.sleep(0.1)
+        if len(client.ids) != seen:
+            seen, changed = len(client.ids), time.monotonic()
+    if seen < pool.engines:
         warnings.warn(
-            f"pool {pool.name!r}: {len(client.ids)} of {pool.engines} engines after {timeout} s",
-            stacklevel=3,
+            f"pool {pool.name!r}: {seen} of its {pool.engines} engines are up", stacklevel=3
         )
 
 

@@ -124,6 +124,7 @@ async def test_pools_by_name_and_id_and_maps_equal_a_serial_run(
         )
         assert mapped == [x * x for x in items]
 
+        # the error a serial loop raises, whichever failing item an engine finishes first
         with pytest.raises(ItemError, match=r"item 3 \(3\) failed: ValueError: no square for 3"):
             await asyncio.to_thread(jupyter_jasmin.pmap, square_or_fail, items, client)
 
@@ -135,6 +136,7 @@ async def test_pools_by_name_and_id_and_maps_equal_a_serial_run(
         assert [(f.index, f.item) for f in failures] == [(3, 3), (10, 10), (17, 17), (24, 24)]
         assert "no square for 10" in failures[1].error
         assert "square_or_fail" in failures[1].traceback  # the engine's traceback
+        assert "\x1b[" not in failures[1].traceback  # without IPython's terminal colours
         assert [r for r in collected if not isinstance(r, Failure)] == serial
     finally:
         client.close()
@@ -178,6 +180,10 @@ async def test_maps_survive_a_killed_engine_and_scaling(
     assert again, f"no task of the killed engine ran again elsewhere: {sorted(started)}"
 
     pool = await wait_for_pool(api, pool["id"], lambda p: p["state"] == "degraded")
+    with pytest.warns(UserWarning, match="pool 'story': 1 of its 2 engines are up"):
+        client = await asyncio.to_thread(pools.connect, "story")
+    assert len(client.ids) == 1
+    client.close()
     assert (await api("PATCH", f"clusters/{pool['id']}", {"engines": 2})).status == 200
     await wait_for_pool(api, pool["id"], running(2))
 
