@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .provenance import citations as citations
 
 try:
     __version__ = version("jupyter_jasmin")
@@ -19,3 +22,12 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .app import Jasmin
 
     return [{"module": "jupyter_jasmin", "app": Jasmin}]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: the server imports this package and needs none of it
+    if name == "citations":
+        from .provenance import citations
+
+        return citations
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
