@@ -201,3 +201,25 @@ def test_fill_helper_leaves_integers_alone() -> None:
     assert mask_fill(counts).dtype == np.int32
     values = xr.DataArray(np.array([1.0, 9.969209968386869e36], dtype=np.float32))
     assert np.isnan(mask_fill(values).values[1])
+
+
+def test_holdings_are_read_from_the_config_files_as_traitlets_reads_them(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_jasmin.holdings.config import configured_holdings
+
+    folder = tmp_path / "user-config"
+    folder.mkdir()
+    (folder / "jupyter_server_config.py").write_text(
+        f"c.Jasmin.holdings = [{{'name': 'mine', 'root': {str(sample)!r}, 'drs': 'cmip6'}}]\n"
+        "c.Jasmin.index_dir = '/from/python'\n"
+    )
+    (folder / "jupyter_server_config.json").write_text(
+        json.dumps({"Jasmin": {"index_dir": str(tmp_path / "from-json")}})
+    )
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(folder))
+
+    specs, index_dir = configured_holdings()
+    assert [(s.name, s.root, s.drs) for s in specs] == [("mine", str(sample.resolve()), "cmip6")]
+    assert index_dir == str(tmp_path / "from-json")  # .json wins over .py in one folder
+    assert configured_holdings("/given")[1] == "/given"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,12 @@ from .shapes import DatasetSummary
 CLOSE_MATCHES_UP_TO = 200_000
 
 
+# Holdings opened in this process, so their indexes are loaded once (and again only
+# when the file is replaced): keyed by what the holding is and where its index is
+_opened: dict[tuple[str, str, str, str], Holding] = {}
+_opening = threading.Lock()
+
+
 def _holding(name: str, index_dir: str | None) -> Holding:
     """The configured holding called ``name``, or NotFound naming the configured ones."""
     from .config import configured_holdings
@@ -31,7 +38,11 @@ def _holding(name: str, index_dir: str | None) -> Holding:
     specs, folder = configured_holdings(index_dir)
     for spec in specs:
         if spec.name == name:
-            return Holding(spec, folder)
+            with _opening:
+                key = (spec.name, spec.root, spec.drs, folder)
+                if key not in _opened:
+                    _opened[key] = Holding(spec, folder)
+                return _opened[key]
     known = ", ".join(repr(spec.name) for spec in specs) or "none"
     raise NotFound(f"no holding named {name!r}; the configured holdings are {known}")
 

@@ -18,20 +18,22 @@ def default_index_dir() -> str:
 
 
 def server_config() -> Any:
-    """The Jupyter server's configuration files (``jupyter_server_config.json`` and
-    ``.py`` on Jupyter's config path), merged as the server merges them: a folder
-    earlier on the path wins, and ``.py`` over ``.json`` in the same folder."""
+    """The Jupyter server's configuration files (``jupyter_config`` then
+    ``jupyter_server_config``, on Jupyter's config path), merged as traitlets merges them
+    for the server and ``jupyter jasmin index``: a folder earlier on the path wins, and
+    in one folder ``.json`` wins over ``.py``.
+    Read without importing the server (seconds in a kernel)."""
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
     from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
     config = Config()
-    for folder in reversed(jupyter_config_path()):
-        for loader in (JSONFileConfigLoader, PyFileConfigLoader):
-            suffix = ".json" if loader is JSONFileConfigLoader else ".py"
-            name = "jupyter_server_config" + suffix
-            if os.path.isfile(os.path.join(folder, name)):
-                config.merge(loader(name, path=folder).load_config())
+    folders = list(reversed(jupyter_config_path()))
+    for base in ("jupyter_config", "jupyter_server_config"):
+        for folder in folders:
+            for suffix, loader in ((".py", PyFileConfigLoader), (".json", JSONFileConfigLoader)):
+                if os.path.isfile(os.path.join(folder, base + suffix)):
+                    config.merge(loader(base + suffix, path=folder).load_config())
     return config
 
 
