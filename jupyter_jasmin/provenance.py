@@ -6,7 +6,7 @@ through :mod:`jupyter_jasmin.holdings`, with its version, its holding and the
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 
@@ -21,11 +21,19 @@ class Citation:
     tracking_ids: tuple[str, ...]  # in file order, each once; files without one are left out
 
     def __str__(self) -> str:
-        version = f"version {self.version}, " if self.version else ""
-        text = f"{self.id} ({version}holding {self.holding}, {self.files} files)"
+        return self.describe(str)
+
+    def describe(self, quote: Callable[[str], str]) -> str:
+        """One line for a data statement, names and ids passed through ``quote``."""
+        version = f"version {quote(self.version)}, " if self.version else ""
+        text = f"{quote(self.id)} ({version}holding {quote(self.holding)}, {_files(self.files)})"
         if self.tracking_ids:
-            text += "; tracking_id: " + ", ".join(self.tracking_ids)
+            text += "; tracking_id: " + ", ".join(map(quote, self.tracking_ids))
         return text
+
+
+def _files(count: int) -> str:
+    return f"{count} file" + ("" if count == 1 else "s")
 
 
 # (holding, dataset id) -> its citation, in the order first opened; replaced whole
@@ -71,16 +79,7 @@ class Citations(Sequence[Citation]):
     def _repr_markdown_(self) -> str:
         if not self._citations:
             return str(self)
-        return "\n".join(
-            f"- `{c.id}` ({f'version {c.version}, ' if c.version else ''}holding "
-            f"`{c.holding}`, {c.files} files)"
-            + (
-                "; tracking_id: " + ", ".join(f"`{t}`" for t in c.tracking_ids)
-                if c.tracking_ids
-                else ""
-            )
-            for c in self._citations
-        )
+        return "\n".join(f"- {c.describe(lambda text: f'`{text}`')}" for c in self._citations)
 
 
 def citations() -> Citations:

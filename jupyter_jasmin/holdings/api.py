@@ -23,6 +23,7 @@ from .shapes import DatasetSummary
 
 # Above this many datasets an unknown id is not compared with every known one
 CLOSE_MATCHES_UP_TO = 200_000
+EVERY_DATASET = 2**62  # a page size no holding reaches
 
 
 # Holdings opened in this process, so their indexes are loaded once (and again only
@@ -158,8 +159,7 @@ def search(
         for name, values in facets.items()
     }
     selection = Selection(facets=chosen, text=q or "", latest=latest)
-    total = int(reader.select(selection).sum())
-    page = reader.page(selection, 0, total)
+    page = reader.page(selection, 0, EVERY_DATASET)  # one snapshot selects and lists
     return SearchResult([Dataset.from_summary(found, reader, s) for s in page["datasets"]])
 
 
