@@ -223,3 +223,19 @@ def test_holdings_are_read_from_the_config_files_as_traitlets_reads_them(
     assert [(s.name, s.root, s.drs) for s in specs] == [("mine", str(sample.resolve()), "cmip6")]
     assert index_dir == str(tmp_path / "from-json")  # .json wins over .py in one folder
     assert configured_holdings("/given")[1] == "/given"
+
+
+async def test_open_passes_xarray_options_and_still_notes_tracking_ids(
+    api: Api, jasmin_config: dict[str, Any]
+) -> None:
+    index_dir = await ready_index(api, jasmin_config)
+
+    def lowest_level(dataset: Any) -> Any:
+        return dataset.isel(plev=[0])
+
+    (found,) = holdings.search("cmip6-sample", "FGOALS-g3 Amon", index_dir=index_dir)
+    with found.open(preprocess=lowest_level, chunks={"time": 12}) as opened:
+        assert opened.sizes["plev"] == 1
+        assert opened["ta"].chunks[0][0] == 12
+    (citation,) = [c for c in jupyter_jasmin.citations() if c.id == FGOALS]
+    assert len(citation.tracking_ids) == len(found.files) == 7
