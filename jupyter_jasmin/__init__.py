@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import pools as pools
     from .mapping import pmap as pmap
+    from .provenance import citations as citations
 
 try:
     __version__ = version("jupyter_jasmin")
@@ -16,13 +17,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 
 def __getattr__(name: str) -> Any:
-    """``pmap`` and ``pools`` on first use, so that importing the package (as the server
-    does) stays light. (``pmap`` lives in ``mapping``: a submodule named ``pmap`` would
-    shadow the function once imported.)"""
+    """``pmap``, ``pools`` and ``citations`` on first use, so that importing the package
+    (as the server does) stays light. (``pmap`` lives in ``mapping`` and ``citations`` in
+    ``provenance``: a submodule of the function's name would shadow it once imported.)"""
     if name == "pmap":
         from .mapping import pmap as pmap
 
         return pmap
+    if name == "citations":
+        from .provenance import citations
+
+        return citations
     if name == "pools":
         import importlib
 
@@ -38,3 +43,4 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .app import Jasmin
 
     return [{"module": "jupyter_jasmin", "app": Jasmin}]
+

@@ -16,6 +16,7 @@ from .clusters.backends import load_backends
 from .clusters.manager import JobPolling
 from .diagnostics import LoopWatch
 from .handlers import api_routes
+from .holdings.config import default_index_dir
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings
 from .resources import usable_cores
 
@@ -108,9 +109,7 @@ class Jasmin(ExtensionApp):
 
     @default("index_dir")
     def _default_index_dir(self) -> str:
-        from jupyter_core.paths import jupyter_data_dir
-
-        return os.path.join(jupyter_data_dir(), "jasmin", "index")
+        return default_index_dir()
 
     @default("cache_dir")
     def _default_cache_dir(self) -> str:

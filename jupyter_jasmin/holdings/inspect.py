@@ -38,30 +38,59 @@ class ReadError(Exception):
     """A file could not be read; the message names it as the user knows it."""
 
 
-def _open(paths: Sequence[str], labels: Sequence[str]) -> Any:
+# open_mfdataset's own options: dropped when a single file is opened with open_dataset
+MULTI_FILE_OPTIONS = frozenset(
+    {
+        "combine",
+        "concat_dim",
+        "compat",
+        "preprocess",
+        "data_vars",
+        "coords",
+        "join",
+        "parallel",
+        "attrs_file",
+        "combine_attrs",
+    }
+)
+
+
+def open_files(paths: Sequence[str], labels: Sequence[str], **options: Any) -> Any:
+    """A dataset's files as one xarray Dataset (non-standard calendars as cftime dates);
+    ``options`` override the defaults. :class:`ReadError` names a file that cannot be read."""
     import xarray as xr
 
     coder = xr.coders.CFDatetimeCoder(use_cftime=True)
     try:
         if len(paths) == 1:
-            return xr.open_dataset(paths[0], decode_times=coder)
-        return xr.open_mfdataset(
-            list(paths),
-            combine="by_coords",
-            data_vars="minimal",
-            coords="minimal",
-            compat="override",
-            join="outer",
-            decode_times=coder,
-            parallel=False,
-        )
+            single = {k: v for k, v in options.items() if k not in MULTI_FILE_OPTIONS}
+            return xr.open_dataset(paths[0], **{"decode_times": coder, **single})
+        # netCDF4 reads crash under threads: never parallel unless asked
+        defaults: dict[str, Any] = {
+            "combine": "by_coords",
+            "data_vars": "minimal",
+            "coords": "minimal",
+            "compat": "override",
+            "join": "outer",
+            "decode_times": coder,
+            "parallel": False,
+        }
+        return xr.open_mfdataset(list(paths), **{**defaults, **options})
     except Exception as error:
         for path, label in zip(paths, labels, strict=True):
             try:
                 xr.open_dataset(path, decode_times=coder).close()
-            except Exception as single:
-                raise ReadError(f"cannot read {label}: {_reason(single)}") from None
+            except Exception as single_error:
+                raise ReadError(f"cannot read {label}: {_reason(single_error)}") from None
         raise ReadError(f"cannot read the {len(paths)} files together: {_reason(error)}") from None
+
+
+def mask_fill(data: Any) -> Any:
+    """``data`` with the undeclared netCDF default fill value (and anything as large)
+    masked as missing; data that are not floating point are left alone."""
+    if data.dtype.kind != "f":
+        return data
+    return data.where(abs(data) < FILL_THRESHOLD)
 
 
 def _reason(error: Exception) -> str:
@@ -94,7 +123,7 @@ def _bounds_names(dataset: Any) -> set[str]:
 
 def metadata(paths: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
     """Dimensions, coordinates with ranges, data variables and global attributes."""
-    with _open(paths, labels) as dataset:
+    with open_files(paths, labels) as dataset:
         coordinates = []
         for name, coordinate in dataset.coords.items():
             entry: dict[str, Any] = {
@@ -195,7 +224,7 @@ def quicklook(
 ) -> tuple[Step, bytes]:
     """The step a request asks for and its PNG: a map of one time step for gridded fields,
     else a line over time."""
-    with _open(paths, labels) as dataset:
+    with open_files(paths, labels) as dataset:
         step = _step(dataset, variable, moment)
         return step, _draw(dataset, step, title)
 
@@ -240,7 +269,7 @@ def _draw(dataset: Any, step: Step, title: str) -> bytes:
     import matplotlib.pyplot as plt
 
     data = dataset[step.variable]
-    data = data.where(abs(data) < FILL_THRESHOLD)
+    data = mask_fill(data)
     lat, lon = _horizontal(data)
     figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     try:

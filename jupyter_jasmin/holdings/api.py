@@ -1,0 +1,193 @@
+"""The holdings from a notebook or a script: search a holding's index and open a dataset
+as one xarray Dataset, without a server round trip.
+
+The index is read directly, read-only, with the same query code the server's REST
+routes use, so a search here counts what the panel counts. Opening masks the netCDF
+default fill value that many CMIP files hold without declaring it (as the quick-looks
+do) and records the dataset for :func:`jupyter_jasmin.citations`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NotFound
+from .manager import Holding, inside
+from .query import IndexReader, Selection
+from .shapes import DatasetSummary
+
+# Above this many datasets an unknown id is not compared with every known one
+CLOSE_MATCHES_UP_TO = 200_000
+EVERY_DATASET = 2**62  # a page size no holding reaches
+
+
+# Holdings opened in this process, so their indexes are loaded once (and again only
+# when the file is replaced): keyed by what the holding is and where its index is
+_opened: dict[tuple[str, str, str, str], Holding] = {}
+_opening = threading.Lock()
+
+
+def _holding(name: str, index_dir: str | None) -> Holding:
+    """The configured holding called ``name``, or NotFound naming the configured ones."""
+    from .config import configured_holdings
+
+    specs, folder = configured_holdings(index_dir)
+    for spec in specs:
+        if spec.name == name:
+            with _opening:
+                key = (spec.name, spec.root, spec.drs, folder)
+                if key not in _opened:
+                    _opened[key] = Holding(spec, folder)
+                return _opened[key]
+    known = ", ".join(repr(spec.name) for spec in specs) or "none"
+    raise NotFound(f"no holding named {name!r}; the configured holdings are {known}")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset of a holding, as its index describes it."""
+
+    holding: str
+    id: str
+    version: str | None
+    latest: bool
+    facets: dict[str, str | list[str]]
+    root: str = field(repr=False)
+    path: str = field(repr=False)  # the dataset's folder, relative to the root
+    reader: IndexReader = field(repr=False, compare=False)
+
+    @classmethod
+    def from_summary(
+        cls, holding: Holding, reader: IndexReader, summary: DatasetSummary
+    ) -> Dataset:
+        return cls(
+            holding.spec.name,
+            summary["id"],
+            summary["version"],
+            summary["latest"],
+            summary["facets"],
+            holding.spec.root,
+            summary["path"],
+            reader,
+        )
+
+    @functools.cached_property
+    def files(self) -> list[str]:
+        """The real paths of the dataset's files, each checked to lie inside the root."""
+        return [inside(self.root, entry["path"]) for entry in self.reader.files(self.path)]
+
+    def open(self, **xarray_kwargs: Any) -> Any:
+        """The dataset's files as one ``xarray.Dataset`` (``open_mfdataset`` options may
+        be passed), the undeclared fill value masked; recorded for ``citations()``."""
+        from ..provenance import record
+        from . import inspect
+
+        if not self.files:
+            raise NotFound(f"dataset {self.id!r} has no files")
+        tracking: dict[str, str] = {}
+        options = {
+            **xarray_kwargs,
+            "preprocess": _noting(tracking, xarray_kwargs.get("preprocess")),
+        }
+        dataset = inspect.open_files(self.files, self.files, **options)
+        if len(self.files) == 1:  # open_dataset has no preprocess step: run it here
+            dataset = options["preprocess"](dataset)
+        for name in list(dataset.data_vars):
+            dataset[name] = inspect.mask_fill(dataset[name])
+        record(self.holding, self.id, self.version, [tracking.get(f) for f in self.files])
+        return dataset
+
+
+def _noting(tracking: dict[str, str], then: Any) -> Any:
+    """An ``open_mfdataset`` preprocess that notes each file's ``tracking_id`` (read from
+    the header xarray reads anyway) before the caller's own preprocess, if any."""
+
+    def preprocess(dataset: Any) -> Any:
+        source = dataset.encoding.get("source")
+        if source and "tracking_id" in dataset.attrs:
+            tracking[source] = str(dataset.attrs["tracking_id"])
+        return then(dataset) if then is not None else dataset
+
+    return preprocess
+
+
+class SearchResult(Sequence[Dataset]):
+    """The datasets a search found, in the index's order."""
+
+    def __init__(self, datasets: list[Dataset]) -> None:
+        self._datasets = datasets
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._datasets[index]
+
+    def __len__(self) -> int:
+        return len(self._datasets)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self._datasets)
+
+    @property
+    def ids(self) -> list[str]:
+        return [dataset.id for dataset in self._datasets]
+
+    def __repr__(self) -> str:
+        shown = "\n".join(f"  {d.id}" for d in self._datasets[:20])
+        more = f"\n  … {len(self) - 20} more" if len(self) > 20 else ""
+        return f"{len(self)} datasets\n{shown}{more}"
+
+
+def search(
+    holding: str,
+    q: str | None = None,
+    latest: bool = True,
+    *,
+    index_dir: str | None = None,
+    **facets: str | Sequence[str],
+) -> SearchResult:
+    """Datasets of ``holding`` whose facets have the given values (several values of one
+    facet: any of them) and whose names contain every word of ``q``; only the latest
+    version of each unless ``latest=False``. ``index_dir`` overrides the configured one."""
+    found = _holding(holding, index_dir)
+    reader = found.open()
+    chosen = {
+        name: (values,) if isinstance(values, str) else tuple(map(str, values))
+        for name, values in facets.items()
+    }
+    selection = Selection(facets=chosen, text=q or "", latest=latest)
+    page = reader.page(selection, 0, EVERY_DATASET)  # one snapshot selects and lists
+    return SearchResult([Dataset.from_summary(found, reader, s) for s in page["datasets"]])
+
+
+def dataset(holding: str, dataset_id: str, *, index_dir: str | None = None) -> Dataset:
+    """One dataset of ``holding`` by its id; NotFound suggests ids close to it."""
+    found = _holding(holding, index_dir)
+    reader = found.open()
+    try:
+        summary = reader.dataset(dataset_id).summary
+    except NotFound:
+        raise NotFound(_unknown_dataset(reader, holding, dataset_id)) from None
+    return Dataset.from_summary(found, reader, summary)
+
+
+def _unknown_dataset(reader: IndexReader, holding: str, dataset_id: str) -> str:
+    size = reader.snapshot.size
+    message = f"no dataset {dataset_id!r} in holding {holding!r} ({size} datasets)"
+    if size <= CLOSE_MATCHES_UP_TO:
+        ids = [row.dataset_id for row in reader.rows()]
+        close = difflib.get_close_matches(dataset_id, ids, n=3, cutoff=0.8)
+        if close:
+            message += "; did you mean " + " or ".join(map(repr, close)) + "?"
+    return message + f" holdings.search({holding!r}, ...) lists them"
+
+
+def open(  # the notebook API's verb, as in xarray.open_dataset
+    holding: str, dataset_id: str, *, index_dir: str | None = None, **xarray_kwargs: Any
+) -> Any:
+    """The dataset ``dataset_id`` of ``holding`` as one ``xarray.Dataset``: see
+    :meth:`Dataset.open`."""
+    return dataset(holding, dataset_id, index_dir=index_dir).open(**xarray_kwargs)

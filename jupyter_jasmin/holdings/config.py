@@ -1,0 +1,48 @@
+"""Where the holdings and their indexes are, as the server is configured: read by the
+server (``c.Jasmin.*``) and by notebooks and scripts, which find the same indexes
+without asking a server."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .manager import HoldingSpec, sample_holdings
+
+
+def default_index_dir() -> str:
+    """``c.Jasmin.index_dir`` when an admin sets none."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "jasmin", "index")
+
+
+def server_config() -> Any:
+    """The Jupyter server's configuration files (``jupyter_config`` then
+    ``jupyter_server_config``, on Jupyter's config path), merged as traitlets merges them
+    for the server and ``jupyter jasmin index``: a folder earlier on the path wins, and
+    in one folder ``.json`` wins over ``.py``.
+    Read without importing the server (seconds in a kernel)."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    config = Config()
+    folders = list(reversed(jupyter_config_path()))
+    for base in ("jupyter_config", "jupyter_server_config"):
+        for folder in folders:
+            for suffix, loader in ((".py", PyFileConfigLoader), (".json", JSONFileConfigLoader)):
+                if os.path.isfile(os.path.join(folder, base + suffix)):
+                    config.merge(loader(base + suffix, path=folder).load_config())
+    return config
+
+
+def configured_holdings(index_dir: str | None = None) -> tuple[list[HoldingSpec], str]:
+    """The holdings the server offers and the folder of their indexes; ``index_dir``
+    overrides the configured folder."""
+    jasmin = server_config().get("Jasmin", {})
+    entries = list(jasmin.get("holdings", None) or []) or sample_holdings()
+    folder = index_dir or jasmin.get("index_dir", None) or default_index_dir()
+    return [HoldingSpec.from_config(entry) for entry in entries], os.path.abspath(
+        os.path.expanduser(str(folder))
+    )
