@@ -43,4 +43,3 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .app import Jasmin
 
     return [{"module": "jupyter_jasmin", "app": Jasmin}]
-
