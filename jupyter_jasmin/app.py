@@ -4,6 +4,7 @@ of managers and routes into the Jupyter server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Any
 
@@ -16,8 +17,9 @@ from .clusters.backends import load_backends
 from .clusters.manager import JobPolling
 from .diagnostics import LoopWatch
 from .handlers import api_routes
-from .holdings.config import default_index_dir
+from .holdings.config import HOLDINGS_ENV, default_index_dir
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings
+from .pools import PROFILE_ENV
 from .resources import usable_cores
 
 
@@ -117,10 +119,24 @@ class Jasmin(ExtensionApp):
 
         return os.path.join(jupyter_runtime_dir(), "jasmin-cache")
 
-    def holding_specs(self) -> list[HoldingSpec]:
+    def holding_entries(self) -> list[dict[str, Any]]:
         """The configured holdings, or the embedded sample archive when none are."""
-        entries = list(self.holdings) or sample_holdings()
-        return [HoldingSpec.from_config(entry) for entry in entries]
+        return list(self.holdings) or sample_holdings()
+
+    def holding_specs(self) -> list[HoldingSpec]:
+        return [HoldingSpec.from_config(entry) for entry in self.holding_entries()]
+
+    def export_for_kernels(self) -> None:
+        """Put the effective profile folder and holdings in this process's environment,
+        which the kernels and terminals this server starts inherit: there ``pools`` and
+        ``holdings`` find this server's pools and indexes even when it was configured on
+        the command line or in memory, which the config files they read cannot say."""
+        os.environ[PROFILE_ENV] = os.path.abspath(self.profile_dir)
+        exported = {
+            "holdings": self.holding_entries(),
+            "index_dir": os.path.abspath(self.index_dir),
+        }
+        os.environ[HOLDINGS_ENV] = json.dumps(exported, default=str)
 
     def make_holdings(self) -> Holdings:
         return Holdings(
@@ -160,6 +176,7 @@ class Jasmin(ExtensionApp):
             job_poll=JobPolling(self.job_poll_seconds, self.job_poll_max_seconds),
         )
         holdings = self.make_holdings()
+        self.export_for_kernels()
         self.settings.update({"jasmin_pools": pools, "jasmin_holdings": holdings})
         if self.index_on_start:
             IOLoop.current().add_callback(holdings.build_missing)

@@ -294,13 +294,13 @@ class QuicklookHandler(JasminHandler):
 class DatasetSnippetHandler(JasminHandler):
     @endpoint
     async def get(self, name: str, dataset_id: str) -> None:
-        dataset, paths = await self.holdings.files(name, dataset_id)
+        dataset, _ = await self.holdings.files(name, dataset_id)  # 404 when it has none
         pool_id = self.get_argument("pool", "")
         if not pool_id:
-            self.reply(SnippetReply(code=dataset_open_snippet(dataset, paths)))
+            self.reply(SnippetReply(code=dataset_open_snippet(name, dataset)))
             return
         pool = self.pools.connectable(pool_id)
-        self.reply(SnippetReply(code=dataset_pool_snippet(dataset, paths, pool)))
+        self.reply(SnippetReply(code=dataset_pool_snippet(name, dataset, pool)))
 
 
 class CatalogHandler(JasminHandler):

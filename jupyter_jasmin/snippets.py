@@ -1,4 +1,6 @@
-"""Python code that users drop into notebooks: connect to a pool, and later open data.
+"""Python code that users drop into notebooks: connect to a pool, open a dataset, map
+over a dataset's files on a pool. The dataset snippets use the notebook API
+(``jupyter_jasmin.holdings``, ``pmap``), which finds files and pools by name.
 
 Every value that comes from a user or a path is written with ``repr`` so a
 name or path can never break out of its string literal.
@@ -38,10 +40,6 @@ def pool_snippet(pool: PoolReply) -> str:
     )
 
 
-def _files_literal(paths: list[str]) -> list[str]:
-    return ["files = ["] + [f"    {path!r}," for path in paths] + ["]"]
-
-
 def _variable(dataset: DatasetSummary) -> str | None:
     facets = dataset["facets"]
     for name in ("variable_id", "variable", "short_name"):
@@ -53,43 +51,36 @@ def _variable(dataset: DatasetSummary) -> str | None:
     return None
 
 
-def dataset_open_snippet(dataset: DatasetSummary, paths: list[str]) -> str:
-    """Code that opens a dataset's files as one xarray Dataset."""
-    variable = _variable(dataset)
-    lines = [
-        f"# {dataset['id']} ({len(paths)} files)",
-        "import xarray as xr",
-        "",
-        *_files_literal(paths),
-        "ds = xr.open_mfdataset(",
-        "    files,",
-        '    combine="by_coords",',
-        '    data_vars="minimal", coords="minimal", compat="override",',
-        "    decode_times=xr.coders.CFDatetimeCoder(use_cftime=True),",
-        ")",
-    ]
-    if variable:
-        lines += [
-            "# mask the netCDF default fill value that some files do not declare",
-            f"ds[{variable!r}] = ds[{variable!r}].where(abs(ds[{variable!r}]) < 1e30)",
+def _heading(holding: str, dataset: DatasetSummary) -> str:
+    return f"# {dataset['id']} ({dataset['file_count']} files) of holding {holding!r}"
+
+
+def dataset_open_snippet(holding: str, dataset: DatasetSummary) -> str:
+    """Code that opens a dataset as one xarray Dataset through the notebook API, which
+    finds its files in the index (so the code is as short for a thousand files as for
+    one) and masks the undeclared fill value."""
+    return "\n".join(
+        [
+            _heading(holding, dataset),
+            "from jupyter_jasmin import holdings",
+            "",
+            f"ds = holdings.open({holding!r}, {dataset['id']!r})",
+            "ds",
         ]
-    return "\n".join([*lines, "ds"])
+    )
 
 
-def dataset_pool_snippet(dataset: DatasetSummary, paths: list[str], pool: PoolReply) -> str:
-    """Code that maps a per-file area mean over a dataset's files on a pool and combines it."""
+def dataset_pool_snippet(holding: str, dataset: DatasetSummary, pool: PoolReply) -> str:
+    """Code that maps a per-file area mean over a dataset's files on a pool (by name,
+    through ``pmap``) and combines the results in time order."""
     variable = _variable(dataset) or "VARIABLE"
     return "\n".join(
         [
-            f"# {dataset['id']} ({len(paths)} files) on engine pool {pool['name']!r}",
-            "import ipyparallel as ipp",
+            f"{_heading(holding, dataset)} on engine pool {pool['name']!r}",
             "import xarray as xr",
+            "from jupyter_jasmin import holdings, pmap",
             "",
-            *_files_literal(paths),
-            "",
-            f"rc = ipp.Client({pool['connection_file']!r})",
-            "rc.wait_for_engines(1, timeout=120)",
-            "view = rc.load_balanced_view()",
+            f"files = holdings.dataset({holding!r}, {dataset['id']!r}).files",
             "",
             "",
             f"def area_mean(path, variable={variable!r}):",
@@ -109,7 +100,7 @@ def dataset_pool_snippet(dataset: DatasetSummary, paths: list[str], pool: PoolRe
             "        return data.mean(horizontal).load()",
             "",
             "",
-            "parts = view.map_sync(area_mean, files)",
+            f"parts = pmap(area_mean, files, pool={pool['name']!r})",
             'result = xr.concat(parts, dim="time").sortby("time")',
             "result",
         ]

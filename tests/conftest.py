@@ -110,6 +110,22 @@ TEST_RUN = f"{os.getpid()}-{time.time():.0f}"
 os.environ["JASMIN_TEST_RUN"] = TEST_RUN
 
 
+@pytest.fixture(autouse=True)
+def server_exports() -> Iterator[None]:
+    """The extension exports its profile folder and holdings into ``os.environ`` for the
+    kernels it starts (``jupyter_jasmin/app.py``); the test servers run in this process,
+    so each test starts without a previous server's exports and ends without its own."""
+    from jupyter_jasmin.holdings.config import HOLDINGS_ENV
+    from jupyter_jasmin.pools import PROFILE_ENV
+
+    saved = {name: os.environ.pop(name, None) for name in (PROFILE_ENV, HOLDINGS_ENV)}
+    yield
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
+
+
 Processes = set[tuple[int, float]]
 
 

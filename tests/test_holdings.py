@@ -256,9 +256,20 @@ async def test_quicklooks_are_pngs(api: Api) -> None:
     assert "no time step" in late.body["message"]
 
 
+def assert_names_no_file(code: str, root: Path) -> None:
+    """A dataset snippet finds the files through the notebook API: it stays a few lines
+    however many files the dataset has."""
+    assert ".nc" not in code
+    assert str(root) not in code
+    assert str(root.resolve()) not in code
+    assert len(code.splitlines()) < 40
+
+
 async def test_open_snippet_opens_the_dataset(api: Api, sample: Path) -> None:
     await wait_ready(api, "cmip6-sample")
     reply = await api("GET", f"holdings/cmip6-sample/datasets/{MIROC}/snippet")
+    assert f"holdings.open('cmip6-sample', {MIROC!r})" in reply.body["code"]
+    assert_names_no_file(reply.body["code"], sample)
 
     output = await run_python(reply.body["code"] + "\nprint(dict(ds.sizes), float(ds.ta.mean()))")
 
@@ -275,6 +286,8 @@ async def test_analyse_snippet_maps_over_files_on_a_pool(api: Api, sample: Path)
 
     reply = await api("GET", f"holdings/cmip6-sample/datasets/{AWI}/snippet?pool={pool['id']}")
     assert reply.status == 200
+    assert "pmap(area_mean, files, pool='analysis')" in reply.body["code"]
+    assert_names_no_file(reply.body["code"], sample)
     output = await run_python(
         reply.body["code"] + "\nprint(result.sizes['time'], float(result.isel(plev=0).mean()))"
     )

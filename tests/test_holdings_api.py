@@ -20,6 +20,8 @@ import pytest
 import jupyter_jasmin
 from jupyter_jasmin import holdings
 from jupyter_jasmin.errors import Conflict, NotFound
+from jupyter_jasmin.holdings.config import HOLDINGS_ENV
+from jupyter_jasmin.pools import PROFILE_ENV
 
 from .conftest import Api, run_python
 from .test_holdings import MIROC, open_serially, sample_datasets, wait_ready
@@ -145,6 +147,10 @@ async def test_citations_list_the_datasets_opened_with_their_tracking_ids(
     assert f"`{MIROC}`" in used._repr_markdown_()
 
 
+def without_exports() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in (HOLDINGS_ENV, PROFILE_ENV)}
+
+
 async def test_a_script_finds_the_index_from_the_server_config(
     api: Api, jasmin_config: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -167,7 +173,8 @@ async def test_a_script_finds_the_index_from_the_server_config(
         sys.executable,
         "-c",
         code,
-        env={**os.environ, "JUPYTER_CONFIG_DIR": str(config)},
+        # without the test server's exports: a script of another session reads the files
+        env={**without_exports(), "JUPYTER_CONFIG_DIR": str(config)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -223,6 +230,12 @@ def test_holdings_are_read_from_the_config_files_as_traitlets_reads_them(
     assert [(s.name, s.root, s.drs) for s in specs] == [("mine", str(sample.resolve()), "cmip6")]
     assert index_dir == str(tmp_path / "from-json")  # .json wins over .py in one folder
     assert configured_holdings("/given")[1] == "/given"
+
+    # a kernel started by a server finds what that server uses, however it was configured
+    exported = {"holdings": [{"name": "theirs", "root": str(sample), "drs": "cmip6"}]}
+    monkeypatch.setenv(HOLDINGS_ENV, json.dumps({**exported, "index_dir": "/exported"}))
+    specs, index_dir = configured_holdings()
+    assert ([s.name for s in specs], index_dir) == (["theirs"], "/exported")
 
 
 async def test_open_passes_xarray_options_and_still_notes_tracking_ids(

@@ -1,13 +1,22 @@
 """Where the holdings and their indexes are, as the server is configured: read by the
 server (``c.Jasmin.*``) and by notebooks and scripts, which find the same indexes
-without asking a server."""
+without asking a server.
+
+A kernel inherits the environment of the server that starts it, and the server exports
+its effective holdings and index folder there (:data:`HOLDINGS_ENV`): a server configured
+on the command line or in memory is then found too, which the config files cannot tell.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 from .manager import HoldingSpec, sample_holdings
+
+# JSON ``{"holdings": [...], "index_dir": "..."}``: the server's c.Jasmin values
+HOLDINGS_ENV = "JASMIN_HOLDINGS"
 
 
 def default_index_dir() -> str:
@@ -38,9 +47,11 @@ def server_config() -> Any:
 
 
 def configured_holdings(index_dir: str | None = None) -> tuple[list[HoldingSpec], str]:
-    """The holdings the server offers and the folder of their indexes; ``index_dir``
-    overrides the configured folder."""
-    jasmin = server_config().get("Jasmin", {})
+    """The holdings the server offers and the folder of their indexes, from the server's
+    exports (:data:`HOLDINGS_ENV`) or else its config files; ``index_dir`` overrides the
+    folder."""
+    exported = os.environ.get(HOLDINGS_ENV)
+    jasmin = json.loads(exported) if exported else server_config().get("Jasmin", {})
     entries = list(jasmin.get("holdings", None) or []) or sample_holdings()
     folder = index_dir or jasmin.get("index_dir", None) or default_index_dir()
     return [HoldingSpec.from_config(entry) for entry in entries], os.path.abspath(

@@ -214,7 +214,7 @@ test('find a dataset by facets, look inside it and analyse it on a pool', async 
     await analyse.click();
 
     // the notebook comes forward with the snippet below its (empty) first cell
-    await expect.poll(() => page.notebook.getCellTextInput(1)).toContain('view.map_sync(area_mean, files)');
+    await expect.poll(() => page.notebook.getCellTextInput(1)).toContain('pmap(area_mean, files, pool=');
     const started = Date.now();
     await page.notebook.runCell(1, { inplace: true });
     const output = await page.notebook.getCellOutputLocator(1);
@@ -227,7 +227,7 @@ test('find a dataset by facets, look inside it and analyse it on a pool', async 
   await test.step('insert the open snippet and run it', async () => {
     await page.getByRole('tab', { name: TAB }).click();
     await view.getByRole('button', { name: 'Insert open snippet' }).click();
-    await expect.poll(() => page.notebook.getCellTextInput(2)).toContain('xr.open_mfdataset(');
+    await expect.poll(() => page.notebook.getCellTextInput(2)).toContain('holdings.open(');
     await page.notebook.runCell(2, { inplace: true });
     const output = await page.notebook.getCellOutputLocator(2);
     await expect(output!).toContainText('xarray.Dataset', { timeout: 60_000 });
