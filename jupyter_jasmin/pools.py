@@ -174,11 +174,11 @@ def dask_client(
     client = connect(pool, timeout=timeout, profile_dir=profile_dir)
     try:
         client[:].apply_sync(_forget_stopped_worker)
-        dask = client.become_dask(nthreads=1)
+        dask: distributed.Client = client.become_dask(nthreads=1)
         try:
             dask.wait_for_workers(len(client.ids), timeout=timeout)
         except BaseException:
-            dask.close()
+            dask.close()  # type: ignore[no-untyped-call]
             raise
     finally:
         client.close()
@@ -198,7 +198,7 @@ def stop_dask(
         # scheduler's close nor finds the worker's terminate of recent distributed), so
         # the scheduler is told to shut down first, which closes its workers
         for address in set(client[:].apply_sync(_scheduler_address)) - {None}:
-            with distributed.Client(address, timeout=timeout) as dask:
+            with distributed.Client(address, timeout=timeout) as dask:  # type: ignore[no-untyped-call]
                 dask.shutdown()
         client.stop_dask()  # ipyparallel's bookkeeping: a next dask_client starts anew
     finally:
@@ -209,7 +209,7 @@ def _scheduler_address() -> str | None:
     """Runs on an engine: the address of the scheduler its Dask worker serves, if any."""
     from IPython import get_ipython
 
-    worker = getattr(get_ipython().kernel, "distributed_worker", None)  # type: ignore[union-attr]
+    worker = getattr(get_ipython().kernel, "distributed_worker", None)
     return None if worker is None else str(worker.scheduler.address)
 
 
@@ -220,7 +220,7 @@ def _forget_stopped_worker() -> None:
     Aligning the two makes ``dask_client`` callable again, after a stop or not."""
     from IPython import get_ipython
 
-    kernel = get_ipython().kernel  # type: ignore[union-attr]
+    kernel = get_ipython().kernel
     kernel.dask_worker = getattr(kernel, "distributed_worker", None)
 
 

@@ -62,7 +62,9 @@ async def test_dask_on_a_pool_equals_a_serial_run_and_stops(
         client.close()
 
     await asyncio.to_thread(pools.stop_dask, "dasky")
-    with pytest.raises(OSError):  # ipyparallel's stop_dask alone leaves it running
+    with pytest.raises(
+        OSError, match="Timed out trying to connect"
+    ):  # ipyparallel's stop_dask alone leaves it running
         await asyncio.to_thread(distributed.Client, scheduler, timeout=3)
     ipp = await asyncio.to_thread(pools.connect, "dasky")
     try:
