@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import distributed
     import ipyparallel
 
 PROFILE_ENV = "JASMIN_PROFILE_DIR"
@@ -39,10 +40,12 @@ __all__ = [
     "PoolError",
     "PoolNotFound",
     "connect",
+    "dask_client",
     "get",
     "list",
     "start",
     "stop",
+    "stop_dask",
 ]
 
 
@@ -77,6 +80,12 @@ class Pool:
 
     def connect(self, timeout: float = 120) -> ipyparallel.Client:
         return connect(self, timeout=timeout)
+
+    def dask(self, timeout: float = 120) -> distributed.Client:
+        return dask_client(self, timeout=timeout)
+
+    def stop_dask(self, timeout: float = 120) -> None:
+        stop_dask(self, timeout=timeout)
 
 
 def profile_folder(profile_dir: str | os.PathLike[str] | None = None) -> str:
@@ -152,6 +161,67 @@ def connect(
         client.close()
         raise
     return client
+
+
+def dask_client(
+    pool: str | Pool, timeout: float = 120, profile_dir: str | os.PathLike[str] | None = None
+) -> distributed.Client:
+    """A ``dask.distributed`` client of a cluster made of the pool's engines (ipyparallel's
+    ``become_dask``: the scheduler runs in the pool's controller, a worker in each
+    engine), once every engine's worker has joined. Workers get one thread each, since
+    netCDF4 reads from several threads crash. Calling it again gives a client of the same
+    cluster; :func:`stop_dask` ends it, and the engines keep serving ipyparallel."""
+    client = connect(pool, timeout=timeout, profile_dir=profile_dir)
+    try:
+        client[:].apply_sync(_forget_stopped_worker)
+        dask: distributed.Client = client.become_dask(nthreads=1)
+        try:
+            dask.wait_for_workers(len(client.ids), timeout=timeout)
+        except BaseException:
+            dask.close()  # type: ignore[no-untyped-call]
+            raise
+    finally:
+        client.close()
+    return dask
+
+
+def stop_dask(
+    pool: str | Pool, timeout: float = 120, profile_dir: str | os.PathLike[str] | None = None
+) -> None:
+    """End the Dask cluster :func:`dask_client` made of the pool's engines (its scheduler
+    and workers); the engines stay, for ipyparallel. Close the Dask clients first."""
+    import distributed
+
+    client = connect(pool, timeout=timeout, profile_dir=profile_dir)
+    try:
+        # ipyparallel's stop_dask alone leaves both running (it neither awaits the
+        # scheduler's close nor finds the worker's terminate of recent distributed), so
+        # the scheduler is told to shut down first, which closes its workers
+        for address in set(client[:].apply_sync(_scheduler_address)) - {None}:
+            with distributed.Client(address, timeout=timeout) as dask:  # type: ignore[no-untyped-call]
+                dask.shutdown()
+        client.stop_dask()  # ipyparallel's bookkeeping: a next dask_client starts anew
+    finally:
+        client.close()
+
+
+def _scheduler_address() -> str | None:
+    """Runs on an engine: the address of the scheduler its Dask worker serves, if any."""
+    from IPython import get_ipython
+
+    worker = getattr(get_ipython().kernel, "distributed_worker", None)
+    return None if worker is None else str(worker.scheduler.address)
+
+
+def _forget_stopped_worker() -> None:
+    """Runs on an engine: ipyparallel's ``become_dask`` skips an engine whose kernel has a
+    ``dask_worker`` but records its worker as ``distributed_worker`` (and ``stop_dask``
+    clears only that), so a second call would start a second worker on each engine.
+    Aligning the two makes ``dask_client`` callable again, after a stop or not."""
+    from IPython import get_ipython
+
+    kernel = get_ipython().kernel
+    kernel.dask_worker = getattr(kernel, "distributed_worker", None)
 
 
 def _wait_for_engines(

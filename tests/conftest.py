@@ -323,3 +323,18 @@ def running(engines: int) -> Callable[[dict[str, Any]], bool]:
 
     check.__qualname__ = f"running({engines})"
     return check
+
+
+async def start_pool(api: Api, name: str, engines: int) -> dict[str, Any]:
+    """A local pool started through the REST API, once all its engines run."""
+    reply = await api("POST", "clusters", {"name": name, "engines": engines})
+    assert reply.status == 202, reply.body
+    return await wait_for_pool(api, reply.body["id"], running(engines))
+
+
+@pytest.fixture
+def this_profile(profile_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``jupyter_jasmin.pools``, in this process and in the scripts it starts, looks in
+    the test's profile."""
+    monkeypatch.setenv("JASMIN_PROFILE_DIR", str(profile_dir))
+    return profile_dir

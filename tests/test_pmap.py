@@ -19,7 +19,7 @@ import jupyter_jasmin
 from jupyter_jasmin import pools
 from jupyter_jasmin.mapping import Failure, ItemError
 
-from .conftest import Api, run_python, running, wait_for_pool, wait_until
+from .conftest import Api, run_python, running, start_pool, wait_for_pool, wait_until
 
 SERVER_MODULES = (
     "tornado",
@@ -54,19 +54,6 @@ def slow_square(item: tuple[int, str]) -> int:
     open(os.path.join(folder, f"{index}.{os.getpid()}"), "w").close()
     time.sleep(0.5)
     return index * index
-
-
-async def start_pool(api: Api, name: str, engines: int) -> dict[str, Any]:
-    reply = await api("POST", "clusters", {"name": name, "engines": engines})
-    assert reply.status == 202, reply.body
-    return await wait_for_pool(api, reply.body["id"], running(engines))
-
-
-@pytest.fixture
-def this_profile(profile_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The API, in this process and in the scripts it starts, looks in the test's profile."""
-    monkeypatch.setenv(pools.PROFILE_ENV, str(profile_dir))
-    return profile_dir
 
 
 def test_importing_the_api_pulls_in_nothing_of_the_server() -> None:
