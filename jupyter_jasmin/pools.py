@@ -198,7 +198,8 @@ def stop_dask(
         # scheduler's close nor finds the worker's terminate of recent distributed), so
         # the scheduler is told to shut down first, which closes its workers
         for address in set(client[:].apply_sync(_scheduler_address)) - {None}:
-            with distributed.Client(address, timeout=timeout) as dask:  # type: ignore[no-untyped-call]
+            # not the default client: it must not touch the caller's dask settings
+            with distributed.Client(address, timeout=timeout, set_as_default=False) as dask:  # type: ignore[no-untyped-call]
                 dask.shutdown()
         client.stop_dask()  # ipyparallel's bookkeeping: a next dask_client starts anew
     finally:

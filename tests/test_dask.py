@@ -65,7 +65,8 @@ async def test_dask_on_a_pool_equals_a_serial_run_and_stops(
     with pytest.raises(
         OSError, match="Timed out trying to connect"
     ):  # ipyparallel's stop_dask alone leaves it running
-        await asyncio.to_thread(distributed.Client, scheduler, timeout=3)
+        # not the default client: a failed one would leave dask's settings pointing at it
+        await asyncio.to_thread(distributed.Client, scheduler, timeout=3, set_as_default=False)
     ipp = await asyncio.to_thread(pools.connect, "dasky")
     try:
         assert sorted(await asyncio.to_thread(ipp[:].apply_sync, os.getpid)) == engine_pids
@@ -74,3 +75,5 @@ async def test_dask_on_a_pool_equals_a_serial_run_and_stops(
     finally:
         ipp.close()
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+    # closed clients leave dask's default scheduler as it was
+    assert dask.config.get("scheduler", None) != "dask.distributed"
