@@ -15,7 +15,6 @@ server's default for ``c.Jasmin.profile_dir``).
 from __future__ import annotations
 
 import builtins
-import glob
 import json
 import os
 import time
@@ -101,14 +100,10 @@ def profile_folder(profile_dir: str | os.PathLike[str] | None = None) -> str:
 
 def list(profile_dir: str | os.PathLike[str] | None = None) -> builtins.list[Pool]:
     """The pools the server's records describe, oldest first (ended ones included)."""
+    from .clusters.state import records
+
     folder = profile_folder(profile_dir)
-    # the record's name pattern is clusters/state.py's record_path (not imported: it
-    # would import the server's pool manager)
-    pools = [
-        _pool(r, folder)
-        for r in map(_read, glob.glob(os.path.join(folder, "jasmin", "pool-*.json")))
-        if r
-    ]
+    pools = [_pool(record, folder) for record in records(folder)]
     return sorted(pools, key=lambda pool: (pool.created, pool.id))
 
 
@@ -279,15 +274,6 @@ def _warn_of_mismatches(client: ipyparallel.Client, pool: Pool) -> None:
                 f"pool {pool.name!r}: {package} {', '.join(others)} on the engines, {version} here",
                 stacklevel=3,
             )
-
-
-def _read(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path) as stream:
-            record = json.load(stream)
-    except (OSError, ValueError):
-        return None  # a record being replaced, or not ours
-    return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
 
 
 def _pool(record: dict[str, Any], folder: str) -> Pool:

@@ -127,6 +127,11 @@ def _ours(identity: list[Any]) -> psutil.Process | None:
         return None
 
 
+def records(profile_dir: str) -> list[dict[str, Any]]:
+    """Every pool record in a profile folder that can be read now."""
+    return [r for r in map(_read, glob.glob(record_path(profile_dir, "*"))) if r]
+
+
 def _read(path: str) -> dict[str, Any] | None:
     try:
         with open(path) as stream:
@@ -144,15 +149,15 @@ def survey(
     what happened (with those of earlier restarts, until dismissed). Processes of pools
     no record owns (a server killed as it started them) are stopped too."""
     host = socket.gethostname()
-    records = [r for r in map(_read, glob.glob(record_path(profile_dir, "*"))) if r]
+    found = records(profile_dir)
     owned = {
         r["id"]
-        for r in records
+        for r in found
         if "ended" not in r and (r.get("server", {}).get("host") != host or _alive(r["server"]))
     }
     running = cluster_processes(profile_dir)
     orphans, ended = [], []
-    for record in records:
+    for record in found:
         if record["id"] in owned:
             continue
         if "ended" not in record:
