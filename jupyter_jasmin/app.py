@@ -19,7 +19,7 @@ from .diagnostics import LoopWatch
 from .handlers import api_routes
 from .holdings.config import HOLDINGS_ENV, default_index_dir
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings
-from .pools import PROFILE_ENV
+from .pools import PROFILE_ENV, SERVER_TOKEN_ENV, SERVER_URL_ENV
 from .resources import usable_cores
 
 
@@ -137,6 +137,22 @@ class Jasmin(ExtensionApp):
             "index_dir": os.path.abspath(self.index_dir),
         }
         os.environ[HOLDINGS_ENV] = json.dumps(exported, default=str)
+        # the server's address is known once it listens: kernels start after that
+        IOLoop.current().add_callback(self._export_address)
+
+    def _export_address(self) -> None:
+        """This server's URL and token, so ``pools.start()`` in a kernel it started
+        shows the pool in the panel without the user copying a token. The kernel runs
+        as the same user, who can read the token in the server's runtime file anyway."""
+        server = self.serverapp
+        if server is None:
+            return
+        os.environ[SERVER_URL_ENV] = server.connection_url
+        token = server.identity_provider.token
+        if token:
+            os.environ[SERVER_TOKEN_ENV] = token
+        else:
+            os.environ.pop(SERVER_TOKEN_ENV, None)
 
     def make_holdings(self) -> Holdings:
         return Holdings(

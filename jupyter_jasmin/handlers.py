@@ -26,13 +26,20 @@ from .holdings.inspect import time_step
 from .holdings.manager import Holdings, parse_selection
 from .openapi import ServerValues, openapi_document
 from .resources import vm_resources
-from .snippets import SnippetReply, dataset_open_snippet, dataset_pool_snippet, pool_snippet
+from .snippets import (
+    SnippetReply,
+    dataset_open_snippet,
+    dataset_pool_snippet,
+    pool_snippet,
+    selection_snippet,
+)
 from .validation import check_nesting, whole_number_text
 
 API = "/jasmin/api"
 MAX_BODY_BYTES = 64 * 1024
 MAX_PAGE = 500
 MAX_OUTPUT_LINES = 2000
+MAX_SELECTION = 2000  # datasets one selection snippet analyses
 
 Method = Callable[..., Awaitable[None]]
 
@@ -303,6 +310,28 @@ class DatasetSnippetHandler(JasminHandler):
         self.reply(SnippetReply(code=dataset_pool_snippet(name, dataset, pool)))
 
 
+class SelectionSnippetHandler(JasminHandler):
+    """One cell that analyses every dataset of the panel's selection and plots them."""
+
+    @endpoint
+    async def get(self, name: str) -> None:
+        arguments = {k: v for k, v in self.request.arguments.items() if k != "pool"}
+        selection = parse_selection(arguments)
+        page = await self.holdings.datasets(name, selection, 0, MAX_SELECTION)
+        if page["total"] > MAX_SELECTION:
+            raise web.HTTPError(
+                400,
+                f"the selection holds {page['total']} datasets, more than the "
+                f"{MAX_SELECTION} a snippet analyses: choose more facets",
+            )
+        datasets = page["datasets"]
+        pool_id = self.get_argument("pool", "")
+        pool = self.pools.connectable(pool_id) if pool_id else None
+        facet_names = list(datasets[0]["facets"]) if datasets else []
+        code = selection_snippet(name, selection, datasets, facet_names, pool)
+        self.reply(SnippetReply(code=code))
+
+
 class CatalogHandler(JasminHandler):
     """An intake-esm (ESM collection spec) catalog: ``catalog.json`` names ``catalog.csv``."""
 
@@ -363,6 +392,7 @@ ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/holdings/(?P<name>[^/]+)", HoldingHandler),
     (r"/holdings/(?P<name>[^/]+)/refresh", HoldingRefreshHandler),
     (r"/holdings/(?P<name>[^/]+)/facets", FacetsHandler),
+    (r"/holdings/(?P<name>[^/]+)/snippet", SelectionSnippetHandler),
     (r"/holdings/(?P<name>[^/]+)/catalog\.(?P<kind>json|csv)", CatalogHandler),
     (r"/holdings/(?P<name>[^/]+)/datasets", DatasetsHandler),
     (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)", DatasetHandler),

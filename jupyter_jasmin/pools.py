@@ -5,7 +5,9 @@ A pool is found from the record the server keeps in the profile folder
 so no server URL or token is needed. Importing this module pulls in nothing of the
 server (no tornado, no jupyter_server): ipyparallel is imported only to connect.
 :func:`start` and :func:`stop` go through the server's REST API (a URL and a token), so
-the JASMIN panel shows the pools started from code.
+the JASMIN panel shows the pools started from code. In a kernel the server started,
+they find that server from the ``JASMIN_SERVER_URL`` and ``JASMIN_SERVER_TOKEN``
+variables it exports; elsewhere pass ``url=`` and ``token=``.
 
 The profile folder is, in order: the ``profile_dir`` argument, the
 ``JASMIN_PROFILE_DIR`` environment variable, or ``$IPYTHONDIR/profile_jasmin`` (the
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     import ipyparallel
 
 PROFILE_ENV = "JASMIN_PROFILE_DIR"
+SERVER_URL_ENV = "JASMIN_SERVER_URL"
+SERVER_TOKEN_ENV = "JASMIN_SERVER_TOKEN"  # noqa: S105 (a variable's name)
 # the packages whose versions must agree between a caller and the engines it maps on
 CHECKED_PACKAGES = ("numpy", "xarray", "netCDF4", "ipyparallel", "dask")
 
@@ -302,16 +306,18 @@ def start(
     name: str | None = None,
     engines: int | None = None,
     *,
-    url: str,
-    token: str,
+    url: str | None = None,
+    token: str | None = None,
     backend: str | None = None,
     options: dict[str, Any] | None = None,
     timeout: float = 300,
 ) -> Pool:
     """Start a pool through the server's REST API (so the panel shows it), and return it
-    once it runs: ``pools.start("analysis", 4, url="http://localhost:8888/", token=...)``.
+    once it runs: ``pools.start("analysis", 4)`` in a kernel the server started, or
+    ``pools.start("analysis", 4, url="http://localhost:8888/", token=...)`` elsewhere.
     Unset arguments take the server's defaults. Raises :class:`PoolError` when the server
     refuses the pool or it fails to start, and ``PermissionError`` for a wrong token."""
+    url, token = _server(url, token)
     wanted = {"name": name, "engines": engines, "backend": backend, "options": options}
     pool = _rest("POST", url, token, "clusters", {k: v for k, v in wanted.items() if v is not None})
     deadline = time.monotonic() + timeout
@@ -334,9 +340,10 @@ def start(
     )
 
 
-def stop(name_or_id: str, *, url: str, token: str) -> None:
+def stop(name_or_id: str, *, url: str | None = None, token: str | None = None) -> None:
     """Stop a pool (or dismiss an ended one) through the server's REST API; returns once
     its controller and engines are gone."""
+    url, token = _server(url, token)
     known = _rest("GET", url, token, "clusters")["clusters"]
     found = [p for p in known if p["id"] == name_or_id] or [
         p for p in known if p["name"] == name_or_id
@@ -345,6 +352,20 @@ def stop(name_or_id: str, *, url: str, token: str) -> None:
         names = ", ".join(f"{p['name']!r} ({p['id']})" for p in known) or "none"
         raise PoolNotFound(f"no engine pool {name_or_id!r} at {url}; there are: {names}")
     _rest("DELETE", url, token, f"clusters/{found[0]['id']}")
+
+
+def _server(url: str | None, token: str | None) -> tuple[str, str]:
+    """The server to ask: as given, else the one that started this kernel."""
+    url = url or os.environ.get(SERVER_URL_ENV)
+    if not url:
+        raise ValueError(
+            "no Jupyter server started this process: pass url= and token= "
+            "(the server's URL and its token, as `jupyter server list` shows them)"
+        )
+    if token is None:  # the exported token is only for the exported server
+        exported = url == os.environ.get(SERVER_URL_ENV)
+        token = os.environ.get(SERVER_TOKEN_ENV, "") if exported else ""
+    return url, token
 
 
 def _rest(method: str, url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:

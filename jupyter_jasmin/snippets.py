@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from .errors import BadRequest, NotFound
+
 if TYPE_CHECKING:
     from .clusters.shapes import PoolReply
+    from .holdings.query import Selection
     from .holdings.shapes import DatasetSummary
+
+# ``holdings.search``'s own parameters, which a facet cannot be passed as
+SEARCH_PARAMETERS = frozenset({"holding", "q", "latest", "index_dir"})
+# The facet that names a model in CMIP-like holdings: the lines of a multi-model plot
+MODEL_FACETS = ("source_id", "model", "source")
 
 
 class SnippetReply(TypedDict):
@@ -103,5 +111,95 @@ def dataset_pool_snippet(holding: str, dataset: DatasetSummary, pool: PoolReply)
             f"parts = pmap(area_mean, files, pool={pool['name']!r})",
             'result = xr.concat(parts, dim="time").sortby("time")',
             "result",
+        ]
+    )
+
+
+def _search_call(holding: str, selection: Selection) -> str:
+    """``holdings.search(...)`` for what the user selected in the panel."""
+    arguments = [repr(holding)]
+    if selection.text.strip():
+        arguments.append(f"q={selection.text.strip()!r}")
+    if not selection.latest:
+        arguments.append("latest=False")
+    for name, values in sorted(selection.facets.items()):
+        if name in SEARCH_PARAMETERS:
+            raise BadRequest(f"a facet named {name!r} cannot be used in a snippet")
+        value = values[0] if len(values) == 1 else list(values)
+        if name.isidentifier():
+            arguments.append(f"{name}={value!r}")
+        else:
+            arguments.append(f"**{{{name!r}: {value!r}}}")
+    return f"holdings.search({', '.join(arguments)})"
+
+
+def selection_snippet(
+    holding: str,
+    selection: Selection,
+    datasets: list[DatasetSummary],
+    facet_names: list[str],
+    pool: PoolReply | None,
+) -> str:
+    """One cell from the panel's selection to a plot: the selected datasets' files are
+    mapped on the pool (one task per file, so a 65-file dataset does not hold up the
+    rest), each giving an area-weighted global mean per time step; the cell combines
+    them per dataset into annual means and draws one line per model."""
+    if not datasets:
+        raise NotFound("no dataset matches this selection: nothing to analyse")
+    variable = _variable(datasets[0]) or "VARIABLE"
+    label = next((f for f in MODEL_FACETS if f in facet_names), None)
+    label_code = f"d.facets.get({label!r}, d.id)" if label else "d.id"
+    files = sum(d["file_count"] for d in datasets)
+    where = f"on engine pool {pool['name']!r}" if pool else "in this kernel"
+    mapping = (
+        f"parts = pmap(global_mean, items, pool={pool['name']!r})"
+        if pool
+        else "parts = [global_mean(item) for item in items]  # pick a pool to run in parallel"
+    )
+    return "\n".join(
+        [
+            f"# Annual global-mean {variable} of the {len(datasets)} selected datasets "
+            f"({files} files) of holding {holding!r}, {where}",
+            "import collections",
+            "",
+            "import matplotlib.pyplot as plt",
+            "import xarray as xr",
+            "from jupyter_jasmin import holdings, pmap",
+            "",
+            f"datasets = {_search_call(holding, selection)}",
+            f"items = [({label_code}, path) for d in datasets for path in d.files]",
+            "",
+            "",
+            f"def global_mean(item, variable={variable!r}):",
+            '    """Area-weighted global mean per time step of one file, on an engine."""',
+            "    import numpy as np",
+            "    import xarray as xr",
+            "",
+            "    label, path = item",
+            "    coder = xr.coders.CFDatetimeCoder(use_cftime=True)",
+            "    with xr.open_dataset(path, decode_times=coder) as ds:",
+            "        data = ds[variable]",
+            "        data = data.where(abs(data) < 1e30)  # undeclared netCDF fill values",
+            '        weights = np.cos(np.deg2rad(ds["lat"])).fillna(0)',
+            '        return label, data.weighted(weights).mean(["lat", "lon"]).load()',
+            "",
+            "",
+            mapping,
+            "series = collections.defaultdict(list)",
+            "for label, part in parts:",
+            "    series[label].append(part)",
+            "fig, ax = plt.subplots(figsize=(9, 5))",
+            "annual = {}",
+            "for label, pieces in sorted(series.items()):",
+            '    whole = xr.concat(pieces, dim="time").sortby("time")',
+            '    annual[label] = whole.groupby("time.year").mean()',
+            '    level = annual[label].isel(plev=-1) if "plev" in whole.dims else annual[label]',
+            "    ax.plot(level.year, level, label=label, linewidth=1)",
+            f'title = "Annual global mean of {variable}"',
+            'if "plev" in level.coords:',
+            '    title += f" at {float(level.plev) / 100:g} hPa"',
+            f'ax.set(xlabel="year", ylabel={variable!r}, title=title)',
+            'ax.legend(fontsize="x-small", ncol=3)',
+            "plt.show()",
         ]
     )

@@ -116,9 +116,10 @@ def server_exports() -> Iterator[None]:
     kernels it starts (``jupyter_jasmin/app.py``); the test servers run in this process,
     so each test starts without a previous server's exports and ends without its own."""
     from jupyter_jasmin.holdings.config import HOLDINGS_ENV
-    from jupyter_jasmin.pools import PROFILE_ENV
+    from jupyter_jasmin.pools import PROFILE_ENV, SERVER_TOKEN_ENV, SERVER_URL_ENV
 
-    saved = {name: os.environ.pop(name, None) for name in (PROFILE_ENV, HOLDINGS_ENV)}
+    exported = (PROFILE_ENV, HOLDINGS_ENV, SERVER_URL_ENV, SERVER_TOKEN_ENV)
+    saved = {name: os.environ.pop(name, None) for name in exported}
     yield
     for name, value in saved.items():
         os.environ.pop(name, None)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from .conftest import Api, run_python, running, wait_for_pool
+from .conftest import Api
 
 AWI = "CMIP6.CMIP.AWI.AWI-CM-1-1-MR.historical.r1i1p1f1.Amon.ta.gn.v20181218"
 MIROC = "CMIP6.CMIP.MIROC.MIROC6.historical.r1i1p1f1.Amon.ta.gn.v20190311"
@@ -254,53 +254,6 @@ async def test_quicklooks_are_pngs(api: Api) -> None:
     late = await api("GET", base + "?time=2100-01")
     assert late.status == 400
     assert "no time step" in late.body["message"]
-
-
-def assert_names_no_file(code: str, root: Path) -> None:
-    """A dataset snippet finds the files through the notebook API: it stays a few lines
-    however many files the dataset has."""
-    assert ".nc" not in code
-    assert str(root) not in code
-    assert str(root.resolve()) not in code
-    assert len(code.splitlines()) < 40
-
-
-async def test_open_snippet_opens_the_dataset(api: Api, sample: Path) -> None:
-    await wait_ready(api, "cmip6-sample")
-    reply = await api("GET", f"holdings/cmip6-sample/datasets/{MIROC}/snippet")
-    assert f"holdings.open('cmip6-sample', {MIROC!r})" in reply.body["code"]
-    assert_names_no_file(reply.body["code"], sample)
-
-    output = await run_python(reply.body["code"] + "\nprint(dict(ds.sizes), float(ds.ta.mean()))")
-
-    files = sorted(sample_datasets(sample)[MIROC].glob("*.nc"))
-    with open_serially(files) as expected:
-        mean = float(expected.ta.where(abs(expected.ta) < 1e30).mean())
-        assert f"{dict(expected.sizes)} {mean}" in output.replace("\n", " ")
-
-
-async def test_analyse_snippet_maps_over_files_on_a_pool(api: Api, sample: Path) -> None:
-    await wait_ready(api, "cmip6-sample")
-    created = await api("POST", "clusters", {"name": "analysis", "engines": 2})
-    pool = await wait_for_pool(api, created.body["id"], running(2))
-
-    reply = await api("GET", f"holdings/cmip6-sample/datasets/{AWI}/snippet?pool={pool['id']}")
-    assert reply.status == 200
-    assert "pmap(area_mean, files, pool='analysis')" in reply.body["code"]
-    assert_names_no_file(reply.body["code"], sample)
-    output = await run_python(
-        reply.body["code"] + "\nprint(result.sizes['time'], float(result.isel(plev=0).mean()))"
-    )
-
-    files = sorted(sample_datasets(sample)[AWI].glob("*.nc"))
-    with open_serially(files) as serial:
-        ta = serial.ta.where(abs(serial.ta) < 1e30)
-        weights = np.cos(np.deg2rad(serial.lat))
-        expected = ta.weighted(weights).mean(["lat", "lon"]).isel(plev=0)
-        steps, mean = output.split()[-2:]
-        assert int(steps) == serial.sizes["time"] == 780
-        assert float(mean) == pytest.approx(float(expected.mean()), rel=1e-6)
-    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
 
 
 async def test_catalog_opens_with_intake_esm_and_loads_a_dataset(

@@ -206,3 +206,11 @@ async def test_start_and_stop_from_code_through_the_rest_api(
     await asyncio.to_thread(pools.stop, "coded", url=url, token=token)
     assert (await api("GET", "clusters")).body == {"clusters": []}
     assert pools.list() == []
+
+
+def test_start_outside_a_server_kernel_asks_for_the_server() -> None:
+    """A script the server did not start has no server to ask: it is told what to pass."""
+    with pytest.raises(ValueError, match=r"no Jupyter server started this process: pass url="):
+        pools.start("coded", 1)
+    with pytest.raises(ValueError, match=r"no Jupyter server started this process"):
+        pools.stop("coded")

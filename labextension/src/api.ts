@@ -469,6 +469,22 @@ export const getDatasetSnippet = async (
   ).code;
 
 /**
+ * One cell that analyses every dataset of a selection (on a pool, if given)
+ * and plots one line per model.
+ */
+export const getSelectionSnippet = async (
+  holding: string,
+  selection: ISelection,
+  pool?: string
+): Promise<string> =>
+  (
+    await request('/jasmin/api/holdings/{name}/snippet', 'get', {
+      path: { name: holding },
+      query: { ...searchQuery(selection), ...(pool ? { pool } : {}) }
+    })
+  ).code;
+
+/**
  * A quick-look picture of one variable at one time step, as a Blob. The
  * server answers errors as JSON, turned into a `JasminApiError` here.
  */

@@ -27,6 +27,7 @@ import {
   plural
 } from './format';
 import { HoldingsModel, hasIndex } from './holdings-model';
+import { AnalyseSelection, IAnalysis } from './analyse-selection';
 
 /** Values a facet group lists before "Show all". */
 const FACET_PREVIEW = 8;
@@ -40,7 +41,8 @@ export type OpenDataset = (holding: string, dataset: IDatasetSummary) => void;
 export class HoldingsSection extends WhileVisibleWidget {
   constructor(
     readonly model: HoldingsModel,
-    private readonly openDataset: OpenDataset
+    private readonly openDataset: OpenDataset,
+    private readonly analysis?: IAnalysis
   ) {
     super();
     this.id = 'jasmin-holdings';
@@ -94,16 +96,23 @@ export class HoldingsSection extends WhileVisibleWidget {
   }
 
   render(): JSX.Element {
-    return <Holdings model={this.model} openDataset={this.openDataset} />;
+    return (
+      <Holdings
+        model={this.model}
+        openDataset={this.openDataset}
+        analysis={this.analysis}
+      />
+    );
   }
 }
 
 interface IProps {
   model: HoldingsModel;
   openDataset: OpenDataset;
+  analysis?: IAnalysis;
 }
 
-function Holdings({ model, openDataset }: IProps): JSX.Element {
+function Holdings({ model, openDataset, analysis }: IProps): JSX.Element {
   if (!model.loaded) {
     return (
       <div className="jp-JasminHoldings-body">
@@ -142,7 +151,12 @@ function Holdings({ model, openDataset }: IProps): JSX.Element {
           {model.listError}
         </Alert>
       )}
-      <Search model={model} holding={holding} openDataset={openDataset} />
+      <Search
+        model={model}
+        holding={holding}
+        openDataset={openDataset}
+        analysis={analysis}
+      />
     </div>
   );
 }
@@ -329,7 +343,8 @@ function Unmatched({ holding }: { holding: IHolding }): JSX.Element {
 function Search({
   model,
   holding,
-  openDataset
+  openDataset,
+  analysis
 }: IProps & { holding: IHolding }): JSX.Element {
   const latestId = useId();
   if (!hasIndex(holding)) {
@@ -385,7 +400,12 @@ function Search({
       </div>
       <Chips model={model} />
       <Facets model={model} holding={holding} />
-      <Results model={model} holding={holding} openDataset={openDataset} />
+      <Results
+        model={model}
+        holding={holding}
+        openDataset={openDataset}
+        analysis={analysis}
+      />
     </div>
   );
 }
@@ -566,7 +586,8 @@ function FacetGroup({
 function Results({
   model,
   holding,
-  openDataset
+  openDataset,
+  analysis
 }: IProps & { holding: IHolding }): JSX.Element {
   const page = model.page;
   const error = model.searchError;
@@ -624,6 +645,15 @@ function Results({
           </p>
         </div>
       ) : (
+        <>
+        {analysis && (
+          <AnalyseSelection
+            holding={holding.name}
+            selection={model.selection}
+            total={page.total}
+            analysis={analysis}
+          />
+        )}
         <ul className="jp-JasminResults-list" aria-label="Datasets">
           {page.datasets.map(dataset => (
             <ResultItem
@@ -633,6 +663,7 @@ function Results({
             />
           ))}
         </ul>
+        </>
       )}
       {page.total > model.pageSize && (
         <nav className="jp-JasminPager" aria-label="Result pages">

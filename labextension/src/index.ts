@@ -70,8 +70,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const holdings = new HoldingsSection(
       new HoldingsModel(),
       (holding, dataset) =>
-        void commands.execute(OPEN_DATASET, { holding, id: dataset.id })
+        void commands.execute(OPEN_DATASET, { holding, id: dataset.id }),
+      {
+        target,
+        pools: () =>
+          poolsModel.pools.filter(
+            p => p.state === 'running' || p.state === 'degraded'
+          )
+      }
     );
+    // the pool picker under the results follows the pools and the current notebook
+    poolsModel.changed.connect(() => holdings.update());
+    target.changed.connect(() => holdings.update());
     const panel = new JasminPanel();
     panel.addSection(pools);
     panel.addSection(holdings);

@@ -1,0 +1,101 @@
+/**
+ * "Analyse the selection": below the search results, a pool picker and a
+ * button that inserts one cell mapping every selected dataset's files on the
+ * pool and plotting one line per model.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import React, { useId, useState } from 'react';
+
+import { IPool, ISelection, getSelectionSnippet } from './api';
+import { Alert } from './feedback';
+import { plural } from './format';
+import { NO_NOTEBOOK, SnippetTarget } from './snippets';
+
+/** Where the analysis snippet goes and the pools it can use. */
+export interface IAnalysis {
+  target: SnippetTarget;
+  /** Pools a snippet can use now (running or degraded). */
+  pools: () => readonly IPool[];
+}
+
+export function AnalyseSelection({
+  holding,
+  selection,
+  total,
+  analysis
+}: {
+  holding: string;
+  selection: ISelection;
+  total: number;
+  analysis: IAnalysis;
+}): JSX.Element {
+  const fieldId = useId();
+  const pools = analysis.pools();
+  const [poolId, setPoolId] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const pool = pools.find(p => p.id === poolId) ?? pools[0] ?? null;
+  const noNotebook = analysis.target.notebook === null;
+  const disabled = noNotebook || busy;
+  const what = plural(total, 'selected dataset');
+
+  const insert = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      const code = await getSelectionSnippet(holding, selection, pool?.id);
+      analysis.target.insert(code);
+      Notification.success(`Inserted a cell that analyses ${what}`, {
+        autoClose: 3000
+      });
+    } catch (reason) {
+      setError((reason as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="jp-JasminAnalyse" role="group" aria-labelledby={fieldId}>
+      <label id={fieldId} htmlFor={`${fieldId}-pool`}>
+        Analyse {what} on
+      </label>
+      <HTMLSelect
+        id={`${fieldId}-pool`}
+        aria-label="Pool for the selection"
+        value={pool?.id ?? ''}
+        disabled={pools.length === 0}
+        onChange={event => setPoolId(event.target.value)}
+        options={
+          pools.length === 0
+            ? [{ value: '', label: 'this kernel (no pool running)' }]
+            : pools.map(p => ({
+                value: p.id,
+                label: `${p.name} (${plural(p.engines.running, 'engine')})`
+              }))
+        }
+      />
+      <Button
+        small
+        className="jp-mod-styled jp-mod-accept"
+        aria-disabled={disabled}
+        title={
+          noNotebook
+            ? NO_NOTEBOOK
+            : `Add a cell that computes the annual global mean of ${what} ` +
+              (pool ? `on pool ${pool.name}` : 'in the kernel') +
+              ' and plots one line per model'
+        }
+        onClick={() => {
+          if (!disabled) {
+            void insert();
+          }
+        }}
+      >
+        Insert analyse-selection snippet
+      </Button>
+      {error && <Alert>{error}</Alert>}
+    </div>
+  );
+}
