@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["Failure", "ItemError", "pmap"]
 
 _PENDING = object()
+WATCH_SECONDS = 1.0  # how often a waiting map checks that its pool still exists
+FIRST_COMPLETED = concurrent.futures.FIRST_COMPLETED
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours the engines' tracebacks
 
 
@@ -79,9 +81,9 @@ def pmap(
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     items = [*items]
-    client, owned = _client(pool, profile_dir)
+    client, owned, found = _client(pool, profile_dir)
     try:
-        results = _run(client, func, items, progress, errors, retries)
+        results = _run(client, func, items, progress, errors, retries, _watch(found))
     finally:
         if owned:
             client.close()
@@ -98,13 +100,36 @@ def pmap(
 
 def _client(
     pool: str | pools.Pool | ipyparallel.Client | None, profile_dir: str | os.PathLike[str] | None
-) -> tuple[ipyparallel.Client, bool]:
-    """The client to map with, and whether this map connected it (and so closes it)."""
+) -> tuple[ipyparallel.Client, bool, pools.Pool | None]:
+    """The client to map with, whether this map connected it (and so closes it), and
+    the pool's record if the pool was named."""
     if pool is None:
-        return pools.connect(pools.running(profile_dir)), True
-    if isinstance(pool, str | pools.Pool):
-        return pools.connect(pool, profile_dir=profile_dir), True
-    return pool, False
+        found = pools.running(profile_dir)
+    elif isinstance(pool, str):
+        found = pools.get(pool, profile_dir)
+    elif isinstance(pool, pools.Pool):
+        found = pool
+    else:
+        return pool, False, None
+    return pools.connect(found, profile_dir=found.profile_dir or profile_dir), True, found
+
+
+def _watch(pool: pools.Pool | None) -> Callable[[], str | None]:
+    """A check, made while the map waits, of whether its pool still exists: the reason
+    it does not, or None. A stopped pool's controller is gone, and its queued tasks
+    would otherwise wait forever."""
+
+    def check() -> str | None:
+        if pool is None:
+            return None
+        now = [p for p in pools.list(pool.profile_dir or None) if p.id == pool.id]
+        if not now:
+            return f"engine pool {pool.name!r} ({pool.id}) was stopped during the map"
+        if now[0].ended:
+            return f"engine pool {pool.name!r} ({pool.id}) ended during the map (its server died)"
+        return None
+
+    return check
 
 
 def _run(
@@ -114,6 +139,7 @@ def _run(
     progress: bool,
     errors: str,
     retries: int,
+    gone: Callable[[], str | None],
 ) -> list[Any]:
     from tqdm.auto import tqdm
 
@@ -126,8 +152,14 @@ def _run(
         try:
             while running:
                 done, _ = concurrent.futures.wait(
-                    [*running], return_when=concurrent.futures.FIRST_COMPLETED
+                    [*running], timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED
                 )
+                if not done and (reason := gone()):
+                    finished = sum(r is not _PENDING for r in results)
+                    raise pools.PoolError(
+                        f"{reason}: {finished} of {len(items)} items were done; "
+                        "start a pool and run the map again"
+                    )
                 for task in done:
                     index = running.pop(task)
                     outcome = _outcome(task, index, items[index])

@@ -268,9 +268,17 @@ def local_versions() -> dict[str, str | None]:
     return versions()
 
 
-def _warn_of_mismatches(client: ipyparallel.Client, pool: Pool) -> None:
+def _warn_of_mismatches(client: ipyparallel.Client, pool: Pool, timeout: float = 30) -> None:
     mine = local_versions()
-    theirs = client[:].apply_sync(versions)
+    asked = client[:].apply_async(versions)
+    # a pool stopped meanwhile never answers: the caller's own work says so, not a hang
+    if not asked.wait(timeout):
+        warnings.warn(
+            f"pool {pool.name!r}: the engines did not say their versions within {timeout} s",
+            stacklevel=3,
+        )
+        return
+    theirs = asked.get()
     for package, version in mine.items():
         others = sorted({str(found.get(package)) for found in theirs} - {str(version)})
         if others:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -183,6 +184,28 @@ async def test_maps_survive_a_killed_engine_and_scaling(
     assert await map_while(lambda: scale(1), tmp_path / "down") == serial
     await wait_for_pool(api, pool["id"], running(1))
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+
+
+async def test_a_map_on_a_pool_stopped_under_it_fails_promptly_saying_so(
+    api: Api, this_profile: Path, tmp_path: Path
+) -> None:
+    """Stopping a pool from the panel while a notebook maps on it: the map raises a clear
+    error within seconds, instead of waiting forever on tasks no controller will run."""
+    pool = await start_pool(api, "doomed", 2)
+    started = tmp_path / "started"
+    started.mkdir()
+    items = [(i, str(started)) for i in range(40)]
+    mapping = asyncio.create_task(
+        asyncio.to_thread(jupyter_jasmin.pmap, slow_square, items, "doomed", False)
+    )
+    await asyncio.to_thread(wait_until, lambda: len(os.listdir(started)) >= 2)
+    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+
+    with pytest.raises(pools.PoolError) as raised:
+        await asyncio.wait_for(mapping, 30)
+    message = str(raised.value)
+    assert f"engine pool 'doomed' ({pool['id']}) was stopped during the map" in message
+    assert re.search(r": \d+ of 40 items were done; start a pool and run the map again", message)
 
 
 async def test_start_and_stop_from_code_through_the_rest_api(
