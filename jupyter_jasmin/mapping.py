@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import pools
+from . import pools, provenance
 
 if TYPE_CHECKING:
     import ipyparallel
@@ -67,6 +67,9 @@ def pmap(
       items before it are done, as a serial loop would; the tasks not yet run are
       aborted. ``errors="collect"``: every other result is kept, each failing item's
       result is a :class:`Failure`, and a warning sums them up.
+    - Items that are datasets of :mod:`jupyter_jasmin.holdings`, or files of one
+      (``holdings.dataset(...).files``), are recorded for
+      :func:`jupyter_jasmin.citations`.
     - An engine lost during the map (killed, stopped by scaling down, its batch job
       at walltime) fails its unfinished tasks with ipyparallel's ``EngineError``
       once the controller notices (a few heartbeats); those tasks are sent again to
@@ -79,9 +82,10 @@ def pmap(
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     items = [*items]
+    used = provenance.mapped(items)  # datasets of the holdings API, for citations()
     client, owned = _client(pool, profile_dir)
     try:
-        results = _run(client, func, items, progress, errors, retries)
+        results = _run(client, func, items, progress, errors, retries, used)
     finally:
         if owned:
             client.close()
@@ -114,6 +118,7 @@ def _run(
     progress: bool,
     errors: str,
     retries: int,
+    used: provenance.MappedDatasets,
 ) -> list[Any]:
     from tqdm.auto import tqdm
 
@@ -124,6 +129,8 @@ def _run(
     settled = 0  # results[:settled] are in, and none failed
     with tqdm(total=len(items), disable=not progress, desc="pmap") as bar:
         try:
+            if used:  # while the engines work: reads the files' tracking_ids in this thread
+                used.record()
             while running:
                 done, _ = concurrent.futures.wait(
                     [*running], return_when=concurrent.futures.FIRST_COMPLETED
