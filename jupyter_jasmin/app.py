@@ -155,7 +155,9 @@ class Jasmin(ExtensionApp):
         assert self.serverapp is not None  # settings are made for a server
         kernels = self.serverapp.kernel_manager
         citations = KernelCitations(
-            os.path.abspath(self.profile_dir), lambda kernel_id: kernel_id in kernels
+            os.path.abspath(self.profile_dir),
+            [spec.root for spec in self.holding_specs()],
+            lambda kernel_id: kernel_id in kernels,
         )
         IOLoop.current().run_in_executor(None, citations.sweep)
         events = getattr(self.serverapp, "event_logger", None)

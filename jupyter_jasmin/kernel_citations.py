@@ -13,7 +13,8 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 import psutil
@@ -21,11 +22,14 @@ import psutil
 from .errors import BadRequest, NotFound
 from .provenance import (
     KERNEL_ID,
-    Citation,
+    NONE,
     CitationFile,
     CitationReply,
     Citations,
     citations_folder,
+    cite,
+    read_tracking_id,
+    read_unread,
 )
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
@@ -42,9 +46,14 @@ class KernelCitationsReply(TypedDict):
 class KernelCitations:
     """The citation files of the kernels of one server (one per kernel id)."""
 
-    def __init__(self, profile_dir: str, runs_kernel: Callable[[str], bool]) -> None:
+    def __init__(
+        self, profile_dir: str, roots: Sequence[str], runs_kernel: Callable[[str], bool]
+    ) -> None:
         self.folder = citations_folder(profile_dir)
+        self._roots = [os.path.realpath(root) for root in roots]
         self._runs_kernel = runs_kernel
+        self._tracking: dict[str, str] = {}  # a file's path -> its tracking_id, once read
+        self._reading = threading.Lock()
 
     async def of_kernel(self, kernel_id: str) -> KernelCitationsReply:
         """The datasets a kernel of this server used (none before it records one)."""
@@ -60,7 +69,8 @@ class KernelCitations:
         )
 
     def read(self, kernel_id: str) -> Citations:
-        """A kernel's citations; a stale file is removed and reads as none."""
+        """A kernel's citations; a stale file is removed and reads as none. The
+        tracking_ids the kernel has not read (files it mapped) are read here."""
         written = self._load(self._path(kernel_id))
         if written is None or written["kernel_id"] != kernel_id:
             return Citations([])
@@ -68,9 +78,27 @@ class KernelCitations:
             self.forget(kernel_id)
             return Citations([])
         try:
-            return Citations([Citation.from_reply(entry) for entry in written["datasets"]])
-        except (KeyError, TypeError):  # not written by a kernel of ours
+            return Citations(
+                [
+                    cite(
+                        (entry["holding"], entry["id"]),
+                        entry["version"],
+                        read_unread(entry["files"], self._tracking_id),
+                    )
+                    for entry in written["datasets"]
+                ]
+            )
+        except (KeyError, TypeError, AttributeError):  # not written by a kernel of ours
             return Citations([])
+
+    def _tracking_id(self, path: str) -> str:
+        """A file's tracking_id, read once; only files of the holdings are read."""
+        if path not in self._tracking:
+            if not any(_inside(root, path) for root in self._roots):
+                return NONE
+            with self._reading:  # netCDF4 must not read from two threads at once
+                self._tracking[path] = read_tracking_id(path)
+        return self._tracking[path]
 
     def forget(self, kernel_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -116,6 +144,13 @@ class KernelCitations:
             return None
         found: CitationFile = written  # type: ignore[assignment]
         return found
+
+
+def _inside(root: str, path: str) -> bool:
+    try:
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
+    except ValueError:  # not a path of this system
+        return False
 
 
 def _writer_runs(written: CitationFile) -> bool:

@@ -82,10 +82,11 @@ def pmap(
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     items = [*items]
-    used = provenance.mapped(items)  # datasets of the holdings API, for citations()
+    used = provenance.mapped(items)  # a dict lookup per item
     client, owned = _client(pool, profile_dir)
     try:
-        results = _run(client, func, items, progress, errors, retries, used)
+        used.record()  # datasets of the holdings API, for citations()
+        results = _run(client, func, items, progress, errors, retries)
     finally:
         if owned:
             client.close()
@@ -118,7 +119,6 @@ def _run(
     progress: bool,
     errors: str,
     retries: int,
-    used: provenance.MappedDatasets,
 ) -> list[Any]:
     from tqdm.auto import tqdm
 
@@ -129,8 +129,6 @@ def _run(
     settled = 0  # results[:settled] are in, and none failed
     with tqdm(total=len(items), disable=not progress, desc="pmap") as bar:
         try:
-            if used:  # while the engines work: reads the files' tracking_ids in this thread
-                used.record()
             while running:
                 done, _ = concurrent.futures.wait(
                     [*running], return_when=concurrent.futures.FIRST_COMPLETED

@@ -8,9 +8,12 @@ In a Jupyter kernel every recording also writes the kernel's citations to
 ``<profile folder>/jasmin/citations/<kernel id>.json``, where the server finds them
 for the panel (:mod:`jupyter_jasmin.kernel_citations`). A plain script writes nothing.
 
-The ``tracking_id`` of a mapped file is read in the thread that called ``pmap`` once
-its tasks are sent, while the engines work: about 2 ms a file, hidden behind the map,
-and never from a second thread (netCDF4 crashes on concurrent reads in one process).
+Opening a dataset notes its tracking_ids from the headers xarray reads anyway. A map
+costs one dict lookup per item and no file read: the tracking_ids of mapped files are
+read only when asked for, by ``citations()`` in the thread that calls it, or by the
+server (one file at a time, under its own lock) when the panel asks. Reading them
+during the map would take CPU from the engines on a small VM (about 2-4 ms a file),
+and a background thread here could crash netCDF4 against the user's own reads.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -40,6 +43,16 @@ class CitationReply(TypedDict):
     tracking_ids: list[str]
 
 
+class UsedDataset(TypedDict):
+    """One dataset in a kernel's file: every file used, and its tracking_id (``NONE``,
+    "", if it has none; null if not read yet: the server reads it when asked)."""
+
+    holding: str
+    id: str
+    version: str | None
+    files: dict[str, str | None]
+
+
 class CitationFile(TypedDict):
     """What a kernel writes: its citations, and which process wrote them (a file whose
     process is gone is stale: its kernel was restarted or has died)."""
@@ -48,7 +61,7 @@ class CitationFile(TypedDict):
     host: str
     pid: int
     started: float  # the process's start time, so a reused pid is not taken for it
-    datasets: list[CitationReply]
+    datasets: list[UsedDataset]
 
 
 @dataclass(frozen=True)
@@ -97,18 +110,20 @@ def _files(count: int) -> str:
 
 
 DatasetKey = tuple[str, str]  # (holding, dataset id)
+NONE = ""  # a file's tracking_id when it has none (None: not read yet)
 
 
-@dataclass(frozen=True)
-class _Use:
-    """What this process used of one dataset: each file used and its tracking_id."""
+def cite(key: DatasetKey, version: str | None, files: Mapping[str, str | None]) -> Citation:
+    """The citation of the files used of one dataset (path -> tracking_id)."""
+    unique = tuple(dict.fromkeys(t for t in files.values() if t))
+    return Citation(key[0], key[1], version, len(files), unique)
 
-    version: str | None
-    files: dict[str, str | None]  # path -> tracking_id (None: the file has none)
 
-    def citation(self, key: DatasetKey) -> Citation:
-        unique = tuple(dict.fromkeys(t for t in self.files.values() if t))
-        return Citation(key[0], key[1], self.version, len(self.files), unique)
+def read_unread(
+    files: Mapping[str, str | None], read: Callable[[str], str]
+) -> dict[str, str | None]:
+    """``files`` with the tracking_id of each file not read yet read by ``read``."""
+    return {path: read(path) if tid is None else tid for path, tid in files.items()}
 
 
 @dataclass(frozen=True)
@@ -120,11 +135,13 @@ class _Known:
     files: tuple[str, ...]
 
 
+Files = dict[str, str | None]  # path -> tracking_id (NONE: it has none; None: not read yet)
+
 # Each replaced whole under _lock, never changed in place (readers take no lock)
-_used: dict[DatasetKey, _Use] = {}  # in the order first used
+_used: dict[DatasetKey, tuple[str | None, Files]] = {}  # in the order first used
 _known: dict[DatasetKey, _Known] = {}
 _owners: dict[str, _Known] = {}  # a file's path -> the dataset it belongs to
-_tracking: dict[str, str | None] = {}  # a file's path -> its tracking_id, once read
+_tracking: dict[str, str] = {}  # a file's path -> its tracking_id, once read
 _lock = threading.Lock()
 
 
@@ -148,20 +165,26 @@ def record(
         files: Sequence[str] = known.files
     else:  # not listed through the API: the files are only counted
         files = [f"{holding}/{dataset_id}#{n}" for n in range(len(tracking_ids))]
-    _record({(holding, dataset_id): (version, dict(zip(files, tracking_ids, strict=True)))})
+    read: Files = {path: tid or NONE for path, tid in zip(files, tracking_ids, strict=True)}
+    _record({(holding, dataset_id): (version, read)})
 
 
-def _record(uses: dict[DatasetKey, tuple[str | None, dict[str, str | None]]]) -> None:
+def _record(uses: dict[DatasetKey, tuple[str | None, Files]]) -> None:
     """Add files used to each dataset's record (a dataset used twice is listed once,
     with every file used either time), then tell the server if this is a kernel."""
     global _used, _tracking
     with _lock:
         used = dict(_used)
         for key, (version, files) in uses.items():
-            before = used[key].files if key in used else {}
-            used[key] = _Use(version, {**before, **files})
+            before = used[key][1] if key in used else {}
+            merged = {**before, **files}
+            used[key] = (
+                version,
+                {p: t if t is not None else before.get(p) for p, t in merged.items()},
+            )
         _used = used
-        _tracking = {**_tracking, **{p: t for _, files in uses.values() for p, t in files.items()}}
+        read = {p: t for _, files in uses.values() for p, t in files.items() if t is not None}
+        _tracking = {**_tracking, **read}
     _write_for_kernel()
 
 
@@ -176,21 +199,23 @@ class MappedDatasets:
         return bool(self._files or self._datasets)
 
     def record(self) -> None:
-        """Read the tracking_ids not read yet (in this thread) and record the datasets."""
-        uses: dict[DatasetKey, tuple[str | None, dict[str, str | None]]] = {}
+        """Record the datasets; their files' tracking_ids are read later, when the
+        citations are asked for (by ``citations()``, or the server for the panel)."""
+        known = _tracking
+        uses: dict[DatasetKey, tuple[str | None, Files]] = {}
         for dataset in self._datasets:
-            key = (dataset.holding, dataset.id)
-            uses[key] = (dataset.version, _tracking_ids(dataset.files))
+            uses[(dataset.holding, dataset.id)] = (dataset.version, dict.fromkeys(dataset.files))
         for key, paths in self._files.items():
             earlier = uses[key][1] if key in uses else {}
-            uses[key] = (_known[key].version, {**earlier, **_tracking_ids(paths)})
+            uses[key] = (_known[key].version, {**earlier, **dict.fromkeys(paths)})
+        for _, files in uses.values():
+            files.update((path, known[path]) for path in files if path in known)
         if uses:
             _record(uses)
 
 
 def mapped(items: Sequence[Any]) -> MappedDatasets:
-    """What of ``items`` belongs to datasets of the holdings API: a dict lookup per item
-    (the files themselves are read by :meth:`MappedDatasets.record`)."""
+    """What of ``items`` belongs to datasets of the holdings API: a dict lookup per item."""
     owners = _owners
     dataset_type = _dataset_type()
     files: dict[DatasetKey, dict[str, None]] = {}
@@ -213,25 +238,17 @@ def _dataset_type() -> type[Any] | None:
     return found
 
 
-def _tracking_ids(paths: Sequence[str] | dict[str, None]) -> dict[str, str | None]:
-    """Each file's tracking_id, read from its header unless read before."""
-    known = _tracking
-    missing = [path for path in paths if path not in known]
-    read = dict(zip(missing, map(read_tracking_id, missing), strict=True)) if missing else {}
-    return {path: known[path] if path in known else read[path] for path in paths}
-
-
-def read_tracking_id(path: str) -> str | None:
-    """A netCDF file's global ``tracking_id`` attribute; None if it has none or cannot
-    be read (a citation is no reason to fail a map)."""
+def read_tracking_id(path: str) -> str:
+    """A netCDF file's global ``tracking_id`` attribute; NONE if it has none or cannot
+    be read (a citation is no reason to fail)."""
     import netCDF4
 
     try:
         with netCDF4.Dataset(path) as data:
             value = getattr(data, "tracking_id", None)
     except OSError:
-        return None
-    return str(value) if value else None
+        return NONE
+    return str(value) if value else NONE
 
 
 class Citations(Sequence[Citation]):
@@ -266,8 +283,16 @@ class Citations(Sequence[Citation]):
 def citations() -> Citations:
     """The datasets this process opened or mapped through the holdings API, in the
     order first used: ``print(jupyter_jasmin.citations())`` gives a list for a data
-    statement."""
-    return Citations([use.citation(key) for key, use in _used.items()])
+    statement. (The tracking_ids of files mapped are read now, in this thread.)"""
+    unread = {key: files for key, (_, files) in _used.items() if None in files.values()}
+    if unread:
+        _record(
+            {
+                key: (_used[key][0], read_unread(files, read_tracking_id))
+                for key, files in unread.items()
+            }
+        )
+    return Citations([cite(key, version, files) for key, (version, files) in _used.items()])
 
 
 # --- From a kernel to the server ---------------------------------------------------
@@ -307,7 +332,10 @@ def _write_for_kernel() -> None:
             host=socket.gethostname(),
             pid=me.pid,
             started=me.create_time(),
-            datasets=[citation.reply() for citation in citations()],
+            datasets=[
+                UsedDataset(holding=key[0], id=key[1], version=version, files=files)
+                for key, (version, files) in _used.items()
+            ],
         )
         path = os.path.join(citations_folder(profile_folder()), f"{kernel}.json")
         with atomic_file(path, "w", encoding="utf-8") as stream:

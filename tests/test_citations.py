@@ -104,7 +104,6 @@ sizes = pmap(os.path.getsize, holdings.dataset("cmip6-sample", {FGOALS!r}).files
 ids = pmap(lambda dataset: len(dataset.files), holdings.search("cmip6-sample", "GFDL-ESM4 Amon"),
            pool="cite", progress=False)
 print(len(sizes), ids)
-print(jupyter_jasmin.citations())
 """
 
 
@@ -124,7 +123,7 @@ async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
 
 
 async def test_the_server_lists_what_a_kernel_opened_and_mapped(
-    api: Api, jp_serverapp: Any, sample: Path
+    api: Api, jp_serverapp: Any, sample: Path, profile_dir: Path
 ) -> None:
     await wait_ready(api, "cmip6-sample")
     pool = await start_pool(api, "cite", 2)
@@ -132,11 +131,21 @@ async def test_the_server_lists_what_a_kernel_opened_and_mapped(
         async with started_kernel(jp_serverapp) as kernel:
             empty = await api("GET", f"kernels/{kernel.id}/citations")
             assert empty.body == {"kernel_id": kernel.id, "datasets": [], "text": NOTHING}
-            printed = await kernel.run(OPEN_AND_MAP)
+            mapped = await kernel.run(OPEN_AND_MAP)
+            # the map read no file: the tracking_ids of mapped files are read when asked
+            written = json.loads(file_of(profile_dir, kernel.id).read_text())["datasets"]
+            assert [set(entry["files"].values()) == {None} for entry in written] == [
+                False,
+                True,
+                True,
+            ]
             reply = await api("GET", f"kernels/{kernel.id}/citations")
+            printed = await kernel.run("print(jupyter_jasmin.citations())")
+            again = await api("GET", f"kernels/{kernel.id}/citations")
     finally:
         assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
-    assert printed.startswith("7 [1]\n"), printed
+    assert mapped == "7 [1]\n"
+    assert again.body == reply.body  # now read by the kernel, the same
 
     assert reply.status == 200
     datasets = {entry["id"]: entry for entry in reply.body["datasets"]}
@@ -151,7 +160,7 @@ async def test_the_server_lists_what_a_kernel_opened_and_mapped(
     assert datasets[GFDL]["files"] == 1
     assert datasets[GFDL]["tracking_ids"] == tracking_ids(folders[GFDL])
     # the text is the list citations() printed in the kernel
-    assert reply.body["text"] + "\n" == printed.split("\n", 1)[1]
+    assert reply.body["text"] + "\n" == printed
     for entry in datasets.values():
         assert all(t in reply.body["text"] for t in entry["tracking_ids"])
 
@@ -226,6 +235,6 @@ def test_files_of_writers_gone_are_swept(tmp_path: Path) -> None:
     (folder / f"{broken}.json").write_text("{")
     (folder / "notes.txt").write_text("not ours")
 
-    citations = KernelCitations(str(tmp_path), lambda kernel_id: True)
+    citations = KernelCitations(str(tmp_path), [], lambda kernel_id: True)
     assert sorted(citations.sweep()) == sorted([dead, broken])
     assert sorted(p.name for p in folder.iterdir()) == sorted([f"{live}.json", "notes.txt"])
