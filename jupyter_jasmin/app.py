@@ -21,6 +21,7 @@ from .holdings.config import HOLDINGS_ENV, default_index_dir
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings
 from .kernel_citations import KERNEL_ACTIONS, KernelCitations
 from .pools import PROFILE_ENV
+from .provenance import read_tracking_ids
 from .resources import usable_cores
 
 
@@ -149,7 +150,7 @@ class Jasmin(ExtensionApp):
             quicklook_pictures=self.quicklook_cache_pictures,
         )
 
-    def make_citations(self) -> KernelCitations:
+    def make_citations(self, holdings: Holdings) -> KernelCitations:
         """The kernels' citation files: those of kernels gone are removed now (off the
         loop) and as each kernel shuts down."""
         assert self.serverapp is not None  # settings are made for a server
@@ -158,6 +159,7 @@ class Jasmin(ExtensionApp):
             os.path.abspath(self.profile_dir),
             [spec.root for spec in self.holding_specs()],
             lambda kernel_id: kernel_id in kernels,
+            lambda paths: holdings.inspector.run(read_tracking_ids, paths),
         )
         IOLoop.current().run_in_executor(None, citations.sweep)
         events = getattr(self.serverapp, "event_logger", None)
@@ -194,7 +196,7 @@ class Jasmin(ExtensionApp):
         )
         holdings = self.make_holdings()
         self.export_for_kernels()
-        citations = self.make_citations()
+        citations = self.make_citations(holdings)
         self.settings.update(
             {"jasmin_pools": pools, "jasmin_holdings": holdings, "jasmin_citations": citations}
         )

@@ -13,22 +13,21 @@ import contextlib
 import json
 import os
 import socket
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypedDict
 
 import psutil
 
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, JasminError, NotFound
 from .provenance import (
     KERNEL_ID,
     NONE,
     CitationFile,
     CitationReply,
     Citations,
+    UsedDataset,
     citations_folder,
     cite,
-    read_tracking_id,
     read_unread,
 )
 
@@ -43,17 +42,30 @@ class KernelCitationsReply(TypedDict):
     text: str  # the list as citations() prints it in the kernel
 
 
+ReadTrackingIds = Callable[[list[str]], Awaitable[list[str]]]
+
+
 class KernelCitations:
-    """The citation files of the kernels of one server (one per kernel id)."""
+    """The citation files of the kernels of one server (one per kernel id).
+
+    The tracking_ids a kernel has not read (of files it mapped) are read here with
+    ``read_tracking_ids``: in the holdings' reader processes, as every file the server
+    reads, never in a server thread (netCDF4 is not thread-safe, and a crash in a
+    reader does not take the server down). Only files inside a holding's root are read.
+    """
 
     def __init__(
-        self, profile_dir: str, roots: Sequence[str], runs_kernel: Callable[[str], bool]
+        self,
+        profile_dir: str,
+        roots: Sequence[str],
+        runs_kernel: Callable[[str], bool],
+        read_tracking_ids: ReadTrackingIds,
     ) -> None:
         self.folder = citations_folder(profile_dir)
         self._roots = [os.path.realpath(root) for root in roots]
         self._runs_kernel = runs_kernel
+        self._read_tracking_ids = read_tracking_ids
         self._tracking: dict[str, str] = {}  # a file's path -> its tracking_id, once read
-        self._reading = threading.Lock()
 
     async def of_kernel(self, kernel_id: str) -> KernelCitationsReply:
         """The datasets a kernel of this server used (none before it records one)."""
@@ -61,44 +73,49 @@ class KernelCitations:
             raise BadRequest(f"{kernel_id[:80]!r} is not a kernel id")
         if not self._runs_kernel(kernel_id):
             raise NotFound(f"this server runs no kernel {kernel_id!r}")
-        used = await asyncio.get_running_loop().run_in_executor(None, self.read, kernel_id)
+        loop = asyncio.get_running_loop()
+        written = await loop.run_in_executor(None, self.read, kernel_id)
+        unread = {
+            path
+            for entry in written
+            for path, tracking_id in entry["files"].items()
+            if tracking_id is None and path not in self._tracking
+        }
+        readable = sorted(path for path in unread if self._in_holding(path))
+        if readable:
+            try:
+                tracking_ids = await self._read_tracking_ids(readable)
+            except JasminError:  # a reader crashed (a corrupt file?): listed without them
+                tracking_ids = []
+            self._tracking.update(zip(readable, tracking_ids, strict=False))
+        used = Citations(
+            [
+                cite(
+                    (entry["holding"], entry["id"]),
+                    entry["version"],
+                    read_unread(entry["files"], lambda path: self._tracking.get(path, NONE)),
+                )
+                for entry in written
+            ]
+        )
         return KernelCitationsReply(
             kernel_id=kernel_id,
             datasets=[citation.reply() for citation in used],
             text=str(used),
         )
 
-    def read(self, kernel_id: str) -> Citations:
-        """A kernel's citations; a stale file is removed and reads as none. The
-        tracking_ids the kernel has not read (files it mapped) are read here."""
+    def read(self, kernel_id: str) -> list[UsedDataset]:
+        """What a kernel's file says it used; a stale file is removed and says nothing."""
         written = self._load(self._path(kernel_id))
         if written is None or written["kernel_id"] != kernel_id:
-            return Citations([])
+            return []
         if not _writer_runs(written):
             self.forget(kernel_id)
-            return Citations([])
-        try:
-            return Citations(
-                [
-                    cite(
-                        (entry["holding"], entry["id"]),
-                        entry["version"],
-                        read_unread(entry["files"], self._tracking_id),
-                    )
-                    for entry in written["datasets"]
-                ]
-            )
-        except (KeyError, TypeError, AttributeError):  # not written by a kernel of ours
-            return Citations([])
+            return []
+        return written["datasets"]
 
-    def _tracking_id(self, path: str) -> str:
-        """A file's tracking_id, read once; only files of the holdings are read."""
-        if path not in self._tracking:
-            if not any(_inside(root, path) for root in self._roots):
-                return NONE
-            with self._reading:  # netCDF4 must not read from two threads at once
-                self._tracking[path] = read_tracking_id(path)
-        return self._tracking[path]
+    def _in_holding(self, path: str) -> bool:
+        return any(_inside(root, path) for root in self._roots)
 
     def forget(self, kernel_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -140,10 +157,23 @@ class KernelCitations:
                 written = json.load(stream)
         except (OSError, ValueError):
             return None
-        if not isinstance(written, dict) or not isinstance(written.get("datasets"), list):
+        if not isinstance(written, dict) or not _well_formed(written.get("datasets")):
             return None
         found: CitationFile = written  # type: ignore[assignment]
         return found
+
+
+def _well_formed(datasets: Any) -> bool:
+    """Whether a file's datasets have the shape a kernel of ours writes."""
+    return isinstance(datasets, list) and all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("holding"), str)
+        and isinstance(entry.get("id"), str)
+        and isinstance(entry.get("version"), str | None)
+        and isinstance(entry.get("files"), dict)
+        and all(isinstance(t, str | None) for t in entry["files"].values())
+        for entry in datasets
+    )
 
 
 def _inside(root: str, path: str) -> bool:

@@ -11,7 +11,7 @@ for the panel (:mod:`jupyter_jasmin.kernel_citations`). A plain script writes no
 Opening a dataset notes its tracking_ids from the headers xarray reads anyway. A map
 costs one dict lookup per item and no file read: the tracking_ids of mapped files are
 read only when asked for, by ``citations()`` in the thread that calls it, or by the
-server (one file at a time, under its own lock) when the panel asks. Reading them
+server (in its reader processes) when the panel asks. Reading them
 during the map would take CPU from the engines on a small VM (about 2-4 ms a file),
 and a background thread here could crash netCDF4 against the user's own reads.
 """
@@ -236,6 +236,11 @@ def _dataset_type() -> type[Any] | None:
     api = sys.modules.get("jupyter_jasmin.holdings.api")
     found: type[Any] | None = getattr(api, "Dataset", None)
     return found
+
+
+def read_tracking_ids(paths: list[str]) -> list[str]:
+    """Each file's tracking_id (for the server's reader processes)."""
+    return [read_tracking_id(path) for path in paths]
 
 
 def read_tracking_id(path: str) -> str:

@@ -235,6 +235,47 @@ def test_files_of_writers_gone_are_swept(tmp_path: Path) -> None:
     (folder / f"{broken}.json").write_text("{")
     (folder / "notes.txt").write_text("not ours")
 
-    citations = KernelCitations(str(tmp_path), [], lambda kernel_id: True)
+    async def unused(paths: list[str]) -> list[str]:
+        raise AssertionError("nothing to read")
+
+    citations = KernelCitations(str(tmp_path), [], lambda kernel_id: True, unused)
     assert sorted(citations.sweep()) == sorted([dead, broken])
     assert sorted(p.name for p in folder.iterdir()) == sorted([f"{live}.json", "notes.txt"])
+
+
+async def test_the_server_reads_only_files_of_the_holdings_once(
+    tmp_path: Path, sample: Path
+) -> None:
+    """A kernel's file names the files it mapped; the server reads the tracking_ids of
+    those inside a holding's root, once each, and never another file."""
+    import psutil
+
+    inside = sorted(str(p.resolve()) for p in sample.rglob("*.nc"))[:2]
+    outside = str(tmp_path / "elsewhere.nc")
+    kernel_id = str(uuid.uuid4())
+    folder = Path(citations_folder(str(tmp_path)))
+    folder.mkdir(parents=True)
+    entry = {"holding": "h", "id": "d", "version": None, "files": dict.fromkeys([*inside, outside])}
+    (folder / f"{kernel_id}.json").write_text(
+        json.dumps(
+            {
+                "kernel_id": kernel_id,
+                "host": os.uname().nodename,
+                "pid": os.getpid(),
+                "started": psutil.Process().create_time(),
+                "datasets": [entry],
+            }
+        )
+    )
+    asked: list[list[str]] = []
+
+    async def reader(paths: list[str]) -> list[str]:
+        asked.append(paths)
+        return [f"tid-{n}" for n, _ in enumerate(paths)]
+
+    citations = KernelCitations(str(tmp_path), [str(sample)], lambda kernel_id: True, reader)
+    for _ in range(2):
+        reply = await citations.of_kernel(kernel_id)
+        (cited,) = reply["datasets"]
+        assert (cited["files"], cited["tracking_ids"]) == (3, ["tid-0", "tid-1"])
+    assert asked == [inside]
