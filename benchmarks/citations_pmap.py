@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pool_start import RESULTS, Server
+from pool_start import summary as pool_start_summary
 
 DATASET = "CMIP6.CMIP.AWI.AWI-CM-1-1-MR.historical.r1i1p1f1.Amon.ta.gn.v20181218"
 
@@ -113,11 +113,7 @@ def tracking_ids_read_s() -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), 4),
-        "min": round(min(values), 4),
-        "max": round(max(values), 4),
-    }
+    return pool_start_summary([{"s": value} for value in values], "s")
 
 
 def main() -> None:

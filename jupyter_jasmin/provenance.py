@@ -94,16 +94,6 @@ class Citation:
             tracking_ids=list(self.tracking_ids),
         )
 
-    @classmethod
-    def from_reply(cls, entry: CitationReply) -> Citation:
-        return cls(
-            entry["holding"],
-            entry["id"],
-            entry["version"],
-            entry["files"],
-            tuple(entry["tracking_ids"]),
-        )
-
 
 def _files(count: int) -> str:
     return f"{count} file" + ("" if count == 1 else "s")

@@ -84,7 +84,8 @@ export class CitationsModel {
     } catch (reason) {
       // a kernel that has just gone is not an error: it lists nothing
       const status = (reason as { status?: number }).status;
-      error = status === 404 ? null : String((reason as Error).message ?? reason);
+      error =
+        status === 404 ? null : String((reason as Error).message ?? reason);
     }
     if (kernelId !== this.kernelId) {
       return; // the notebook or its kernel changed while this was asked

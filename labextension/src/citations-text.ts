@@ -19,14 +19,20 @@ function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Whether two replies show the same thing (a poll that changes nothing re-renders nothing). */
+/**
+ * Whether two replies show the same thing (a poll that changes nothing
+ * re-renders nothing).
+ */
 export function sameCitations(
   a: IKernelCitations | null,
   b: IKernelCitations | null
 ): boolean {
   return (
     a === b ||
-    (a !== null && b !== null && a.kernel_id === b.kernel_id && a.text === b.text)
+    (a !== null &&
+      b !== null &&
+      a.kernel_id === b.kernel_id &&
+      a.text === b.text)
   );
 }
 

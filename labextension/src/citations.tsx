@@ -24,7 +24,9 @@ export class CitationsSection extends WhileVisibleWidget {
     this.title.label = 'Data used';
     this.title.caption =
       'Datasets the kernel of the notebook in focus opened or mapped, for a data statement';
-    this.toolbar = refreshToolbar('Refresh the data used', () => this.refresh());
+    this.toolbar = refreshToolbar('Refresh the data used', () =>
+      this.refresh()
+    );
     model.changed.connect(this.update, this);
   }
 
@@ -82,7 +84,10 @@ function DataUsed({ model }: { model: CitationsModel }): JSX.Element {
       ) : (
         <ul className="jp-JasminCitations-list" aria-labelledby={headingId}>
           {datasets.map(citation => (
-            <CitationItem key={`${citation.holding}/${citation.id}`} citation={citation} />
+            <CitationItem
+              key={`${citation.holding}/${citation.id}`}
+              citation={citation}
+            />
           ))}
         </ul>
       )}
