@@ -204,6 +204,18 @@ async def test_unknown_kernel_is_404_and_a_bad_id_400(api: Api) -> None:
         assert "is not a kernel id" in reply.body["message"]
 
 
+def test_the_document_gives_the_shape_of_a_kernel_id() -> None:
+    """So that a client (or the fuzzer) knows what the route refuses with 400."""
+    from jupyter_jasmin.provenance import KERNEL_ID
+
+    from .contract import document
+
+    (parameter,) = document()["paths"]["/jasmin/api/kernels/{kernel_id}/citations"]["parameters"]
+    name = parameter["$ref"].rsplit("/", 1)[-1]
+    pattern = document()["components"]["parameters"][name]["schema"]["pattern"]
+    assert pattern == f"^{KERNEL_ID.pattern}$"
+
+
 async def test_a_script_writes_no_file(
     api: Api, profile_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
