@@ -19,7 +19,9 @@ from .diagnostics import LoopWatch
 from .handlers import api_routes
 from .holdings.config import HOLDINGS_ENV, default_index_dir
 from .holdings.manager import Holdings, HoldingSpec, sample_holdings
+from .kernel_citations import KERNEL_ACTIONS, KernelCitations
 from .pools import PROFILE_ENV, SERVER_TOKEN_ENV, SERVER_URL_ENV
+from .provenance import read_tracking_ids
 from .resources import usable_cores
 
 
@@ -164,6 +166,23 @@ class Jasmin(ExtensionApp):
             quicklook_pictures=self.quicklook_cache_pictures,
         )
 
+    def make_citations(self, holdings: Holdings) -> KernelCitations:
+        """The kernels' citation files: those of kernels gone are removed now (off the
+        loop) and as each kernel shuts down."""
+        assert self.serverapp is not None  # settings are made for a server
+        kernels = self.serverapp.kernel_manager
+        citations = KernelCitations(
+            os.path.abspath(self.profile_dir),
+            [spec.root for spec in self.holding_specs()],
+            lambda kernel_id: kernel_id in kernels,
+            lambda paths: holdings.inspector.run(read_tracking_ids, paths),
+        )
+        IOLoop.current().run_in_executor(None, citations.sweep)
+        events = getattr(self.serverapp, "event_logger", None)
+        if events is not None:
+            events.add_listener(schema_id=KERNEL_ACTIONS, listener=citations.on_kernel_action)
+        return citations
+
     @default("max_engines_per_pool")
     def _default_max_engines(self) -> int:
         return usable_cores()
@@ -193,7 +212,10 @@ class Jasmin(ExtensionApp):
         )
         holdings = self.make_holdings()
         self.export_for_kernels()
-        self.settings.update({"jasmin_pools": pools, "jasmin_holdings": holdings})
+        citations = self.make_citations(holdings)
+        self.settings.update(
+            {"jasmin_pools": pools, "jasmin_holdings": holdings, "jasmin_citations": citations}
+        )
         if self.index_on_start:
             IOLoop.current().add_callback(holdings.build_missing)
         if self.watch_event_loop:
@@ -214,6 +236,11 @@ class Jasmin(ExtensionApp):
         await asyncio.shield(self._stopping)
 
     async def _stop_managers(self) -> None:
+        citations: KernelCitations | None = self.settings.get("jasmin_citations")
+        events = getattr(self.serverapp, "event_logger", None)
+        if citations is not None and events is not None:
+            # the kernels stop after the extensions: the next server's sweep clears them
+            events.remove_listener(schema_id=KERNEL_ACTIONS, listener=citations.on_kernel_action)
         for key in ("jasmin_holdings", "jasmin_pools"):
             manager: Any = self.settings.get(key)
             if manager is not None:

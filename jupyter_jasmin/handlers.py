@@ -24,6 +24,7 @@ from .clusters import EnginePools
 from .errors import BadRequest, JasminError
 from .holdings.inspect import time_step
 from .holdings.manager import Holdings, parse_selection
+from .kernel_citations import KernelCitations
 from .openapi import ServerValues, openapi_document
 from .resources import vm_resources
 from .snippets import (
@@ -71,6 +72,11 @@ class JasminHandler(ExtensionHandlerMixin, APIHandler):
     def holdings(self) -> Holdings:
         holdings: Holdings = self.settings["jasmin_holdings"]
         return holdings
+
+    @property
+    def citations(self) -> KernelCitations:
+        citations: KernelCitations = self.settings["jasmin_citations"]
+        return citations
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 405:  # RFC 9110: say which methods the route does serve
@@ -363,6 +369,14 @@ class CatalogHandler(JasminHandler):
         return f"{csv_url}?{query}&as=.csv" if query else csv_url
 
 
+class KernelCitationsHandler(JasminHandler):
+    """The datasets a kernel of this server opened or mapped (for its notebook's panel)."""
+
+    @endpoint
+    async def get(self, kernel_id: str) -> None:
+        self.reply(await self.citations.of_kernel(kernel_id))
+
+
 class NotFoundHandler(JasminHandler):
     """Any other path under the API answers a JSON 404 rather than an HTML page."""
 
@@ -399,6 +413,7 @@ ROUTES: list[tuple[str, type[JasminHandler]]] = [
     (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/metadata", MetadataHandler),
     (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/quicklook\.png", QuicklookHandler),
     (r"/holdings/(?P<name>[^/]+)/datasets/(?P<dataset_id>[^/]+)/snippet", DatasetSnippetHandler),
+    (r"/kernels/(?P<kernel_id>[^/]+)/citations", KernelCitationsHandler),
     (r"/diagnostics/event-loop", EventLoopHandler),
     (r"/(?P<path>.*)", NotFoundHandler),
 ]

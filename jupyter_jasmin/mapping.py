@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import pools
+from . import pools, provenance
 
 if TYPE_CHECKING:
     import ipyparallel
@@ -69,6 +69,9 @@ def pmap(
       items before it are done, as a serial loop would; the tasks not yet run are
       aborted. ``errors="collect"``: every other result is kept, each failing item's
       result is a :class:`Failure`, and a warning sums them up.
+    - Items that are datasets of :mod:`jupyter_jasmin.holdings`, or files of one
+      (``holdings.dataset(...).files``), are recorded for
+      :func:`jupyter_jasmin.citations`.
     - An engine lost during the map (killed, stopped by scaling down, its batch job
       at walltime) fails its unfinished tasks with ipyparallel's ``EngineError``
       once the controller notices (a few heartbeats); those tasks are sent again to
@@ -81,8 +84,10 @@ def pmap(
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
     items = [*items]
+    used = provenance.mapped(items)  # a dict lookup per item
     client, owned, found = _client(pool, profile_dir)
     try:
+        used.record()  # datasets of the holdings API, for citations()
         results = _run(client, func, items, progress, errors, retries, _watch(found))
     finally:
         if owned:

@@ -45,6 +45,8 @@ from jupyter_jasmin.holdings.shapes import (
     HoldingReply,
     Variable,
 )
+from jupyter_jasmin.kernel_citations import KernelCitationsReply
+from jupyter_jasmin.provenance import CitationReply
 from jupyter_jasmin.resources import Resources
 from jupyter_jasmin.snippets import SnippetReply
 
@@ -68,6 +70,7 @@ SAMPLE_VALUES = {
     "set_id": "local-0",
     "log": "controller",
     "path": "no/such/endpoint",
+    "kernel_id": "4b7c1f0e-3a52-4b8e-9d1c-2f6a7e0b5c93",
 }
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 FOREIGN = "http://attacker.example"
@@ -171,6 +174,8 @@ TYPED_REPLIES = {
     "Variable": Variable,
     "LoopStalls": LoopStalls,
     "Snippet": SnippetReply,
+    "Citation": CitationReply,
+    "KernelCitations": KernelCitationsReply,
 }
 
 

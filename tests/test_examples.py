@@ -44,7 +44,6 @@ async def test_example_runs_and_agrees_with_a_serial_computation(
         (folder,) = [f for i, f in amon.items() if f".{model}." in i]
         expected = serial_global_means(folder).groupby("time.year").mean()
         assert np.allclose(annual[model], expected.values, rtol=1e-5, equal_nan=True), model
-    if "dask" in name:  # TODO(citations for pmap): both notebooks
-        assert "tracking_id" in text(nb) or any(
-            "tracking_id" in str(o.get("data", "")) for c in nb.cells for o in c.get("outputs", [])
-        ), "the notebook ends with the citations of the data it used"
+    assert "tracking_id" in text(nb) or any(
+        "tracking_id" in str(o.get("data", "")) for c in nb.cells for o in c.get("outputs", [])
+    ), "the notebook ends with the citations of the data it used"

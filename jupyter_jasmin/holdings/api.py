@@ -78,8 +78,18 @@ class Dataset:
 
     @functools.cached_property
     def files(self) -> list[str]:
-        """The real paths of the dataset's files, each checked to lie inside the root."""
-        return [inside(self.root, entry["path"]) for entry in self.reader.files(self.path)]
+        """The real paths of the dataset's files, each checked to lie inside the root
+        (noted for ``citations()``: a ``pmap`` over them records the dataset)."""
+        from ..provenance import note_files
+
+        files = [inside(self.root, entry["path"]) for entry in self.reader.files(self.path)]
+        note_files(self.holding, self.id, self.version, files)
+        return files
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What an engine gets (``pmap`` over datasets): the dataset with its files
+        listed, without the index reader (its lock and connections stay here)."""
+        return {**self.__dict__, "files": self.files, "reader": None}
 
     def open(self, **xarray_kwargs: Any) -> Any:
         """The dataset's files as one ``xarray.Dataset`` (``open_mfdataset`` options may

@@ -511,3 +511,20 @@ export async function getQuicklook(
   );
   return response.blob();
 }
+
+// --- Data a kernel used ------------------------------------------------------
+
+/** One dataset a kernel opened or mapped, with the tracking ids of the files used. */
+export type ICitation = Schemas['Citation'];
+/** The datasets a kernel used, and the list `citations()` prints for a data statement. */
+export type IKernelCitations = Schemas['KernelCitations'];
+
+/** The datasets the kernel `kernelId` (of this server) opened or mapped. */
+export const getKernelCitations = (
+  kernelId: string,
+  signal?: AbortSignal
+): Promise<IKernelCitations> =>
+  request('/jasmin/api/kernels/{kernel_id}/citations', 'get', {
+    path: { kernel_id: kernelId },
+    signal
+  });

@@ -1,6 +1,6 @@
 /**
  * The JupyterLab plugin: the JASMIN side panel in the left area (sections
- * "Engine pools" and "Holdings"), the dataset tabs of the main area, and
+ * "Engine pools", "Holdings" and "Data used"), the dataset tabs of the main area, and
  * their commands.
  */
 import {
@@ -16,6 +16,8 @@ import {
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
+import { CitationsSection } from './citations';
+import { CitationsModel } from './citations-model';
 import { DatasetView, createDatasetWidget } from './dataset';
 import { HoldingsSection } from './holdings';
 import { HoldingsModel } from './holdings-model';
@@ -85,6 +87,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new JasminPanel();
     panel.addSection(pools);
     panel.addSection(holdings);
+    if (notebooks) {
+      panel.addSection(new CitationsSection(new CitationsModel(notebooks)));
+    }
     shell.add(panel, 'left', { rank: 950 });
     restorer?.add(panel, panel.id);
 
