@@ -75,7 +75,9 @@ def fingerprint(root: str, paths: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         info = os.stat(path)
-        digest.update(f"{os.path.relpath(path, root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{os.path.relpath(path, root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()
 
 
@@ -194,7 +196,9 @@ def _build(paths: Sequence[str]) -> Reference:
     refs = _without_pieces_of(first, along, paths[0])
     steps, tracking_ids = [], []
     inline: dict[str, list[Any]] = {v.name: [] for v in along.values() if v.inline}
-    pieces: dict[str, list[tuple[int, int, Any]]] = {n: [] for n, v in along.items() if not v.inline}
+    pieces: dict[str, list[tuple[int, int, Any]]] = {
+        n: [] for n, v in along.items() if not v.inline
+    }
     with h5py.File(paths[0], "r") as opened:
         expected = _file_facts(opened, along, first)
         units = _text(opened[TIME].attrs.get("units"))
