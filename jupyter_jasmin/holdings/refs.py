@@ -275,7 +275,8 @@ def _file_facts(opened: Any, along: dict[str, _Variable], first: dict[str, Any])
         if name not in opened:
             return None
         data = opened[name]
-        facts.append((name, data.dtype.str, data.shape[1:], _layout(data)))
+        layout = None if along[name].inline else _layout(data)  # inline: read whole
+        facts.append((name, data.dtype.str, data.shape[1:], layout))
     facts.append(_text(opened[TIME].attrs.get("calendar")))
     for key in sorted(first):
         name = key.removesuffix("/.zarray")
