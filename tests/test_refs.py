@@ -99,6 +99,9 @@ def test_opening_by_reference_gives_the_dataset_reading_the_files_gives(
 ) -> None:
     by_reference, by_files = both_ways("cmip6-sample", dataset_id, index_dir)
     xr.testing.assert_identical(by_reference, by_files)
+    # in the same order: a user printing ds.sizes or ds sees what they saw before
+    assert list(by_reference.variables) == list(by_files.variables)
+    assert list(by_reference.sizes) == list(by_files.sizes)
     assert by_reference["time"].encoding["calendar"] == by_files["time"].encoding["calendar"]
     assert not bool((abs(by_reference["ta"]) > 1e30).any())  # the hidden fill is masked
 

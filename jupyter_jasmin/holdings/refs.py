@@ -55,6 +55,7 @@ class Reference:
     refs: dict[str, Any]
     steps: list[int]  # time steps in each file: the dask chunks of an open
     tracking_ids: list[str | None]  # each file's, for citations
+    order: list[str]  # the variables in the order xarray gives them reading the files
 
 
 # --- the cache ------------------------------------------------------------------
@@ -92,7 +93,12 @@ def load(path: str, version: str | None, files: str, count: int) -> Reference | 
     try:
         if (kept["layout"], kept["version"], kept["fingerprint"]) != (LAYOUT, version, files):
             return None
-        reference = Reference(dict(kept["refs"]), list(kept["steps"]), list(kept["tracking_ids"]))
+        reference = Reference(
+            dict(kept["refs"]),
+            list(kept["steps"]),
+            list(kept["tracking_ids"]),
+            [str(name) for name in kept["order"]],
+        )
     except (KeyError, TypeError, ValueError):
         return None
     return reference if _well_formed(reference, count) else None
@@ -127,6 +133,7 @@ def save(path: str, version: str | None, files: str, reference: Reference) -> No
         "fingerprint": files,
         "steps": reference.steps,
         "tracking_ids": reference.tracking_ids,
+        "order": reference.order,
         "refs": reference.refs,
     }
     with atomic_file(path, "w", encoding="utf-8") as stream:
@@ -138,7 +145,8 @@ def save(path: str, version: str | None, files: str, reference: Reference) -> No
 
 def open_reference(reference: Reference, paths: Sequence[str]) -> Any:
     """The dataset a reference describes, as ``xarray.Dataset`` (lazily, one dask chunk
-    per file along time as ``open_mfdataset`` gives), non-standard calendars as cftime."""
+    per file along time as ``open_mfdataset`` gives, variables and dimensions in the
+    order it gives), non-standard calendars as cftime."""
     import fsspec
     import xarray as xr
 
@@ -150,7 +158,7 @@ def open_reference(reference: Reference, paths: Sequence[str]) -> Any:
         mapper = fsspec.filesystem("reference", fo={"version": 1, "refs": refs}).get_mapper("")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # zarr's notes on the v2 format
-            return xr.open_dataset(
+            opened = xr.open_dataset(
                 mapper,
                 engine="zarr",
                 consolidated=False,
@@ -158,8 +166,22 @@ def open_reference(reference: Reference, paths: Sequence[str]) -> Any:
                 chunks={TIME: tuple(reference.steps)},
                 decode_times=xr.coders.CFDatetimeCoder(use_cftime=True),
             )
+        return _in_order(opened, reference.order)
     except Exception as error:  # a reference zarr cannot read: the files can still be
         raise CannotReference(f"cannot open the reference: {_reason(error)}") from None
+
+
+def _in_order(dataset: Any, order: list[str]) -> Any:
+    """``dataset`` with its variables (and so its dimensions) in ``order`` (zarr lists
+    them by name), any it does not name after them."""
+    import xarray as xr
+
+    names = [n for n in order if n in dataset.variables]
+    names += [n for n in dataset.variables if n not in names]
+    ordered = xr.Dataset({n: dataset.variables[n] for n in names}, attrs=dataset.attrs)
+    ordered.encoding = dataset.encoding
+    ordered.set_close(dataset.close)
+    return ordered.set_coords([n for n in names if n in dataset.coords])
 
 
 # --- building -------------------------------------------------------------------
@@ -219,7 +241,16 @@ def _build(paths: Sequence[str]) -> Reference:
     _check_order(refs, along[TIME].zarray, sum(steps))
     for name, stored in pieces.items():
         refs.update(_pieces(name, along[name].zarray, stored))
-    return Reference(refs, steps, tracking_ids)
+    return Reference(refs, steps, tracking_ids, _variable_order(paths[0]))
+
+
+def _variable_order(path: str) -> list[str]:
+    """The variables of a file in the order xarray gives them, which ``open_mfdataset``
+    keeps."""
+    import xarray as xr
+
+    with xr.open_dataset(path, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True)) as one:
+        return [str(name) for name in one.variables]
 
 
 def _along_time(first: dict[str, Any]) -> dict[str, _Variable]:
