@@ -22,8 +22,9 @@ from .query import IndexReader, Selection
 from .shapes import DatasetSummary
 
 # From this many files on, a dataset is opened through its virtual reference (refs.py)
-# unless told otherwise: below it, reading the headers costs no more than the reference
-REFERENCES_FROM_FILES = 2
+# unless told otherwise: benchmarks/open_refs.py measured a cached reference open as fast
+# as reading 2 or 3 files' headers, 1.7-1.9x faster from 4 files, 4x at 13, 17x at 65
+REFERENCES_FROM_FILES = 4
 # Above this many datasets an unknown id is not compared with every known one
 CLOSE_MATCHES_UP_TO = 200_000
 EVERY_DATASET = 2**62  # a page size no holding reaches

@@ -221,12 +221,13 @@ def _build(paths: Sequence[str]) -> Reference:
     pieces: dict[str, list[tuple[int, int, Any]]] = {
         n: [] for n, v in along.items() if not v.inline
     }
-    with h5py.File(paths[0], "r") as opened:
-        expected = _file_facts(opened, along, first)
-        units = _text(opened[TIME].attrs.get("units"))
+    expected, units = None, None
     for number, path in enumerate(paths):
         with h5py.File(path, "r") as opened:
-            if _file_facts(opened, along, first) != expected:
+            facts = _file_facts(opened, along, first)
+            if number == 0:
+                expected, units = facts, _text(opened[TIME].attrs.get("units"))
+            elif facts != expected:
                 raise CannotReference(f"{os.path.basename(path)} differs from the first file")
             steps.append(int(opened[TIME].shape[0]))
             tracking_ids.append(_text(opened.attrs.get("tracking_id")))
