@@ -34,6 +34,7 @@ from typing import Any
 
 from ..errors import Unprocessable
 from .cache import atomic_file
+from .inspect import reason
 
 # Part of every reference file: a file an older layout wrote is built again
 LAYOUT = 1
@@ -168,7 +169,7 @@ def open_reference(reference: Reference, paths: Sequence[str]) -> Any:
             )
         return _in_order(opened, reference.order)
     except Exception as error:  # a reference zarr cannot read: the files can still be
-        raise CannotReference(f"cannot open the reference: {_reason(error)}") from None
+        raise CannotReference(f"cannot open the reference: {reason(error)}") from None
 
 
 def _in_order(dataset: Any, order: list[str]) -> Any:
@@ -206,7 +207,7 @@ def build(paths: Sequence[str]) -> Reference:
     except CannotReference:
         raise
     except Exception as error:  # not HDF5 (netCDF-3), or a file h5py cannot read
-        raise CannotReference(f"cannot reference the files: {_reason(error)}") from None
+        raise CannotReference(f"cannot reference the files: {reason(error)}") from None
 
 
 def _build(paths: Sequence[str]) -> Reference:
@@ -432,11 +433,6 @@ def _pieces(
             refs[f"{name}/{key}"] = [number, offset, size]
         start += steps
     return refs
-
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
 def _itemsize(dtype: str) -> int:
