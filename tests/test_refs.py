@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import jupyter_jasmin
-from jupyter_jasmin import holdings
+from jupyter_jasmin import holdings, provenance
 from jupyter_jasmin.holdings import refs
 from jupyter_jasmin.holdings.config import HOLDINGS_ENV
 from jupyter_jasmin.holdings.drs import DrsTemplate
@@ -37,6 +37,13 @@ GFDL = "CMIP6.CMIP.NOAA-GFDL.GFDL-ESM4.historical.r1i1p1f1.Amon.ta.gr1.v20190726
 
 def folder_of(dataset_id: str) -> str:
     return dataset_id.replace(".", "/")
+
+
+@pytest.fixture(autouse=True)
+def own_citations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's citations as they were before each test, afterwards: the copies
+    here share dataset ids with the sample, which other tests look up by id."""
+    monkeypatch.setattr(provenance, "_used", provenance._used)
 
 
 @pytest.fixture(scope="module")
