@@ -269,3 +269,16 @@ async def test_two_kernels_building_at_once_both_succeed(holding: Path) -> None:
         assert not [p for p in cached(holding).parent.iterdir() if p.suffix == ".part"]
         expected = holdings.open("copy", FGOALS, references=False)
         assert float(means.pop()) == pytest.approx(float(expected["ta"].mean()), rel=1e-6)
+
+
+def test_a_reference_open_reads_in_threads(index_dir: str) -> None:
+    # netCDF4 crashes when several threads read these files (shared/notes/sample-data.md);
+    # a reference reads byte ranges with plain file reads, which threads may share
+    import dask
+
+    by_files = holdings.open("cmip6-sample", AWI, index_dir=index_dir, references=False)
+    expected = float(by_files["ta"].mean().compute(scheduler="synchronous"))
+    for _ in range(5):
+        opened = holdings.open("cmip6-sample", AWI, index_dir=index_dir, references=True)
+        with dask.config.set(scheduler="threads", num_workers=8):
+            assert float(opened["ta"].mean().compute()) == expected
