@@ -81,8 +81,8 @@ def open_files(paths: Sequence[str], labels: Sequence[str], **options: Any) -> A
             try:
                 xr.open_dataset(path, decode_times=coder).close()
             except Exception as single_error:
-                raise ReadError(f"cannot read {label}: {_reason(single_error)}") from None
-        raise ReadError(f"cannot read the {len(paths)} files together: {_reason(error)}") from None
+                raise ReadError(f"cannot read {label}: {reason(single_error)}") from None
+        raise ReadError(f"cannot read the {len(paths)} files together: {reason(error)}") from None
 
 
 def mask_fill(data: Any) -> Any:
@@ -93,7 +93,8 @@ def mask_fill(data: Any) -> Any:
     return data.where(abs(data) < FILL_THRESHOLD)
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
+    """An error in one line of words, for a message that names what failed."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
