@@ -210,15 +210,27 @@ def mapped(items: Sequence[Any]) -> MappedDatasets:
     dataset_type = _dataset_type()
     files: dict[DatasetKey, dict[str, None]] = {}
     datasets: dict[DatasetKey, Any] = {}
-    for item in items:
-        if isinstance(item, str | os.PathLike):
-            path = os.fspath(item)
-            owner = owners.get(path) if isinstance(path, str) else None
-            if owner is not None:
-                files.setdefault(owner.key, {})[path] = None
-        elif dataset_type is not None and isinstance(item, dataset_type):
-            datasets.setdefault((item.holding, item.id), item)
+    for whole in items:
+        # an item may carry its file beside other things: (label, path), [path, options]
+        for item in whole if isinstance(whole, tuple | list) else (whole,):
+            _note(item, owners, dataset_type, files, datasets)
     return MappedDatasets(files, [*datasets.values()])
+
+
+def _note(
+    item: Any,
+    owners: dict[str, Any],
+    dataset_type: type[Any] | None,
+    files: dict[DatasetKey, dict[str, None]],
+    datasets: dict[DatasetKey, Any],
+) -> None:
+    if isinstance(item, str | os.PathLike):
+        path = os.fspath(item)
+        owner = owners.get(path) if isinstance(path, str) else None
+        if owner is not None:
+            files.setdefault(owner.key, {})[path] = None
+    elif dataset_type is not None and isinstance(item, dataset_type):
+        datasets.setdefault((item.holding, item.id), item)
 
 
 def _dataset_type() -> type[Any] | None:
