@@ -8,7 +8,7 @@ The analysis: the time mean of ``ta`` (per plev, lat, lon) and its cos(lat)-weig
 global mean per time step and level, with the netCDF default fill the files hold
 without declaring it masked everywhere. Files come from ``cmip_like.py`` (written once,
 reused; not timed): big files (40 x 76 MB = 3 GB; ``--quick``: 4 x 50 MB) and many
-small ones (300 x 110 KB; ``--quick``: 100). Each way is timed as the user runs it,
+small ones (300 x 140 KB; ``--quick``: 100). Each way is timed as the user runs it,
 commands' start-up included (the pool is started before and stopped after, untimed),
 with the page cache warm and, for the big files, cold (each file's pages dropped with
 ``posix_fadvise(DONTNEED)`` first; this VM's host may still cache the disk). Every
