@@ -32,6 +32,8 @@ class Engine:
     processes: list[psutil.Process] = field(default_factory=list)
     cpu_percent: float | None = None
     memory_bytes: int | None = None
+    tasks: int | None = None  # tasks given to it and not yet done (None: not known)
+    done: int | None = None  # tasks it has finished
 
     def to_json(self) -> EngineReply:
         return {
@@ -44,6 +46,8 @@ class Engine:
             "cpu_percent": self.cpu_percent,
             "memory_bytes": self.memory_bytes,
             "error": self.error,
+            "tasks": self.tasks,
+            "done": self.done,
         }
 
 

@@ -388,6 +388,7 @@ class EnginePools:
             asyncio.create_task(self._watch_jobs()),
             asyncio.create_task(self._learn_backends()),
             asyncio.create_task(self._watch_idle()),
+            asyncio.create_task(self._watch_tasks()),
         ]
 
     async def _stop_all(self) -> None:
@@ -455,6 +456,19 @@ class EnginePools:
                 changed = pool.update_jobs(jobs, backend.name) or changed
         return changed
 
+    async def _watch_tasks(self) -> None:
+        """Each running pool's work as its controller counts it (the panel's progress,
+        the idle clock, the question before a stop)."""
+        while True:
+            await asyncio.sleep(TASK_CHECK_SECONDS)
+            pools = list(self._pools.values())
+            results = await asyncio.gather(
+                *(pool.check_tasks() for pool in pools), return_exceptions=True
+            )
+            for pool, result in zip(pools, results, strict=True):
+                if isinstance(result, Exception):
+                    self.log.warning("counting the tasks of pool %s failed: %s", pool.id, result)
+
     async def _watch_idle(self) -> None:
         """Stop pools that have had no work for their idle time."""
         while True:
@@ -472,6 +486,9 @@ class EnginePools:
                 if backend.scheduler() is not None:
                     await asyncio.to_thread(backend.refresh_facts)
             await asyncio.sleep(self.job_poll.facts_every)
+
+
+TASK_CHECK_SECONDS = 1.0
 
 
 def _refuse_failed_checks(backend: PoolBackend, options: dict[str, Any], engines: int) -> None:

@@ -52,6 +52,7 @@ from .shapes import (
     PartReply,
     PoolReply,
     PoolState,
+    TaskCounts,
 )
 from .state import PoolRecord, remove_record, write_record
 
@@ -125,6 +126,8 @@ class EnginePool:
         self.last_active: float | None = None
         self._busy = False
         self._completed: dict[int, int] = {}
+        self.tasks: TaskCounts | None = None  # from the controller, every second or so
+        self._own_tasks: dict[int, int] = {}  # tasks the server itself sent, per engine
         self.settings = settings
         self.log = log
         self.phase: PoolState = "starting"
@@ -217,6 +220,7 @@ class EnginePool:
             "engine_sets": [self._describe_set(s) for s in self.engine_sets.values()],
             "parts": [self._describe_part(part) for part in self.parts.values()],
             "idle": self._describe_idle(),
+            "tasks": self.tasks if self.phase == "running" else None,
             "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
             "connection_file": self.connection_file(),
             "actions": pool_actions(state, running),
@@ -823,30 +827,62 @@ class EnginePool:
 
     # --- idle culling ---------------------------------------------------
 
-    async def check_idle(self) -> None:
-        """Ask the controller whether the pool has work (tasks queued, running, or done
-        since the last look) and stop the pool once it has had none for its idle time.
-        When the controller cannot tell, the pool is never stopped."""
-        if not self.idle_minutes or self.phase != "running" or self.client is None:
+    async def check_tasks(self) -> None:
+        """Ask the controller how much work the pool has: tasks waiting for an engine,
+        running on each engine, done. Unknown (None) when it does not answer in time."""
+        if self.phase != "running" or self.client is None:
+            self.tasks = None
             return
         try:
             status = await asyncio.wait_for(asyncio.to_thread(self.client.queue_status), 5)
         except Exception as error:
-            self.log.debug("pool %s: no queue status for idle culling: %s", self.name, error)
+            self.log.debug("pool %s: no queue status: %s", self.name, error)
+            self.tasks = None
             return
-        now = time.time()
         engines = {k: v for k, v in status.items() if isinstance(k, int) and isinstance(v, dict)}
-        completed = {k: int(v.get("completed", 0)) for k, v in engines.items()}
-        busy = bool(status.get("unassigned", 0)) or any(
-            v.get("queue", 0) or v.get("tasks", 0) or completed[k] > self._completed.get(k, 0)
+        # the server's questions to the engines are not work: neither running nor done
+        own = {k: self._own_tasks.get(k, 0) - (k in self._asked) for k in engines}
+        running = {
+            k: int(v.get("queue", 0) + v.get("tasks", 0)) - (k in self._asked)
             for k, v in engines.items()
+        }
+        done = {k: max(0, int(v.get("completed", 0)) - own[k]) for k, v in engines.items()}
+        for engine_id, engine in self.engines.items():
+            on_it = running.get(engine_id)
+            engine.tasks = (
+                max(0, on_it) if on_it is not None and engine.state == "running" else None
+            )
+            engine.done = done.get(engine_id)
+        self.tasks = {
+            "queued": int(status.get("unassigned", 0)),
+            "running": sum(running.values()),
+            "done": sum(done.values()),
+            "busy_engines": sum(1 for e in self.engines.values() if e.tasks),
+        }
+        self._note_work(done)
+        self.refresh()
+
+    def _note_work(self, completed: dict[int, int]) -> None:
+        """The idle clock: work is tasks queued or running, or more done than last time."""
+        tasks = self.tasks or {"queued": 0, "running": 0}
+        busy = bool(tasks["queued"] or tasks["running"]) or any(
+            done > self._completed.get(k, 0) for k, done in completed.items()
         )
         self._completed = completed
         was_busy, self._busy = self._busy, busy
         if busy or self.last_active is None or was_busy:
-            self.last_active = now
-            self._save(force=True)  # a restarted server keeps the idle clock
-        elif now - self.last_active >= self.idle_minutes * 60:
+            self.last_active = time.time()
+            if self.idle_minutes:
+                self._save(force=True)  # a restarted server keeps the idle clock
+
+    async def check_idle(self) -> None:
+        """Stop the pool once it has had no work (see :meth:`check_tasks`) for its idle
+        time. When the controller cannot tell, the pool is never stopped."""
+        if not self.idle_minutes or self.phase != "running" or self.client is None:
+            return
+        if self.tasks is None or self.last_active is None:
+            return
+        if not self._busy and time.time() - self.last_active >= self.idle_minutes * 60:
             await self.cull()
         self.refresh()
 
@@ -913,6 +949,8 @@ class EnginePool:
         with contextlib.suppress(Exception):
             ask = self.client[engine_id].apply_async
             self._asked[engine_id] = ask(eval, WHEREABOUTS)
+            # the server's own task: not the user's work
+            self._own_tasks[engine_id] = self._own_tasks.get(engine_id, 0) + 1
 
     def _collect_whereabouts(self) -> None:
         for engine_id, reply in list(self._asked.items()):

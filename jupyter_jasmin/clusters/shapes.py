@@ -22,6 +22,17 @@ class EngineReply(TypedDict):
     cpu_percent: float | None
     memory_bytes: int | None
     error: str | None
+    tasks: int | None
+    done: int | None
+
+
+class TaskCounts(TypedDict):
+    """A pool's work as its controller counts it (``openapi.yaml``'s ``TaskCounts``)."""
+
+    queued: int  # waiting for an engine
+    running: int  # given to an engine, not done
+    done: int  # finished (successfully or not) since the pool started
+    busy_engines: int
 
 
 class EngineCounts(TypedDict):
@@ -107,6 +118,7 @@ class PoolReply(TypedDict):
     engine_sets: list[EngineSetReply]
     parts: list[PartReply]
     idle: IdleReply
+    tasks: TaskCounts | None
     controller: ControllerReply | None
     connection_file: str
     actions: PoolActions

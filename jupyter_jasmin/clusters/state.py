@@ -314,6 +314,7 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
             "list": [],
         },
         "engine_sets": [],
+        "tasks": None,
         "parts": [
             {
                 "backend": str(part.get("backend")),
