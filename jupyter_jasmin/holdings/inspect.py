@@ -282,7 +282,9 @@ def _choose(
     levels = _level_labels(data, vertical) if vertical else ()
     asked_level = _level_index(data, vertical, levels, level) if vertical else None
     times = "time" in data.dims and is_map
-    asked_time = _time_index(data, moment) if times else None
+    if times and not data.sizes["time"]:
+        raise BadRequest(f"{name!r} has no time steps")
+    asked_time = _time_index(data, moment) if times and moment is not None else None
     time_index, level_index = asked_time, asked_level
     if is_map:
         found = _first_valid(data, vertical, asked_time, asked_level)
