@@ -22,7 +22,7 @@ from tornado.iostream import StreamClosedError
 
 from .clusters import EnginePools
 from .errors import BadRequest, JasminError
-from .holdings.inspect import time_step
+from .holdings.inspect import THEMES, time_step
 from .holdings.manager import Holdings, parse_selection
 from .kernel_citations import KernelCitations
 from .openapi import ServerValues, openapi_document
@@ -299,7 +299,25 @@ class QuicklookHandler(JasminHandler):
     async def get(self, name: str, dataset_id: str) -> None:
         variable = self.get_argument("variable", "") or None
         moment = time_step(self.get_argument("time", ""))
-        picture = await self.holdings.quicklook(name, dataset_id, variable, moment)
+        level = self.get_argument("level", "").strip()[:60] or None
+        theme = self.get_argument("theme", "light")
+        if theme not in THEMES:
+            raise BadRequest(f"'theme' is one of {', '.join(THEMES)}, not {theme[:20]!r}")
+        drawn, picture = await self.holdings.quicklook(
+            name, dataset_id, variable, moment, level, theme
+        )
+        # what is drawn, for the panel's pickers (header values are ASCII)
+        shown = {
+            "X-Jasmin-Time": drawn.time,
+            "X-Jasmin-Level": None
+            if drawn.step.level_index is None
+            else str(drawn.step.level_index),
+            "X-Jasmin-Levels": "; ".join(drawn.levels) if drawn.levels else None,
+            "X-Jasmin-Missing": drawn.missing,
+        }
+        for header, value in shown.items():
+            if value is not None:
+                self.set_header(header, value.encode("ascii", "replace").decode())
         self.set_header("Cache-Control", "private, max-age=3600")
         self.finish(picture, set_content_type="image/png")
 

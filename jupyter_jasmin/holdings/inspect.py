@@ -187,33 +187,60 @@ def _decimal_year(moment: Any) -> float:
 
 
 class Step(NamedTuple):
-    """What one quick-look draws: a variable, and the time step of its map (None when the
-    picture has no time step: a line over time, or a map of a field without time)."""
+    """What one quick-look draws: a variable, the time step of its map (None when the
+    picture has no time step: a line over time, or a map of a field without time) and
+    its level (None when the variable has no level axis)."""
 
     variable: str
     time_index: int | None
+    level_index: int | None
 
+
+class Drawn(NamedTuple):
+    """What a quick-look shows, for the panel's pickers: the step, the drawn time step
+    as a date the time picker takes back (``1950-01``), the labels of every level
+    (``1000 hPa``), and why the picture is empty when no value was valid."""
+
+    step: Step
+    time: str | None
+    levels: tuple[str, ...]
+    missing: str | None
+
+
+# The themes a picture is drawn for: its text and axes in a colour that reads on the
+# panel's background (the background itself is transparent)
+THEMES = {"light": "#1f1f1f", "dark": "#e0e0e0"}
 
 # A date or its start as the time coordinate prints it (1950-01-16T12:00:00), ASCII only
 DATE_TEXT = re.compile(
     r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?)?)?)?"
 )
+# How many time steps a default quick-look looks at for one with valid values: the
+# first ones, then as many spread over the rest
+FIRST_STEPS_TRIED = 12
+SPREAD_STEPS_TRIED = 12
+LEVELS_NAMED = 40
+VERTICAL_NAMES = frozenset(
+    {
+        "air_pressure",
+        "altitude",
+        "height",
+        "depth",
+        "model_level_number",
+        "atmosphere_hybrid_sigma_pressure_coordinate",
+    }
+)
 
 
 def time_step(raw: str) -> int | str | None:
     """A quick-look's ``time`` as a request writes it: a step number (negative counts from
-    the end), a date or its start (the first step at or after it), or nothing (the first)."""
+    the end), a date or its start (the first step at or after it), or nothing (the first).
+    Text that is neither is refused where the dataset's range can be named."""
     if not raw:
         return None
     if is_whole_number_text(raw):
         return int(raw)
-    moment = raw.replace(" ", "T").removesuffix("Z")
-    if DATE_TEXT.fullmatch(moment) is None:
-        raise BadRequest(
-            f"no time step matches {raw[:40]!r}: 'time' is a step number (0, 1, … or -1 for "
-            "the last) or a date such as 1950-01 or 1950-01-16T12:00"
-        )
-    return moment
+    return raw.strip()[:60]
 
 
 def quicklook(
@@ -222,16 +249,21 @@ def quicklook(
     title: str,
     variable: str | None,
     moment: int | str | None,
-) -> tuple[Step, bytes]:
-    """The step a request asks for and its PNG: a map of one time step for gridded fields,
-    else a line over time."""
+    level: str | None = None,
+    theme: str = "light",
+) -> tuple[Drawn, bytes]:
+    """What a request asks for and its PNG: a map of one time step and level for gridded
+    fields, else a line over time. Unless the request names them, the time step and the
+    level are the first with any valid value."""
     with open_files(paths, labels) as dataset:
-        step = _step(dataset, variable, moment)
-        return step, _draw(dataset, step, title)
+        drawn, data = _choose(dataset, variable, moment, level)
+        return drawn, _draw(data, drawn, title, THEMES.get(theme, THEMES["light"]))
 
 
-def _step(dataset: Any, variable: str | None, moment: int | str | None) -> Step:
-    """Which picture a request asks for, refusing what cannot be drawn."""
+def _choose(
+    dataset: Any, variable: str | None, moment: int | str | None, level: str | None
+) -> tuple[Drawn, Any]:
+    """What a request asks for, refusing what cannot be drawn, with the data to draw."""
     name = variable or _main_variable(dataset)
     if name not in dataset.data_vars:
         raise BadRequest(
@@ -241,11 +273,143 @@ def _step(dataset: Any, variable: str | None, moment: int | str | None) -> Step:
     held = _not_numbers(data)
     if held:
         raise BadRequest(f"{name!r} holds {held}, not values to draw")
-    if _is_map(data, *_horizontal(data)):
-        return Step(name, _time_index(data, moment) if "time" in data.dims else None)
-    if "time" in data.dims:
-        return Step(name, None)
-    raise BadRequest(f"{name!r} has neither a horizontal grid nor a time axis to plot")
+    lat, lon = _horizontal(data)
+    is_map = _is_map(data, lat, lon)
+    if not is_map and "time" not in data.dims:
+        raise BadRequest(f"{name!r} has neither a horizontal grid nor a time axis to plot")
+    data = mask_fill(data)
+    vertical = _level_dim(data, {d for d in (lat, lon) if d})
+    levels = _level_labels(data, vertical) if vertical else ()
+    asked_level = _level_index(data, vertical, levels, level) if vertical else None
+    times = "time" in data.dims and is_map
+    if times and not data.sizes["time"]:
+        raise BadRequest(f"{name!r} has no time steps")
+    asked_time = _time_index(data, moment) if times and moment is not None else None
+    time_index, level_index = asked_time, asked_level
+    if is_map:
+        found = _first_valid(data, vertical, asked_time, asked_level)
+        if found is not None:
+            time_index, level_index = found
+        elif time_index is None and times:
+            time_index = 0
+    if vertical and level_index is None:
+        level_index = 0
+    step = Step(name, time_index, level_index)
+    selected = _select(data, step, vertical)
+    when = _time_labels(data["time"].values)[time_index] if time_index is not None else None
+    missing = None
+    if not bool(selected.notnull().any()):
+        where = [levels[level_index]] if level_index is not None else []
+        where += [when] if when else []
+        missing = "all values missing" + (f" at {', '.join(where)}" if where else "")
+    return Drawn(step, when, levels, missing), selected
+
+
+def _level_dim(data: Any, horizontal: set[str]) -> str | None:
+    """The dimension the level picker chooses along: a vertical one, else the first
+    that is neither horizontal nor time."""
+    others = [str(d) for d in data.dims if d not in horizontal and d != "time"]
+    for dim in others:
+        coordinate = data.coords.get(dim)
+        if coordinate is None:
+            continue
+        attrs = coordinate.attrs
+        if (
+            attrs.get("axis") == "Z"
+            or "positive" in attrs
+            or attrs.get("standard_name") in VERTICAL_NAMES
+        ):
+            return dim
+    return others[0] if others else None
+
+
+def value_label(value: Any, units: str) -> str:
+    """A coordinate value as a title says it: pressure in Pa as hPa (``1000 hPa``),
+    numbers with ``%g``, dates as ISO text."""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())[:19]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if units == "Pa":
+            return f"{value / 100:g} hPa"
+        return f"{value:g} {units}".strip()
+    return f"{value} {units}".strip()
+
+
+def _level_labels(data: Any, dim: str) -> tuple[str, ...]:
+    if dim not in data.coords:
+        return tuple(str(i) for i in range(int(data.sizes[dim])))
+    units = str(data[dim].attrs.get("units", ""))
+    return tuple(value_label(_plain(value), units) for value in data[dim].values)
+
+
+def _level_index(data: Any, dim: str, labels: tuple[str, ...], raw: str | None) -> int | None:
+    """The level a request names: an index (negative from the end), a value in the
+    coordinate's units, or a label (``850 hPa``); None when it names none."""
+    if not raw:
+        return None
+    count = len(labels)
+    if is_whole_number_text(raw) and -count <= int(raw) < count:
+        return int(raw) % count
+    spelled = " ".join(raw.split()).lower()
+    for index, label in enumerate(labels):
+        if label.lower() == spelled:
+            return index
+    if dim in data.coords and data[dim].dtype.kind in "iuf":
+        units = str(data[dim].attrs.get("units", ""))
+        number = re.fullmatch(r"\s*([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(hPa)?\s*", raw)
+        if number:
+            value = float(number.group(1)) * (100 if number.group(2) and units == "Pa" else 1)
+            for index, held in enumerate(data[dim].values.tolist()):
+                if math.isclose(float(held), value, rel_tol=1e-6, abs_tol=1e-9):
+                    return index
+    named = ", ".join(f"{i}: {label}" for i, label in enumerate(labels[:LEVELS_NAMED]))
+    more = f", … ({count} in all)" if count > LEVELS_NAMED else ""
+    raise BadRequest(
+        f"no level {raw[:40]!r} in {data.name!r}; its {dim} levels are {named}{more} "
+        "(give an index or a value)"
+    )
+
+
+def _first_valid(
+    data: Any, vertical: str | None, time_index: int | None, level_index: int | None
+) -> tuple[int | None, int | None] | None:
+    """The first (time step, level) with a valid value, trying the asked or first level
+    before the others, and the asked time step or the first few and some spread over the
+    rest (a bounded number of reads); None when none of those has any."""
+    if "time" in data.dims and time_index is None:
+        steps = int(data.sizes["time"])
+        first = list(range(min(steps, FIRST_STEPS_TRIED)))
+        spread = {
+            FIRST_STEPS_TRIED + (steps - FIRST_STEPS_TRIED) * i // SPREAD_STEPS_TRIED
+            for i in range(SPREAD_STEPS_TRIED)
+        }
+        times: list[int | None] = [*first, *sorted(s for s in spread if s < steps)]
+    else:
+        times = [time_index]
+    keep = {vertical} if vertical else set()
+    for when in times:
+        slab = data.isel(time=when) if when is not None else data
+        if vertical and level_index is not None:
+            slab = slab.isel({vertical: level_index})
+        horizontal = [d for d in slab.dims if d not in keep]
+        valid = slab.notnull().any(horizontal).values
+        if not vertical or level_index is not None:
+            if bool(valid):
+                return when, level_index
+            continue
+        for index in range(len(valid)):
+            if bool(valid[index]):
+                return when, index
+    return None
+
+
+def _select(data: Any, step: Step, vertical: str | None) -> Any:
+    """The data of one picture: its time step (for a map) and level picked out."""
+    if step.time_index is not None:
+        data = data.isel(time=step.time_index)
+    if vertical and step.level_index is not None:
+        data = data.isel({vertical: step.level_index})
+    return data
 
 
 def _not_numbers(data: Any) -> str | None:
@@ -263,64 +427,93 @@ def _not_numbers(data: Any) -> str | None:
     return held.get(kind, f"{data.dtype} values")
 
 
-def _draw(dataset: Any, step: Step, title: str) -> bytes:
+def _draw(data: Any, drawn: Drawn, title: str, ink: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = dataset[step.variable]
-    data = mask_fill(data)
     lat, lon = _horizontal(data)
-    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
-    try:
-        if _is_map(data, lat, lon):
-            notes = _draw_map(figure, axes, data, (str(lat), str(lon)), step.time_index)
-        else:
-            notes = _draw_series(axes, data, step.variable, [d for d in (lat, lon) if d])
-        long_name = data.attrs.get("long_name", step.variable)
-        axes.set_title(
-            f"{long_name} ({step.variable})"
-            + (f", {', '.join(notes)}" if notes else "")
-            + f"\n{title}",
-            fontsize=8,
-        )
-        figure.tight_layout()
-        output = io.BytesIO()
-        figure.savefig(output, format="png")
-        return output.getvalue()
-    finally:
-        plt.close(figure)
+    colours: dict[Any, Any] = {
+        "text.color": ink,
+        "axes.labelcolor": ink,
+        "axes.edgecolor": ink,
+        "xtick.color": ink,
+        "ytick.color": ink,
+        "grid.color": ink,
+    }
+    with matplotlib.rc_context(colours):
+        figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+        try:
+            figure.patch.set_alpha(0)
+            axes.set_facecolor("none")
+            name = drawn.step.variable
+            if _is_map(data, lat, lon):
+                notes = _draw_map(figure, axes, data, (str(lat), str(lon)), drawn)
+            else:
+                notes = _draw_series(axes, data, name, [d for d in (lat, lon) if d], drawn)
+            if drawn.missing:
+                notes = [drawn.missing]
+                axes.text(
+                    0.5,
+                    0.5,
+                    drawn.missing,
+                    ha="center",
+                    va="center",
+                    transform=axes.transAxes,
+                    fontsize=10,
+                )
+            long_name = data.attrs.get("long_name", name)
+            axes.set_title(
+                f"{long_name} ({name})" + (f", {', '.join(notes)}" if notes else "") + f"\n{title}",
+                fontsize=8,
+            )
+            figure.tight_layout()
+            output = io.BytesIO()
+            figure.savefig(output, format="png", transparent=True)
+            return output.getvalue()
+        finally:
+            plt.close(figure)
 
 
 def _draw_map(
-    figure: Any, axes: Any, data: Any, horizontal: tuple[str, str], index: int | None
+    figure: Any, axes: Any, data: Any, horizontal: tuple[str, str], drawn: Drawn
 ) -> list[str]:
     lat, lon = horizontal
-    notes = []
-    if index is not None:
-        notes.append(str(_plain(data["time"].values[index]))[:19])
-        data = data.isel(time=index)
+    notes = [drawn.time] if drawn.time else []
+    if drawn.levels and drawn.step.level_index is not None:
+        notes.append(drawn.levels[drawn.step.level_index])
     data, more = _first_of_others(data, {lat, lon})
-    mesh = axes.pcolormesh(
-        data[lon].values, data[lat].values, data.transpose(lat, lon).values, shading="auto"
-    )
-    bar = figure.colorbar(mesh, ax=axes)
-    bar.set_label(str(data.attrs.get("units", "")))
+    if not drawn.missing:
+        mesh = axes.pcolormesh(
+            data[lon].values, data[lat].values, data.transpose(lat, lon).values, shading="auto"
+        )
+        bar = figure.colorbar(mesh, ax=axes)
+        bar.set_label(str(data.attrs.get("units", "")))
+        bar.formatter.set_useOffset(False)  # a small range shows as values, not "+2.5e2"
+    else:  # the grid's extent, with nothing on it
+        axes.set_xlim(float(data[lon].min()), float(data[lon].max()))
+        axes.set_ylim(float(data[lat].min()), float(data[lat].max()))
     axes.set_xlabel(f"{lon} ({data[lon].attrs.get('units', '')})")
     axes.set_ylabel(f"{lat} ({data[lat].attrs.get('units', '')})")
     return notes + more
 
 
-def _draw_series(axes: Any, data: Any, name: str, horizontal: list[str]) -> list[str]:
+def _draw_series(axes: Any, data: Any, name: str, horizontal: list[str], drawn: Drawn) -> list[str]:
     series = data.mean(horizontal) if horizontal else data
     series, notes = _first_of_others(series, {"time"})
+    if drawn.levels and drawn.step.level_index is not None:
+        notes.insert(0, drawn.levels[drawn.step.level_index])
     moments = series["time"].values
-    if len(moments) and hasattr(moments[0], "dayofyr"):
+    if drawn.missing:
+        pass
+    elif len(moments) and hasattr(moments[0], "dayofyr"):
         axes.plot([_decimal_year(moment) for moment in moments], series.values, linewidth=1)
-        axes.set_xlabel("year")
     else:  # a time axis that did not decode to dates
         axes.plot(moments, series.values, linewidth=1)
+    if len(moments) and hasattr(moments[0], "dayofyr"):
+        axes.set_xlabel("year")
+    else:
         axes.set_xlabel(f"time ({series['time'].attrs.get('units', '')})")
     axes.set_ylabel(f"{name} ({data.attrs.get('units', '')})")
     axes.grid(alpha=0.3)
@@ -339,6 +532,34 @@ def _main_variable(dataset: Any) -> str:
     return max(candidates, key=lambda n: dataset[n].ndim)
 
 
+def _stamp(value: Any) -> str:
+    """A time coordinate's value as ISO text (cftime, datetime or numpy datetime64)."""
+    import numpy as np
+
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="s"))
+    return str(value)
+
+
+def _time_labels(values: Any) -> list[str]:
+    """Each time step as short as its spacing allows (``1950-01`` for monthly steps,
+    ``1950-01-16`` for daily ones): text the time picker takes back for the same step."""
+    import numpy as np
+
+    stamps = [_stamp(value) for value in values]
+    try:
+        spacing = (values[1] - values[0]).total_seconds() / 86400 if len(values) > 1 else 1.0
+    except (AttributeError, TypeError):
+        try:
+            spacing = float((values[1] - values[0]) / np.timedelta64(1, "D"))
+        except (TypeError, ValueError, IndexError):
+            return [stamp[:19] for stamp in stamps]
+    width = 7 if spacing >= 28 else 10 if spacing >= 1 else 16
+    return [stamp[:width] for stamp in stamps]
+
+
 def _time_index(data: Any, moment: int | str | None) -> int:
     steps = int(data.sizes["time"])
     if not steps:
@@ -347,12 +568,25 @@ def _time_index(data: Any, moment: int | str | None) -> int:
         return 0
     if isinstance(moment, int):
         if not -steps <= moment < steps:
-            raise BadRequest(f"time index {moment} is outside 0..{steps - 1}")
+            year = f" (for the year {moment}, write {moment}-01)" if 1000 <= moment < 10000 else ""
+            raise BadRequest(
+                f"time index {moment} is outside 0..{steps - 1} (or -{steps}..-1 from the end)"
+                + year
+            )
         return moment % steps
-    stamps = [str(_plain(stamp)) for stamp in data["time"].values]
-    later = [i for i, stamp in enumerate(stamps) if stamp >= moment]
+    labels = _time_labels(data["time"].values)
+    stamps = [_stamp(stamp) for stamp in data["time"].values]
+    span = f"{data.name!r} runs from {labels[0]} to {labels[-1]} ({steps} steps)"
+    text = moment.replace(" ", "T").removesuffix("Z")
+    if DATE_TEXT.fullmatch(text) is None:
+        year = labels[0][:4]
+        raise BadRequest(
+            f"no time step matches {moment[:40]!r}: give a step index 0..{steps - 1} "
+            f"(-1 for the last) or a date such as {year}-06 or {year}-06-15; {span}"
+        )
+    later = [i for i, stamp in enumerate(stamps) if stamp >= text]
     if not later:
-        raise BadRequest(f"no time step at or after {moment!r} (the last is {stamps[-1][:19]})")
+        raise BadRequest(f"no time step at or after {moment!r}: {span}")
     return later[0]
 
 
@@ -360,8 +594,8 @@ def _first_of_others(data: Any, keep: set[str]) -> tuple[Any, list[str]]:
     notes = []
     for dim in [d for d in data.dims if d not in keep]:
         if dim in data.coords:
-            units = data[dim].attrs.get("units", "")
-            notes.append(f"{dim} = {_plain(data[dim].values[0])} {units}".strip())
+            units = str(data[dim].attrs.get("units", ""))
+            notes.append(f"{dim} = {value_label(_plain(data[dim].values[0]), units)}")
         else:
             notes.append(f"{dim} = 0")
         data = data.isel({dim: 0})

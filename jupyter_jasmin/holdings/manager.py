@@ -294,8 +294,8 @@ class Holdings:
             os.path.join(cache_dir, "quicklook"), quicklook_pictures, self._off_loop
         )
         self._catalogs = cache.CatalogFiles(os.path.join(cache_dir, "catalog"), self._off_loop)
-        # which step each spelling of a quick-look request resolved to
-        self._steps: collections.OrderedDict[tuple[Any, ...], inspect.Step] = (
+        # what each spelling of a quick-look request resolved to and drew
+        self._steps: collections.OrderedDict[tuple[Any, ...], inspect.Drawn] = (
             collections.OrderedDict()
         )
 
@@ -458,28 +458,35 @@ class Holdings:
         return {"id": dataset_id, **cached}
 
     async def quicklook(
-        self, name: str, dataset_id: str, variable: str | None, moment: int | str | None
-    ) -> bytes:
-        """A PNG of one variable at one time step, kept once per step however the request
-        spells it (a step number, a date, its start: ``time_step``)."""
+        self,
+        name: str,
+        dataset_id: str,
+        variable: str | None,
+        moment: int | str | None,
+        level: str | None = None,
+        theme: str = "light",
+    ) -> tuple[inspect.Drawn, bytes]:
+        """A PNG of one variable at one time step and level, with what it shows; kept once
+        per step and theme however the request spells it (a step number, a date, its
+        start: ``time_step``; a level's index or value; nothing: the first with data)."""
         found, paths = await self.files(name, dataset_id)
         version = (name, dataset_id, str(found["index_built"]))
-        asked = (*version, variable, moment)
+        asked = (*version, variable, moment, level, theme)
         known = self._steps.get(asked)
         if known is not None:
             self._steps.move_to_end(asked)
-            cached = await self._pictures.get(_picture_name(version, known))
+            cached = await self._pictures.get(_picture_name(version, known.step, theme))
             if cached is not None:
-                return cached
+                return known, cached
         labels = [entry["path"] for entry in found["files"]]
-        step, picture = await self.inspector.run(
-            inspect.quicklook, paths, labels, dataset_id, variable, moment
+        drawn, picture = await self.inspector.run(
+            inspect.quicklook, paths, labels, dataset_id, variable, moment, level, theme
         )
-        self._steps[asked] = step
+        self._steps[asked] = drawn
         while len(self._steps) > STEPS_REMEMBERED:
             self._steps.popitem(last=False)
-        await self._pictures.put(_picture_name(version, step), picture)
-        return picture
+        await self._pictures.put(_picture_name(version, drawn.step, theme), picture)
+        return drawn, picture
 
     def catalog_json(self, name: str, csv_url: str) -> dict[str, Any]:
         """The intake-esm catalog's description, naming its CSV at ``csv_url``."""
@@ -525,9 +532,10 @@ class _IndexChanged(Exception):
     """A holding's index was replaced while its catalog was being built."""
 
 
-def _picture_name(version: tuple[str, str, str], step: inspect.Step) -> str:
-    """The file of one quick-look: holding, dataset, index version, variable, time step."""
-    key = json.dumps([*version, step.variable, step.time_index])
+def _picture_name(version: tuple[str, str, str], step: inspect.Step, theme: str) -> str:
+    """The file of one quick-look: holding, dataset, index version, variable, time step,
+    level, theme."""
+    key = json.dumps([*version, step.variable, step.time_index, step.level_index, theme])
     return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.png"
 
 

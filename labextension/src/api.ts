@@ -488,14 +488,29 @@ export const getSelectionSnippet = async (
  * A quick-look picture of one variable at one time step, as a Blob. The
  * server answers errors as JSON, turned into a `JasminApiError` here.
  */
+/** A quick-look picture and what it shows, for the pickers. */
+export interface IQuicklook {
+  picture: Blob;
+  /** The time step drawn (`1950-01`), which the `time` parameter takes back. */
+  time: string | null;
+  /** The index of the level drawn, or null when the variable has none. */
+  level: number | null;
+  /** Every level's label (`1000 hPa`), in index order. */
+  levels: string[];
+  /** Why the picture is empty (`all values missing at 1000 hPa, 1950-01`). */
+  missing: string | null;
+}
+
 export async function getQuicklook(
   holding: string,
   id: string,
   variable: string | null,
   time: string | null,
+  level: string | null,
+  theme: 'light' | 'dark',
   signal?: AbortSignal,
   settings?: ServerConnection.ISettings
-): Promise<Blob> {
+): Promise<IQuicklook> {
   const response = await send(
     '/jasmin/api/holdings/{name}/datasets/{dataset_id}/quicklook.png',
     'get',
@@ -503,13 +518,23 @@ export async function getQuicklook(
       path: { name: holding, dataset_id: id },
       query: {
         ...(variable ? { variable } : {}),
-        ...(time ? { time } : {})
+        ...(time ? { time } : {}),
+        ...(level ? { level } : {}),
+        theme
       },
       signal,
       settings
     }
   );
-  return response.blob();
+  const header = (name: string): string | null => response.headers.get(name);
+  const level_ = header('X-Jasmin-Level');
+  return {
+    picture: await response.blob(),
+    time: header('X-Jasmin-Time'),
+    level: level_ === null ? null : Number(level_),
+    levels: header('X-Jasmin-Levels')?.split('; ') ?? [],
+    missing: header('X-Jasmin-Missing')
+  };
 }
 
 // --- Data a kernel used ------------------------------------------------------

@@ -551,6 +551,33 @@ function Snippets({
   );
 }
 
+/** The theme the quick-look is drawn for, following JupyterLab's as it changes. */
+function useTheme(): 'light' | 'dark' {
+  const read = (): 'light' | 'dark' =>
+    document.body.dataset.jpThemeLight === 'false' ? 'dark' : 'light';
+  const [theme, setTheme] = useState(read);
+  useEffect(() => {
+    const observer = new MutationObserver(() => setTheme(read()));
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light']
+    });
+    return () => observer.disconnect();
+  }, []);
+  return theme;
+}
+
+/** What the last picture shows, as the server reports it. */
+interface IDrawn {
+  url: string;
+  alt: string;
+  time: string | null;
+  level: number | null;
+  levels: string[];
+  missing: string | null;
+  ms: number;
+}
+
 function Quicklook({
   holding,
   id,
@@ -565,16 +592,15 @@ function Quicklook({
   variables: string[] | null;
 }): JSX.Element {
   const fieldId = useId();
+  const theme = useTheme();
   const [chosen, setChosen] = useState<string | null>(null);
-  const [timeDraft, setTimeDraft] = useState('');
+  // null until the user types: the box then shows the time step drawn
+  const [timeDraft, setTimeDraft] = useState<string | null>(null);
   const [time, setTime] = useState<string | null>(null);
-  const [picture, setPicture] = useState<{
-    url: string;
-    alt: string;
-  } | null>(null);
+  const [level, setLevel] = useState<string | null>(null);
+  const [drawn, setDrawn] = useState<IDrawn | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const [ms, setMs] = useState<number | null>(null);
   const urlRef = useRef<string | null>(null);
 
   const variable = chosen ?? guess;
@@ -584,23 +610,24 @@ function Quicklook({
     const started = performance.now();
     setLoading(true);
     setError(null);
-    getQuicklook(holding, id, variable, time, abort.signal).then(
-      blob => {
+    getQuicklook(holding, id, variable, time, level, theme, abort.signal).then(
+      look => {
         if (abort.signal.aborted) {
           return;
         }
-        const url = URL.createObjectURL(blob);
+        const url = URL.createObjectURL(look.picture);
         if (urlRef.current) {
           URL.revokeObjectURL(urlRef.current);
         }
         urlRef.current = url;
-        setPicture({
+        setDrawn({
           url,
           alt: `Quick-look of ${variable ?? 'the main variable'} in ${id}${
             time ? ` at ${time}` : ''
-          }`
+          }`,
+          ...look,
+          ms: Math.round(performance.now() - started)
         });
-        setMs(Math.round(performance.now() - started));
         setLoading(false);
       },
       reason => {
@@ -611,7 +638,7 @@ function Quicklook({
       }
     );
     return () => abort.abort();
-  }, [holding, id, variable, time]);
+  }, [holding, id, variable, time, level, theme]);
 
   // the last picture's URL is freed with the view
   useEffect(
@@ -628,10 +655,9 @@ function Quicklook({
   if (variable && !choices.includes(variable)) {
     choices.unshift(variable);
   }
-
-  const applyTime = (): void => {
-    setTime(timeDraft.trim() || null);
-  };
+  const levels = drawn?.levels ?? [];
+  const shownTime = timeDraft ?? drawn?.time ?? '';
+  const asked = timeDraft === null ? time : timeDraft.trim() || null;
 
   return (
     <section
@@ -643,7 +669,7 @@ function Quicklook({
         className="jp-JasminDataset-actions"
         onSubmit={event => {
           event.preventDefault();
-          applyTime();
+          setTime(asked);
         }}
       >
         <label htmlFor={`${fieldId}-variable`}>Variable</label>
@@ -652,11 +678,25 @@ function Quicklook({
           aria-label="Variable for quick-look"
           value={variable ?? ''}
           disabled={choices.length === 0}
-          onChange={event => setChosen(event.target.value || null)}
+          onChange={event => {
+            setChosen(event.target.value || null);
+            setLevel(null); // another variable may have other levels
+          }}
           options={
-            choices.length
-              ? choices
-              : [{ value: '', label: 'main variable' }]
+            choices.length ? choices : [{ value: '', label: 'main variable' }]
+          }
+        />
+        <label htmlFor={`${fieldId}-level`}>Level</label>
+        <HTMLSelect
+          id={`${fieldId}-level`}
+          aria-label="Level for quick-look"
+          value={level ?? String(drawn?.level ?? '')}
+          disabled={levels.length === 0}
+          onChange={event => setLevel(event.target.value || null)}
+          options={
+            levels.length
+              ? levels.map((label, index) => ({ value: String(index), label }))
+              : [{ value: '', label: 'none' }]
           }
         />
         <label htmlFor={`${fieldId}-time`}>Time</label>
@@ -665,9 +705,9 @@ function Quicklook({
           className="jp-mod-styled jp-JasminQuicklook-time"
           type="text"
           aria-label="Time step for quick-look"
-          placeholder="first step"
-          title="A time step: its index (0, 1, … or -1 for the last) or a date such as 1990-06"
-          value={timeDraft}
+          placeholder="first with data"
+          title="A time step: its index (0, 1, … or -1 for the last) or a date such as 1990-06 or 1990-06-15"
+          value={shownTime}
           spellCheck={false}
           autoComplete="off"
           onChange={event => setTimeDraft(event.target.value)}
@@ -677,32 +717,49 @@ function Quicklook({
           small
           className="jp-mod-styled jp-mod-reject"
           aria-label="Draw quick-look"
-          disabled={loading && (timeDraft.trim() || null) === time}
+          disabled={loading && asked === time}
         >
           Draw
         </Button>
       </form>
       {loading && <Busy text="Drawing quick-look…" announce />}
-      {error && (
-        <Alert>
-          {error}
-        </Alert>
-      )}
-      {picture && (
-        <figure
-          className={`jp-JasminQuicklook-figure${
-            loading || error ? ' jp-mod-stale' : ''
-          }`}
-        >
-          <img src={picture.url} alt={picture.alt} />
-          {ms !== null && !loading && (
-            <figcaption className="jp-JasminMuted">
-              Drawn in {(ms / 1000).toFixed(1)} s
-            </figcaption>
-          )}
-        </figure>
+      {error && <Alert>{error}</Alert>}
+      {drawn && (
+        <QuicklookFigure drawn={drawn} stale={loading || error !== null} />
       )}
     </section>
+  );
+}
+
+/** The picture, and what it shows (or that it has no valid value) once current. */
+function QuicklookFigure({
+  drawn,
+  stale
+}: {
+  drawn: IDrawn;
+  stale: boolean;
+}): JSX.Element {
+  const shows = [
+    drawn.time,
+    drawn.level === null ? null : drawn.levels[drawn.level]
+  ].filter(Boolean);
+  return (
+    <figure
+      className={`jp-JasminQuicklook-figure${stale ? ' jp-mod-stale' : ''}`}
+    >
+      <img src={drawn.url} alt={drawn.alt} />
+      {!stale && drawn.missing && (
+        <p className="jp-JasminQuicklook-missing" role="status">
+          No data to draw: {drawn.missing}
+        </p>
+      )}
+      {!stale && (
+        <figcaption className="jp-JasminMuted">
+          {shows.length ? `${shows.join(', ')}; d` : 'D'}rawn in{' '}
+          {(drawn.ms / 1000).toFixed(1)} s
+        </figcaption>
+      )}
+    </figure>
   );
 }
 

@@ -183,8 +183,36 @@ test('find a dataset by facets, look inside it and analyse it on a pool', async 
     await expect(view.getByRole('button', { name: 'Insert open snippet' })).toBeDisabled();
   });
 
-  await test.step('the quick-look of another time step, and a bad one', async () => {
+  await test.step('the quick-look of another level: the pickers show what is drawn', async () => {
+    const level = view.getByRole('combobox', { name: 'Level for quick-look' });
+    const picture = view.getByRole('img', { name: `Quick-look of ta in ${DATASET}` });
+    const caption = view.locator('.jp-JasminQuicklook-figure figcaption');
+    await expect(level.locator('option')).toHaveText(['1000 hPa', '925 hPa']);
+    await expect(level.locator('option:checked')).toHaveText('1000 hPa');
+    await expect(view.getByRole('textbox', { name: 'Time step for quick-look' })).toHaveValue(
+      '1950-01'
+    );
+    await expect(caption).toContainText('1950-01, 1000 hPa; drawn in');
+    const before = await picture.getAttribute('src');
+    await level.selectOption({ label: '925 hPa' });
+    await expect(caption).toContainText('1950-01, 925 hPa; drawn in');
+    await expect(picture).not.toHaveAttribute('src', before ?? '');
+    expect(await picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  });
+
+  await test.step('the quick-look of another time step, and bad ones', async () => {
     const time = view.getByRole('textbox', { name: 'Time step for quick-look' });
+    const caption = view.locator('.jp-JasminQuicklook-figure figcaption');
+    await time.fill('abc');
+    await time.press('Enter');
+    const alert = view.getByRole('alert');
+    await expect(alert).toContainText("no time step matches 'abc'");
+    await expect(alert).toContainText('give a step index 0..779');
+    await expect(alert).toContainText('1950-06 or 1950-06-15');
+    await expect(alert).toContainText('runs from 1950-01 to 2014-12 (780 steps)');
+    // the picture under the error is stale: no "Drawn in" for it
+    await expect(caption).toHaveCount(0);
+    await expect(view.locator('.jp-JasminQuicklook-figure.jp-mod-stale')).toBeVisible();
     await time.fill('99999');
     await view.getByRole('button', { name: 'Draw quick-look' }).click();
     await expect(view.getByRole('alert')).toContainText('time index 99999 is outside 0..779');
@@ -193,6 +221,7 @@ test('find a dataset by facets, look inside it and analyse it on a pool', async 
     const picture = view.getByRole('img', { name: `Quick-look of ta in ${DATASET} at 1990-06` });
     await expect(picture).toBeVisible();
     await expect(view.getByRole('alert')).toHaveCount(0);
+    await expect(caption).toContainText('1990-06, 925 hPa; drawn in');
   });
 
   await test.step('start a 2-engine pool from the Engine pools section', async () => {
