@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -133,6 +134,10 @@ async def test_lost_engine_degrades_the_pool_and_scaling_restores_it(api: Api) -
     assert [e["id"] for e in lost] == [victim["id"]]
     assert "killed by SIGKILL" in lost[0]["error"]
     assert pool["error"].startswith(f"engine {victim['id']} lost: ")
+    # in words, with the time, and what to do; the log's lines are under Logs, not here
+    assert re.search(r"killed by SIGKILL at \d\d:\d\d UTC", lost[0]["error"]), lost[0]
+    assert pool["error"].endswith("; Scale the pool to replace lost engines")
+    assert "[IPEngine" not in pool["error"]
     assert pool["engines"]["running"] == 1
 
     reply = await api("PATCH", f"clusters/{pool['id']}", {"engines": 2})

@@ -4,10 +4,13 @@ are busy, counted by the pool's controller while a notebook maps on it."""
 from __future__ import annotations
 
 import asyncio
+import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import ipyparallel as ipp
+import psutil
 
 from .conftest import Api, start_pool, wait_for_pool
 
@@ -49,4 +52,27 @@ async def test_tasks_queued_running_and_done_while_a_map_runs(api: Api, profile_
         assert sum(e["done"] for e in done["engines"]["list"]) == 6
     finally:
         client.close()
+    assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200
+
+
+async def test_a_frozen_controller_leaves_the_counts_unknown_and_no_thread_waiting(
+    api: Api, profile_dir: Path
+) -> None:
+    """ipyparallel's queue_status waits forever for a controller that does not answer:
+    the server asks without a thread, so a frozen controller holds none of its workers."""
+    pool = await start_pool(api, "frozen", 1)
+    await wait_for_pool(api, pool["id"], counted(running=0))
+    controller = psutil.Process(pool["controller"]["pid"])
+    controller.suspend()
+    try:
+        await wait_for_pool(api, pool["id"], lambda p: p["tasks"] is None, timeout=30)
+        waiting = [
+            thread
+            for thread, frame in sys._current_frames().items()
+            if any(f.name == "queue_status" for f in traceback.extract_stack(frame))
+        ]
+        assert waiting == [], "a thread waits on the frozen controller"
+    finally:
+        controller.resume()
+    await wait_for_pool(api, pool["id"], counted(running=0), timeout=30)
     assert (await api("DELETE", f"clusters/{pool['id']}")).status == 200

@@ -4,6 +4,7 @@ told to users (an engine set's batch job in the scheduler's words beside its cod
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -83,6 +84,27 @@ class EngineSet:
 def tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.splitlines() if line.strip()]
     return "\n".join(kept[-lines:])
+
+
+# "2026-12-06 01:01:02.157 [IPEngine.0] " or "[IPControllerApp] ": a log line's prefix
+_LOG_PREFIX = re.compile(r"^(\d{4}-\d\d-\d\d[ T][\d:.,]+\s+)?(\[[^\]]*\]\s*)+")
+
+
+_TELLING = re.compile(
+    r"error|exception|refused|denied|not found|no module|cannot|could not|failed|killed", re.I
+)
+
+
+def last_words(text: str) -> str:
+    """A process's last line of output, without the log's time stamp and logger name:
+    the one line worth showing beside what happened (the rest is in the log)."""
+    said = [s for s in (_LOG_PREFIX.sub("", line).strip() for line in text.splitlines()) if s]
+    # the last line that says what went wrong, else the last line
+    telling = [s for s in said if _TELLING.search(s)] or said
+    if not telling:
+        return ""
+    last = telling[-1]
+    return last if len(last) <= 300 else last[:297] + "..."
 
 
 def exit_reason(stop_data: dict[str, Any] | None) -> str:

@@ -30,16 +30,16 @@ from typing import Any
 import psutil
 
 from ..errors import BadRequest, Conflict, NotFound
-from ..timestamps import isoformat
+from ..timestamps import clock_time, isoformat
 from .backends import PoolBackend, SetPlace, SetPlan
 from .engines import (
     Engine,
     EngineSet,
     exit_reason,
     job_reply,
+    last_words,
     merge_processes,
     sample_usage,
-    tail,
 )
 from .logs import keep, keep_text, logs_folder
 from .processes import process_tree, reap, reap_cluster
@@ -276,7 +276,11 @@ class EnginePool:
             for s in self.engine_sets.values()
             if s.error and s.id not in told
         ]
-        return "; ".join(said) or None
+        if not said:
+            return None
+        if self.count("lost") and self.phase == "running":
+            said.append("Scale the pool to replace lost engines")
+        return "; ".join(said)
 
     def refresh(self) -> None:
         self.snapshot = self.describe()
@@ -506,11 +510,12 @@ class EnginePool:
             self._end_set(engine_set, reason)
             return
         output = ""
-        if launcher is not None:
-            with contextlib.suppress(Exception):
-                output = tail(launcher.get_output(), 3)
+        code = (stop_data or {}).get("exit_code")
+        if launcher is not None and not (isinstance(code, int) and code < 0):
+            with contextlib.suppress(Exception):  # a signal says it all; a crash says why
+                output = last_words(launcher.get_output())
         why = f"the engine process {exit_reason(stop_data)}"
-        why += f": {output}" if output else ""
+        why += f' (it said: "{output}")' if output else ""
         self._end_set(engine_set, why)
 
     def _end_set(self, engine_set: EngineSet, why: str) -> None:
@@ -524,8 +529,9 @@ class EnginePool:
         for engine in members:
             if engine.state == "running":
                 self._lose(engine, why)
-            elif engine.state == "lost":
-                engine.error = why  # more precise than the missed heartbeats
+            elif engine.state == "lost":  # more precise than the missed heartbeats
+                when = (engine.error or "").rpartition(" at ")[2]
+                engine.error = f"{why} at {when}" if when else why
         if never and not members:
             self.log.warning("pool %s: engine set %s failed: %s", self.name, engine_set.id, why)
         self.refresh()
@@ -535,7 +541,7 @@ class EnginePool:
             return
         self.log.warning("pool %s: engine %s lost: %s", self.name, engine.id, why)
         engine.state = "lost"
-        engine.error = why
+        engine.error = f"{why} at {clock_time(time.time())}"
         engine.cpu_percent = None
         engine_set = self.engine_sets.get(engine.engine_set or "")
         if engine_set is not None:
@@ -670,7 +676,7 @@ class EnginePool:
         if self.client is None:
             return {}
         try:
-            status = await asyncio.wait_for(asyncio.to_thread(self.client.queue_status), 2)
+            status = await queue_status(self.client, 2)
         except Exception:
             return {}
         return {
@@ -834,7 +840,7 @@ class EnginePool:
             self.tasks = None
             return
         try:
-            status = await asyncio.wait_for(asyncio.to_thread(self.client.queue_status), 5)
+            status = await queue_status(self.client, 5)
         except Exception as error:
             self.log.debug("pool %s: no queue status: %s", self.name, error)
             self.tasks = None
@@ -912,9 +918,13 @@ class EnginePool:
         if controller is None:
             return
         if controller.state == "after":
-            output = tail(controller.get_output(), 3)
+            code = (controller.stop_data or {}).get("exit_code")
+            output = (
+                "" if isinstance(code, int) and code < 0 else last_words(controller.get_output())
+            )
             why = f"the controller {exit_reason(controller.stop_data)}"
-            why += f": {output}" if output else ""
+            why += f' (it said: "{output}")' if output else ""
+            why += f" at {clock_time(time.time())}; its log is under Logs"
             self._in_background(self.fail(why))
             return
         if measure:
@@ -1099,6 +1109,21 @@ class EnginePool:
         elif self.engine_sets and all(not s.live for s in self.engine_sets.values()):
             errors = "; ".join(s.error for s in self.engine_sets.values() if s.error)
             self._in_background(self.fail(f"no engine started: {errors}"))
+
+
+async def queue_status(client: Any, timeout: float) -> dict[Any, Any]:
+    """``client.queue_status()`` without a thread waiting on it: ipyparallel's own call
+    waits forever for a controller that died unnoticed, and each such wait would hold a
+    worker of the loop's executor for good."""
+    from ipyparallel import util
+
+    asked = client._send(client._query_stream, "queue_request", content={"targets": None})
+    reply = await asyncio.wait_for(asyncio.wrap_future(asked), timeout)
+    content = dict(reply["content"])
+    if content.pop("status") != "ok":
+        raise RuntimeError(f"the controller refused to say its queues: {content}")
+    status: dict[Any, Any] = util.int_keys(content)
+    return status
 
 
 def _what_matters(job: BatchJob | None) -> tuple[str, str, str] | None:
