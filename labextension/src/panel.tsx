@@ -1,6 +1,11 @@
 /**
  * The JASMIN side panel: a header and collapsible sections ("Engine pools"
  * and "Holdings"; others can be added beside them with `addSection`).
+ *
+ * Sections are sized to their content, and the one in use (the last one
+ * focused or expanded) is given the rest of the height, so a short section
+ * never takes half the sidebar from a long one. JupyterLab's shell remembers
+ * which sections are collapsed and their sizes (`ILayoutRestorer`).
  */
 import {
   SidePanel,
@@ -8,6 +13,7 @@ import {
   ToolbarButton,
   refreshIcon
 } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { jasminIcon } from './icon';
@@ -32,6 +38,53 @@ export class JasminPanel extends SidePanel {
     heading.node.textContent = 'JASMIN';
     heading.addClass('jp-JasminPanel-title');
     this.header.addWidget(heading);
+
+    const content = this.content;
+    if (content instanceof AccordionPanel) {
+      content.expansionToggled.connect((_, index) => {
+        if (!content.widgets[index]?.isHidden) {
+          this._active = content.widgets[index] as IJasminSection;
+        }
+        this.fitSections();
+      });
+    }
+    this.node.addEventListener('focusin', this._onFocus);
+  }
+
+  /** The section in use: given what the others leave. */
+  get activeSection(): IJasminSection | null {
+    return this._active;
+  }
+
+  /**
+   * Size the expanded sections: each to its content, at most a third of the
+   * height, and the section in use (or the first) to the rest.
+   */
+  fitSections(): void {
+    const content = this.content;
+    if (!(content instanceof AccordionPanel) || !this.isVisible) {
+      return;
+    }
+    const sections = this.sections;
+    const open = sections.filter(section => !section.isHidden);
+    const active =
+      this._active && open.includes(this._active) ? this._active : open[0];
+    const available = sections.reduce(
+      (height, section) => height + section.node.offsetHeight,
+      0
+    );
+    if (!active || available <= 0) {
+      return;
+    }
+    const cap = available / 3;
+    const sizes = sections.map(section =>
+      section.isHidden || section === active
+        ? 0
+        : Math.min(contentHeight(section), cap)
+    );
+    const others = sizes.reduce((sum, size) => sum + size, 0);
+    sizes[sections.indexOf(active)] = Math.max(available - others, cap);
+    content.setRelativeSizes(sizes);
   }
 
   /** The sections, in order. */
@@ -44,6 +97,27 @@ export class JasminPanel extends SidePanel {
     this.addWidget(section);
   }
 
+  dispose(): void {
+    this.node.removeEventListener('focusin', this._onFocus);
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    requestAnimationFrame(() => this.fitSections());
+  }
+
+  /** Focus moved into a section: it is the one in use now. */
+  private _onFocus = (event: FocusEvent): void => {
+    const section = this.sections.find(s => s.node.contains(event.target as Node));
+    if (section && section !== this._active) {
+      this._active = section;
+      this.fitSections();
+    }
+  };
+
+  private _active: IJasminSection | null = null;
+
   /** Expand a section if it is collapsed. */
   expandSection(section: IJasminSection): void {
     const index = this.sections.indexOf(section);
@@ -51,12 +125,24 @@ export class JasminPanel extends SidePanel {
     if (index >= 0 && content instanceof AccordionPanel && section.isHidden) {
       content.expand(index);
     }
+    this._active = section;
+    this.fitSections();
   }
 
   /** Refresh every section. */
   async refresh(): Promise<void> {
     await Promise.all(this.sections.map(section => section.refresh?.()));
   }
+}
+
+/** The height a section's content needs (its children, whatever its own box). */
+function contentHeight(section: Widget): number {
+  const style = getComputedStyle(section.node);
+  const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+  return Array.from(section.node.children).reduce(
+    (height, child) => height + (child as HTMLElement).offsetHeight,
+    padding || 0
+  );
 }
 
 /** A section's title-bar toolbar, with the button that refreshes it. */
