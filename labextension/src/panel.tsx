@@ -17,6 +17,7 @@ import type { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { jasminIcon } from './icon';
+import { MIN_SECTION_HEIGHT, shareHeight } from './sizing';
 
 /** A section of the panel: a widget with a title, and optionally a toolbar. */
 export interface IJasminSection extends Widget {
@@ -57,8 +58,10 @@ export class JasminPanel extends SidePanel {
   }
 
   /**
-   * Size the expanded sections: each to its content, at most a third of the
-   * height, and the section in use (or the first) to the rest.
+   * Size the expanded sections: the section in use (or the first) to its
+   * content, leaving the others at least a few lines each; the others share
+   * what is left, each at most its content (the smallest served first); any
+   * height still left goes to the section in use.
    */
   fitSections(): void {
     const content = this.content;
@@ -69,21 +72,32 @@ export class JasminPanel extends SidePanel {
     const open = sections.filter(section => !section.isHidden);
     const active =
       this._active && open.includes(this._active) ? this._active : open[0];
-    const available = sections.reduce(
+    const available = open.reduce(
       (height, section) => height + section.node.offsetHeight,
       0
     );
     if (!active || available <= 0) {
       return;
     }
-    const cap = available / 3;
-    const sizes = sections.map(section =>
-      section.isHidden || section === active
-        ? 0
-        : Math.min(contentHeight(section), cap)
+    const others = open.filter(section => section !== active);
+    const floor = Math.min(MIN_SECTION_HEIGHT, available / open.length);
+    const activeHeight = Math.max(
+      Math.min(contentHeight(active), available - floor * others.length),
+      available / open.length
     );
-    const others = sizes.reduce((sum, size) => sum + size, 0);
-    sizes[sections.indexOf(active)] = Math.max(available - others, cap);
+    const heights = shareHeight(
+      others.map(section => contentHeight(section)),
+      available - activeHeight,
+      floor
+    );
+    const given = heights.reduce((sum, height) => sum + height, 0);
+    const sizes = sections.map(section => {
+      const index = others.indexOf(section);
+      if (section === active) {
+        return available - given;
+      }
+      return index >= 0 ? heights[index] : 0;
+    });
     content.setRelativeSizes(sizes);
   }
 

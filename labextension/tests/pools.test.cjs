@@ -55,3 +55,13 @@ test('a running pool of no engines shows as empty, not as a healthy running pool
   assert.equal(shownPoolState('stopped', 0), 'stopped');
   assert.match(EMPTY_POOL_NOTE, /scale up/);
 });
+
+test('sections not in use share the height, small ones in full, none below the floor', () => {
+  const { shareHeight } = require('./build/src/sizing.js');
+  // the short "Data used" section gets its 84 px, the long holdings the rest
+  assert.deepEqual(shareHeight([2396, 84], 315, 72), [231, 84]);
+  // too little room: each keeps the floor
+  assert.deepEqual(shareHeight([500, 500], 100, 72), [72, 72]);
+  // room to spare: each gets what it needs, no more
+  assert.deepEqual(shareHeight([100, 90], 1000, 72), [100, 90]);
+});
