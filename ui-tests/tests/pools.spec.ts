@@ -233,3 +233,41 @@ test.describe('on a laptop screen', () => {
   });
 });
 });
+
+test('a long pool name and narrow windows stay inside their boxes', async ({ page }) => {
+  const name = 'a'.repeat(28) + '-long-pool-name-' + 'z'.repeat(20);
+  expect(name).toHaveLength(64);
+  const created = await page.request.post(`${API}/clusters`, {
+    data: { name, engines: 1 }
+  });
+  expect(created.status()).toBe(202);
+  const panel = await openPanel(page);
+  const overflows = (locator: ReturnType<typeof panel.locator>) =>
+    locator.evaluate(node => node.scrollWidth > node.clientWidth + 1);
+
+  await test.step('the pool list and the pool picker cut the name, not the sidebar', async () => {
+    const pool = panel.getByRole('listitem', { name: `Pool ${name}`, exact: true });
+    await expect(pool.getByRole('status')).toHaveText(/running\s+1\/1 engines/, {
+      timeout: 60_000
+    });
+    expect(await overflows(pool)).toBe(false);
+    const picker = panel.getByRole('combobox', { name: 'Pool for the selection' });
+    await expect(picker.locator('option:checked')).toContainText(name);
+    const section = panel.locator('.jp-JasminSection').nth(1);
+    const [box, inside] = [await picker.boundingBox(), await section.boundingBox()];
+    expect(box!.x + box!.width).toBeLessThanOrEqual(inside!.x + inside!.width + 1);
+  });
+
+  for (const width of [800, 640]) {
+    await test.step(`a dataset page at ${width} px keeps its path, chips and Draw in sight`, async () => {
+      await page.setViewportSize({ width, height: 700 });
+      await runCommand(page, 'jasmin:open-dataset', {
+        holding: 'cmip6-sample',
+        id: 'CMIP6.CMIP.MIROC.MIROC6.historical.r1i1p1f1.Amon.ta.gn.v20190311'
+      });
+      const view = page.locator('.jp-JasminDataset:visible');
+      await expect(view.locator('.jp-JasminDataset-path').first()).toBeVisible();
+      expect(await overflows(view)).toBe(false);
+    });
+  }
+});
