@@ -50,6 +50,7 @@ export class JasminPanel extends SidePanel {
       });
     }
     this.node.addEventListener('focusin', this._onFocus);
+    this.node.addEventListener('pointerdown', this._onPointerDown);
   }
 
   /** The section in use: given what the others leave. */
@@ -113,6 +114,8 @@ export class JasminPanel extends SidePanel {
 
   dispose(): void {
     this.node.removeEventListener('focusin', this._onFocus);
+    this.node.removeEventListener('pointerdown', this._onPointerDown);
+    document.removeEventListener('pointerup', this._onPointerUp, true);
     super.dispose();
   }
 
@@ -121,14 +124,43 @@ export class JasminPanel extends SidePanel {
     requestAnimationFrame(() => this.fitSections());
   }
 
-  /** Focus moved into a section: it is the one in use now. */
+  /**
+   * Focus moved into a section: it is the one in use now. A click is let finish
+   * first: resizing between its press and its release would move what was
+   * pressed from under the pointer, and the click would be lost.
+   */
   private _onFocus = (event: FocusEvent): void => {
     const section = this.sections.find(s => s.node.contains(event.target as Node));
     if (section && section !== this._active) {
       this._active = section;
-      this.fitSections();
+      if (this._pressing) {
+        this._fitOnRelease = true;
+      } else {
+        this.fitSections();
+      }
     }
   };
+
+  private _onPointerDown = (): void => {
+    this._pressing = true;
+    document.addEventListener('pointerup', this._onPointerUp, true);
+  };
+
+  private _onPointerUp = (): void => {
+    document.removeEventListener('pointerup', this._onPointerUp, true);
+    // after the click that this release completes
+    setTimeout(() => {
+      this._pressing = false;
+      // only when the press moved into another section: a dragged splitter stays
+      if (this._fitOnRelease) {
+        this._fitOnRelease = false;
+        this.fitSections();
+      }
+    }, 0);
+  };
+
+  private _pressing = false;
+  private _fitOnRelease = false;
 
   private _active: IJasminSection | null = null;
 
