@@ -12,7 +12,8 @@ export function Alert({ children }: { children: React.ReactNode }): JSX.Element 
 
 /**
  * Something the user may want to reconsider, though nothing is refused (a pool
- * that would oversubscribe the VM). A polite live region, not an alert.
+ * that would oversubscribe the VM). Read out politely, but not a status
+ * region: a pool item's one status is its state.
  */
 export function Warning({
   id,
@@ -22,7 +23,7 @@ export function Warning({
   children: React.ReactNode;
 }): JSX.Element {
   return (
-    <small id={id} className="jp-JasminWarning" role="status">
+    <small id={id} className="jp-JasminWarning" aria-live="polite">
       {children}
     </small>
   );

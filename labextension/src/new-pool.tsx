@@ -182,6 +182,7 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
         limits={idleLimits(backend)}
         value={draft.idleMinutes}
         onChange={idleMinutes => setDraft(current => ({ ...current, idleMinutes }))}
+        invalid={error?.field === 'idle_minutes'}
       />
       {preview && <PreviewView preview={preview} />}
       {error && <Alert>{error.error}</Alert>}
