@@ -12,9 +12,12 @@ class JasminError(Exception):
 
     status = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # the request's field that is wrong, as its JSON key ("engines", "options.nice"),
+        # so a form can mark that field invalid
+        self.field = field
 
 
 class BadRequest(JasminError):

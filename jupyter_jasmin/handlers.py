@@ -53,7 +53,10 @@ def endpoint(method: Method) -> Method:
         try:
             await method(self, *args, **kwargs)
         except JasminError as error:
-            raise web.HTTPError(error.status, error.message) from None
+            if error.field is None:
+                raise web.HTTPError(error.status, error.message) from None
+            # the field the message is about, so a form can mark it invalid
+            self.reply({"message": error.message, "field": error.field}, error.status)
 
     return cast(Method, web.authenticated(authorized(answer)))
 
@@ -136,7 +139,8 @@ class OpenApiHandler(JasminHandler):
 class ResourcesHandler(JasminHandler):
     @endpoint
     async def get(self) -> None:
-        self.reply(vm_resources(self.pools.limits.max_engines_per_pool))
+        limit = self.pools.limits.max_engines_per_pool
+        self.reply(vm_resources(limit, self.pools.engines_on_this_vm()))
 
 
 class BackendsHandler(JasminHandler):

@@ -31,6 +31,7 @@ class Cores(TypedDict):
     logical: int | None
     physical: int | None
     usable: int
+    in_use: int
 
 
 class Memory(TypedDict):
@@ -49,8 +50,9 @@ class Resources(TypedDict):
     suggested_engines: int
 
 
-def vm_resources(max_engines_per_pool: int) -> Resources:
-    """A JSON-ready description of this VM, as served by ``GET /jasmin/api/resources``."""
+def vm_resources(max_engines_per_pool: int, engines_here: int = 0) -> Resources:
+    """A JSON-ready description of this VM, as served by ``GET /jasmin/api/resources``;
+    ``engines_here``: the engines of this user's pools that run on this VM."""
     memory = psutil.virtual_memory()
     load = psutil.getloadavg()
     cores = usable_cores()
@@ -60,6 +62,7 @@ def vm_resources(max_engines_per_pool: int) -> Resources:
             "logical": psutil.cpu_count(logical=True),
             "physical": psutil.cpu_count(logical=False),
             "usable": cores,
+            "in_use": engines_here,
         },
         "memory": {"total_bytes": memory.total, "available_bytes": memory.available},
         "load_average": [round(value, 2) for value in load],

@@ -22,18 +22,33 @@ def is_name(value: Any) -> bool:
     return isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None
 
 
-def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
-    """Check a count from a request body, naming the field and the limit when it is wrong."""
+def field_name(label: str, key: str) -> str:
+    """How a message names a field: as the form labels it, then its JSON key."""
+    return f"{label} ('{key}')"
+
+
+def at_least(minimum: float, asked: Any) -> str:
+    """The end of a message about a value below its minimum."""
+    return f"must be at least {minimum:g} ({quoted(asked)} asked)"
+
+
+def at_most(maximum: float, asked: Any, where: str = "") -> str:
+    """The end of a message about a value above its limit (``where``: whose limit)."""
+    return f"must be at most {maximum:g}{where} ({quoted(asked)} asked)"
+
+
+def whole_number(value: Any, key: str, label: str, minimum: int, maximum: int) -> int:
+    """Check a count from a request body, naming the field and the limit when it is wrong
+    ("Engines ('engines') must be at most 2 on this server (999 asked)")."""
+    where = field_name(label, key)
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON's 2.0 is a whole number, as JSON Schema says
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"'{field}' must be a whole number, not {quoted(value)}")
+        raise BadRequest(f"{where} must be a whole number ({quoted(value)} asked)", key)
     if value < minimum:
-        raise BadRequest(f"'{field}' must be at least {minimum}, not {quoted(value)}")
+        raise BadRequest(f"{where} {at_least(minimum, value)}", key)
     if value > maximum:
-        raise BadRequest(
-            f"'{field}' is {quoted(value)}, above this server's limit of {maximum} per pool"
-        )
+        raise BadRequest(f"{where} {at_most(maximum, value, ' on this server')}", key)
     return value
 
 

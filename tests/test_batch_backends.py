@@ -407,7 +407,8 @@ async def test_a_name_that_would_add_a_line_to_the_script_is_refused(
     reply = await api("POST", "clusters", {"backend": "lsf", "engines": 1, "options": smuggled})
 
     assert reply.status == 400, reply.body
-    assert "option 'project'" in reply.body["message"]
+    assert "('project')" in reply.body["message"]
+    assert reply.body["field"] == "options.project"
     assert "no spaces, quotes or control characters" in reply.body["message"]
     assert standins.calls() == []
     assert (await api("GET", "clusters")).body == {"clusters": []}

@@ -68,7 +68,8 @@ async def test_idle_times_are_checked_against_the_backends_limits(api: Api) -> N
 
     too_long = await api("POST", "clusters", {"engines": 1, "idle_minutes": 90})
     assert too_long.status == 400
-    assert "above the limit of 60" in too_long.body["message"]
+    assert "('idle_minutes') must be at most 60 for local pools" in too_long.body["message"]
+    assert too_long.body["field"] == "idle_minutes"
     never = await api("POST", "clusters", {"engines": 1, "idle_minutes": 0})
     assert never.status == 400
     assert "cannot be turned off" in never.body["message"]

@@ -67,8 +67,16 @@ def test_options_accept_good_values(option: Option, value: object, expected: obj
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        (Option("n", "integer", "N", 1, minimum=1, maximum=8), 9, "above the limit of 8"),
-        (Option("n", "integer", "N", 1, minimum=1, maximum=8), 0, "below the minimum of 1"),
+        (
+            Option("n", "integer", "N", 1, minimum=1, maximum=8),
+            9,
+            r"N \('n'\) must be at most 8 \(9 asked\)",
+        ),
+        (
+            Option("n", "integer", "N", 1, minimum=1, maximum=8),
+            0,
+            r"N \('n'\) must be at least 1 \(0 asked\)",
+        ),
         (Option("n", "integer", "N", 1), True, "must be a number"),
         (Option("x", "number", "X", 0.5), float("nan"), "finite"),
         (Option("q", "select", "Q", "short", choices=("short", "long")), "huge", "one of"),

@@ -157,7 +157,8 @@ async def test_requests_over_the_hosts_limits_are_refused_before_anything_starts
     )
     assert over.status == 400
     assert "engines_on_vm-a" in over.body["message"]
-    assert "limit of 2" in over.body["message"]
+    assert "must be at most 2 (3 asked)" in over.body["message"]
+    assert over.body["field"] == "options.engines_on_vm-a"
 
     unequal = {"engines_on_vm-a": 1, "engines_on_vm-b": 2}
     reply = await api("POST", "clusters", {"backend": "ssh", "engines": 2, "options": unequal})

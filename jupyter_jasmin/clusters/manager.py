@@ -187,6 +187,16 @@ class EnginePools:
             raise NotFound(f"no engine pool with id '{pool_id}'")
         return pool
 
+    def engines_on_this_vm(self) -> int:
+        """Engines asked for by live pools whose backends run them on this VM's cores."""
+        return sum(
+            part.requested
+            for pool in list(self._pools.values())
+            if pool.live
+            for part in list(pool.parts.values())
+            if part.backend.on_this_vm
+        )
+
     def suggested_engines(self) -> int:
         import psutil
 
@@ -253,7 +263,7 @@ class EnginePools:
         chosen_options = chosen.validate_options(options or {})
         if engines is None:
             engines = self.limits.default_engines or self.suggested_engines()
-        count = whole_number(engines, "engines", 1, self.limits.max_engines_per_pool)
+        count = whole_number(engines, "engines", "Engines", 1, self.limits.max_engines_per_pool)
         return chosen, count, chosen_options
 
     def _backend(self, name: Any) -> PoolBackend:
@@ -314,7 +324,7 @@ class EnginePools:
                 raise BadRequest("'backend' and 'options' go with 'engines'")
         else:
             part = self._part(pool, backend, options)
-            count = whole_number(engines, "engines", 0, self.limits.max_engines_per_pool)
+            count = whole_number(engines, "engines", "Engines", 0, self.limits.max_engines_per_pool)
             others = sum(p.requested for p in pool.parts.values() if p.name != part.name)
             if others + count > self.limits.max_engines_per_pool:
                 raise BadRequest(

@@ -154,6 +154,7 @@ class BackendDescription(TypedDict):
     options: list[OptionDescription]
     limits: dict[str, Any]
     whole_sets: bool
+    on_this_vm: bool
     idle_minutes: IdleLimits
 
 

@@ -160,7 +160,9 @@ export type SearchQuery = NonNullable<
 export class JasminApiError extends Error {
   constructor(
     message: string,
-    readonly status: number
+    readonly status: number,
+    /** The request's field the server refused ("engines", "options.nice"), if one. */
+    readonly field: string | null = null
   ) {
     super(message);
     this.name = 'JasminApiError';
@@ -203,17 +205,19 @@ function requestUrl(
   return search ? `${url}?${search}` : url;
 }
 
-/** The server's message in an error reply (`Error` in the document), if it has one. */
-function errorMessage(text: string): string | null {
+/** The server's message in an error reply (`Error` in the document), and the field it is about. */
+function errorReply(text: string): { message: string | null; field: string | null } {
   try {
     const body: unknown = JSON.parse(text);
-    const message =
-      body && typeof body === 'object' && 'message' in body
-        ? (body as Partial<Schemas['Error']>).message
-        : undefined;
-    return typeof message === 'string' && message ? message : null;
+    const reply: Partial<Schemas['Error']> =
+      body && typeof body === 'object' ? (body as Partial<Schemas['Error']>) : {};
+    const { message, field } = reply;
+    return {
+      message: typeof message === 'string' && message ? message : null,
+      field: typeof field === 'string' && field ? field : null
+    };
   } catch {
-    return null;
+    return { message: null, field: null };
   }
 }
 
@@ -244,10 +248,11 @@ async function send<R extends Route, M extends MethodOf<R>>(
     );
   }
   if (!response.ok) {
+    const { message, field } = errorReply(await response.text());
     throw new JasminApiError(
-      errorMessage(await response.text()) ??
-        `${response.status} ${response.statusText}`.trim(),
-      response.status
+      message ?? `${response.status} ${response.statusText}`.trim(),
+      response.status,
+      field
     );
   }
   return response;

@@ -9,7 +9,7 @@ import React, { useEffect, useId, useState } from 'react';
 
 import type { OptionValue } from './api';
 import { Alert } from './feedback';
-import { engineLimit } from './limits';
+import { engineCountError, engineLimit } from './limits';
 import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
 import { burstBackends, partLimit } from './parts';
 import type { IPartsProps } from './pool-parts';
@@ -63,8 +63,9 @@ function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Eleme
     event.preventDefault();
     setError(null);
     const count = Number(engines);
-    if (!backend || !Number.isInteger(count) || count < 1 || count > limit) {
-      setError(`Engines must be a whole number from 1 to ${limit}`);
+    const wrong = backend ? engineCountError(engines, 1, limit) : 'Choose a backend';
+    if (wrong || !backend) {
+      setError(wrong);
       return;
     }
     const parsed = parseOptions(backend, options);

@@ -1,4 +1,4 @@
-/** The panel's one way to say something went wrong, and that it is waiting. */
+/** The panel's one way to say something went wrong, to warn, and that it is waiting. */
 import React from 'react';
 
 /** A message the user must see (a refused request, an unreachable server). */
@@ -7,6 +7,25 @@ export function Alert({ children }: { children: React.ReactNode }): JSX.Element 
     <p className="jp-JasminAlert" role="alert">
       {children}
     </p>
+  );
+}
+
+/**
+ * Something the user may want to reconsider, though nothing is refused (a pool
+ * that would oversubscribe the VM). Read out politely, but not a status
+ * region: a pool item's one status is its state.
+ */
+export function Warning({
+  id,
+  children
+}: {
+  id?: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <small id={id} className="jp-JasminWarning" aria-live="polite">
+      {children}
+    </small>
   );
 }
 

@@ -6,7 +6,8 @@ import type {
   IJob,
   IPool,
   IPoolPart,
-  IPreview
+  IPreview,
+  PoolState
 } from './api';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -285,3 +286,19 @@ export function formatPart(
   const counts = `${part.running}/${part.requested} engines`;
   return extra.length ? `${counts}, ${extra.join(', ')}` : counts;
 }
+
+/** A pool state as the badge shows it: a running pool of no engines is empty. */
+export type ShownPoolState = PoolState | 'empty';
+
+/**
+ * What the pool's badge says: `empty` for a running pool scaled to no engines
+ * (nothing can run on it), otherwise its state.
+ */
+export function shownPoolState(state: PoolState, requested: number): ShownPoolState {
+  return requested === 0 && (state === 'running' || state === 'degraded')
+    ? 'empty'
+    : state;
+}
+
+/** What a pool of no engines tells its user. */
+export const EMPTY_POOL_NOTE = 'no engines: scale up to run work';

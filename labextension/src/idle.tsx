@@ -14,9 +14,12 @@ interface IIdleFieldProps {
   limits: IIdleLimits;
   value: string;
   onChange: (value: string) => void;
+  /** Whether the form or the server refused this value. */
+  invalid?: boolean;
 }
 
-export function IdleField({ field, limits, value, onChange }: IIdleFieldProps): JSX.Element {
+export function IdleField(props: IIdleFieldProps): JSX.Element {
+  const { field, limits, value, onChange, invalid = false } = props;
   const id = field('idle-minutes');
   return (
     <div className="jp-JasminField">
@@ -31,6 +34,7 @@ export function IdleField({ field, limits, value, onChange }: IIdleFieldProps): 
         value={value}
         placeholder={limits.default === null ? 'never' : String(limits.default)}
         aria-describedby={`${id}-hint`}
+        aria-invalid={invalid || undefined}
         title="Stop the pool when it has had no work for this long"
         onChange={event => onChange(event.target.value)}
       />

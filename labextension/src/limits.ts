@@ -196,3 +196,66 @@ export function idleHint(limits: IIdleLimits): string {
     ? 'empty or 0: never'
     : `empty: ${formatDuration(limits.default * 60)} · 0: never`;
 }
+
+/**
+ * Why an engine count typed in a field cannot be sent, in the words the server
+ * uses ("Engines must be at most 2 on this server (999 asked)"), or null.
+ */
+export function engineCountError(
+  text: string,
+  minimum: number,
+  limit: number,
+  label = 'Engines'
+): string | null {
+  const count = Number(text);
+  if (!text.trim() || !Number.isInteger(count)) {
+    return `${label} must be a whole number (${text.trim() ? `'${text.trim()}'` : 'nothing'} asked)`;
+  }
+  if (count < minimum) {
+    return `${label} must be at least ${minimum} (${count} asked)`;
+  }
+  if (count > limit) {
+    return `${label} must be at most ${limit} on this server (${count} asked)`;
+  }
+  return null;
+}
+
+/** "half a core", "a third of a core", "0.4 of a core". */
+function shareOfCore(share: number): string {
+  const named: Record<number, string> = {
+    2: 'half a core',
+    3: 'a third of a core',
+    4: 'a quarter of a core'
+  };
+  const whole = Math.round(1 / share);
+  if (Math.abs(1 / share - whole) < 1e-9 && named[whole]) {
+    return named[whole];
+  }
+  return `${share.toFixed(2).replace(/0+$/, '')} of a core`;
+}
+
+/**
+ * A warning when `engines` more engines on this VM (beside the `inUse` its
+ * pools already have) would be more than its `cores`: "4 engines on 2 cores:
+ * each engine gets half a core". Null when they fit.
+ */
+export function oversubscription(
+  engines: number,
+  inUse: number,
+  cores: number
+): string | null {
+  const total = engines + inUse;
+  if (!Number.isFinite(total) || cores < 1 || total <= cores) {
+    return null;
+  }
+  const others = inUse ? ` (${inUse} already in your pools)` : '';
+  return (
+    `${total} engines on ${cores} core${cores === 1 ? '' : 's'}${others}: ` +
+    `each engine gets ${shareOfCore(cores / total)}`
+  );
+}
+
+/** "2 of 2 cores in use by your pools" (the Cores line of the resources). */
+export function coresInUse(inUse: number, usable: number): string {
+  return `${inUse} of ${usable} core${usable === 1 ? '' : 's'} in use by your pools`;
+}

@@ -213,6 +213,7 @@ export class PoolsModel {
     });
     this.replace(pool);
     void this._poolsPoll.now();
+    void this._resourcesPoll.now();
     return pool;
   }
 

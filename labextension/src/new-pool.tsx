@@ -7,12 +7,31 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useRef, useState } from 'react';
 
-import type { IBackend, IBackends, INewPool, IPreview, OptionValue } from './api';
-import { Alert } from './feedback';
+import {
+  JasminApiError,
+  type IBackend,
+  type IBackends,
+  type INewPool,
+  type IPreview,
+  type IResources,
+  type OptionValue
+} from './api';
+import { Alert, Warning } from './feedback';
 import { IdleField } from './idle';
-import { engineLimit, idleLimits, parseIdleMinutes } from './limits';
+import {
+  engineCountError,
+  engineLimit,
+  idleLimits,
+  oversubscription,
+  parseIdleMinutes
+} from './limits';
 import { PoolsModel } from './model';
-import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
+import {
+  BackendOptionFields,
+  IFieldError,
+  optionDefaults,
+  parseOptions
+} from './option-field';
 import { PreviewView } from './preview';
 
 /** The class of the form's first field, which the "New engine pool" command focuses. */
@@ -26,23 +45,40 @@ interface IDraft {
   idleMinutes: string;
 }
 
+/**
+ * The warning beside the Engines field when the pool would give its engines less
+ * than a core each on this VM (not a refusal: the admin's limit allows it).
+ */
+export function engineLoadWarning(
+  engines: string,
+  backend: IBackend | undefined,
+  resources: IResources | null
+): string | null {
+  const count = Number(engines);
+  if (!backend?.on_this_vm || !resources || !Number.isInteger(count) || count < 1) {
+    return null;
+  }
+  return oversubscription(count, resources.cores.in_use, resources.cores.usable);
+}
+
 /** The request a draft makes of the server, or why it cannot be sent. */
 export function poolRequest(
   draft: IDraft,
   backend: IBackend | undefined,
   limit: number
-): INewPool | { error: string } {
-  const count = Number(draft.engines);
-  if (!draft.engines.trim() || !Number.isInteger(count) || count < 1) {
-    return { error: `Engines must be a whole number from 1 to ${limit}` };
+): INewPool | IFieldError {
+  const countError = engineCountError(draft.engines, 1, limit);
+  if (countError) {
+    return { error: countError, field: 'engines' };
   }
+  const count = Number(draft.engines);
   const options = parseOptions(backend, draft.options);
   if ('error' in options) {
-    return { error: String(options.error) };
+    return options as IFieldError;
   }
   const idle = parseIdleMinutes(draft.idleMinutes, idleLimits(backend));
   if (typeof idle === 'object' && idle !== null) {
-    return idle;
+    return { ...idle, field: 'idle_minutes' };
   }
   const name = draft.name.trim();
   return {
@@ -70,7 +106,9 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
     backends?.backends.find(b => b.name === backendName) ?? backends?.backends[0];
   const limit = engineLimit(backends, backend);
   const [draft, setDraft] = useDraft(backends, backend, limit);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setErrorAndField] = useState<IFieldError | null>(null);
+  const setError = (message: string | null, field?: string | null): void =>
+    setErrorAndField(message === null ? null : { error: message, field: field ?? undefined });
   const [busy, setBusy] = useState<'previewing' | 'starting' | null>(null);
   const [preview, setPreview] = useState<IPreview | null>(null);
   // a preview describes the form as it was: any change drops it, and an answer
@@ -85,7 +123,7 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
     setError(null);
     const request = poolRequest(draft, backend, limit);
     if ('error' in request) {
-      setError(request.error);
+      setError(request.error, request.field);
       return;
     }
     const asked = edits.current;
@@ -101,7 +139,8 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
         setDraft(current => ({ ...current, name: '' }));
       }
     } catch (reason) {
-      setError((reason as Error).message);
+      const field = reason instanceof JasminApiError ? reason.field : null;
+      setError((reason as Error).message, field);
     } finally {
       setBusy(null);
     }
@@ -128,21 +167,25 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
         backends={backends}
         backend={backend}
         onBackend={chooseBackend}
+        invalid={error?.field ?? null}
+        warning={engineLoadWarning(draft.engines, backend, model.resources)}
       />
       <BackendOptionFields
         field={field}
         backend={backend}
         values={draft.options}
         onChange={options => setDraft(current => ({ ...current, options }))}
+        invalid={error?.field ?? null}
       />
       <IdleField
         field={field}
         limits={idleLimits(backend)}
         value={draft.idleMinutes}
         onChange={idleMinutes => setDraft(current => ({ ...current, idleMinutes }))}
+        invalid={error?.field === 'idle_minutes'}
       />
       {preview && <PreviewView preview={preview} />}
-      {error && <Alert>{error}</Alert>}
+      {error && <Alert>{error.error}</Alert>}
       <div className="jp-JasminNewPool-submit">
         <Button
           type="button"
@@ -215,11 +258,15 @@ interface IPoolFieldsProps {
   backends: IBackends | null;
   backend: IBackend | undefined;
   onBackend: (name: string) => void;
+  /** The field the last refusal was about ("engines"), marked invalid. */
+  invalid: string | null;
+  /** What the engine count means for this VM's load, if it overloads it. */
+  warning: string | null;
 }
 
 /** The fields every pool has: name, backend (if there is a choice) and engines. */
 function PoolFields(props: IPoolFieldsProps): JSX.Element {
-  const { field, draft, setDraft, limit, backends, backend } = props;
+  const { field, draft, setDraft, limit, backends, backend, warning } = props;
   const choices = backends?.backends ?? [];
   return (
     <>
@@ -267,11 +314,14 @@ function PoolFields(props: IPoolFieldsProps): JSX.Element {
           step={1}
           value={draft.engines}
           title={`1 to ${limit} engines`}
+          aria-invalid={props.invalid === 'engines' || undefined}
+          aria-describedby={warning ? field('engines-load') : undefined}
           onChange={event => {
             const engines = event.target.value;
             setDraft(current => ({ ...current, engines }));
           }}
         />
+        {warning && <Warning id={field('engines-load')}>{warning}</Warning>}
       </div>
     </>
   );

@@ -19,11 +19,20 @@ export function optionDefaults(backend?: IBackend): Record<string, OptionValue> 
   return values;
 }
 
+/** The field of a refused request an option's input shows (as the server names it). */
+export const optionField = (option: IBackendOption): string => `options.${option.name}`;
+
+/** Why a form cannot be sent: the message, and the field it is about (if one). */
+export interface IFieldError {
+  error: string;
+  field?: string;
+}
+
 /** An option's form value as the server wants it, or an error message. */
 export function parseOption(
   option: IBackendOption,
   value: OptionValue | undefined
-): OptionValue | { error: string } {
+): OptionValue | IFieldError {
   switch (option.type) {
     case 'boolean':
       return Boolean(value);
@@ -37,7 +46,11 @@ export function parseOption(
         (option.type === 'integer' && !Number.isInteger(number))
       ) {
         const whole = option.type === 'integer' ? 'whole ' : '';
-        return { error: `${option.label} must be a ${whole}number` };
+        const asked = text === '' ? 'nothing' : `'${text}'`;
+        return {
+          error: `${option.label} must be a ${whole}number (${asked} asked)`,
+          field: optionField(option)
+        };
       }
       return number;
     }
@@ -50,7 +63,7 @@ export function parseOption(
 export function parseOptions(
   backend: IBackend | undefined,
   values: Record<string, OptionValue>
-): Record<string, OptionValue> | { error: string } {
+): Record<string, OptionValue> | IFieldError {
   const options: Record<string, OptionValue> = {};
   for (const option of backend?.options ?? []) {
     const value = parseOption(option, values[option.name]);
@@ -68,11 +81,13 @@ interface IOptionsProps {
   backend: IBackend | undefined;
   values: Record<string, OptionValue>;
   onChange: (values: Record<string, OptionValue>) => void;
+  /** The field the last refusal was about ("options.nice"), marked invalid. */
+  invalid?: string | null;
 }
 
 /** Every option of a backend, each with its limits and the chosen partition's. */
 export function BackendOptionFields(props: IOptionsProps): JSX.Element {
-  const { field, backend, values, onChange } = props;
+  const { field, backend, values, onChange, invalid } = props;
   const partition = chosenPartition(backend, values);
   return (
     <>
@@ -83,6 +98,7 @@ export function BackendOptionFields(props: IOptionsProps): JSX.Element {
           option={option}
           value={values[option.name]}
           hint={optionHint(option, partition)}
+          invalid={invalid === optionField(option)}
           onChange={value => onChange({ ...values, [option.name]: value })}
         />
       ))}
@@ -97,13 +113,20 @@ interface IFieldProps {
   /** The limits shown under the field ("1–1440 · partition main: at most 30"). */
   hint: string | null;
   onChange: (value: OptionValue) => void;
+  /** Whether the server or the form refused this field's value. */
+  invalid?: boolean;
 }
 
 export function OptionField(props: IFieldProps): JSX.Element {
-  const { id, option, value, hint, onChange } = props;
+  const { id, option, value, hint, onChange, invalid = false } = props;
   const help = option.help || undefined;
   const hintId = hint ? `${id}-hint` : undefined;
-  const common = { id, title: help, 'aria-describedby': hintId };
+  const common = {
+    id,
+    title: help,
+    'aria-describedby': hintId,
+    'aria-invalid': invalid || undefined
+  };
   let input: JSX.Element;
   if (option.type === 'boolean') {
     input = (

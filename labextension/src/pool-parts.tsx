@@ -7,10 +7,18 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
-import type { IBackends, IEngineSet, IPool, IPoolPart } from './api';
+import type {
+  IBackend,
+  IBackends,
+  IEngineSet,
+  IPool,
+  IPoolPart,
+  IResources
+} from './api';
+import { Warning } from './feedback';
 import { formatPart } from './format';
 import { JobList } from './jobs';
-import { engineLimit } from './limits';
+import { engineCountError, engineLimit, oversubscription } from './limits';
 import { PoolAction, PoolsModel } from './model';
 import {
   WHOLE_SETS_NOTE,
@@ -81,6 +89,21 @@ function scaleNames(pool: IPool, part: IPoolPart): { input: string; button: stri
       };
 }
 
+/** The warning under a part's scale field when the count would oversubscribe this VM. */
+function scaleLoadWarning(
+  engines: string,
+  part: IPoolPart,
+  backend: IBackend | undefined,
+  resources: IResources | null
+): string | null {
+  const count = Number(engines);
+  if (!backend?.on_this_vm || !resources || !Number.isInteger(count) || count <= part.requested) {
+    return null;
+  }
+  const others = Math.max(0, resources.cores.in_use - part.requested);
+  return oversubscription(count, others, resources.cores.usable);
+}
+
 /** How many engines of this part the pool should have: PATCH with its backend. */
 function PartScale(props: IPartProps): JSX.Element {
   const { pool, part, model, backends, action, run, fail } = props;
@@ -99,8 +122,9 @@ function PartScale(props: IPartProps): JSX.Element {
     event.preventDefault();
     const count = Number(engines);
     // 0 stops every engine of the pool's own part, or removes another part
-    if (engines.trim() === '' || !Number.isInteger(count) || count < 0) {
-      fail(`Engines must be a whole number from 0 to ${limit}`);
+    const wrong = engineCountError(engines, 0, limit);
+    if (wrong) {
+      fail(wrong);
       return;
     }
     const change = part.primary
@@ -111,6 +135,7 @@ function PartScale(props: IPartProps): JSX.Element {
     }
   };
 
+  const load = scaleLoadWarning(engines, part, backend, model.resources);
   const busy = action !== null;
   const common = {
     value: engines,
@@ -153,6 +178,7 @@ function PartScale(props: IPartProps): JSX.Element {
       {part.whole_sets && (
         <small className="jp-JasminField-hint">{WHOLE_SETS_NOTE}</small>
       )}
+      {load && <Warning>{load}</Warning>}
     </form>
   );
 }

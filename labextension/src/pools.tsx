@@ -6,18 +6,21 @@
  */
 import { Notification } from '@jupyterlab/apputils';
 import { Button, Toolbar } from '@jupyterlab/ui-components';
-import React, { useState } from 'react';
+import React, { useRef, useState } from 'react';
 
 import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
 import { IPool, IResources, PoolState } from './api';
 import { Alert } from './feedback';
 import {
+  EMPTY_POOL_NOTE,
   formatBytes,
   formatEngineProcess,
   formatLoad,
-  formatPercent
+  formatPercent,
+  shownPoolState
 } from './format';
+import { coresInUse } from './limits';
 import { AddEngines } from './burst';
 import { IdleLine } from './idle';
 import { PoolLogs } from './logs';
@@ -121,8 +124,10 @@ function ResourcesLine({
     >
       <div>
         <dt>Cores</dt>
-        <dd title="Usable by pools / logical cores of this VM">
-          {cores.usable}/{cores.logical ?? '–'}
+        <dd
+          title={`Engines of your pools on this VM, one core each; ${cores.usable} of its ${cores.logical ?? '?'} cores are usable by pools`}
+        >
+          {coresInUse(cores.in_use, cores.usable)}
         </dd>
       </div>
       <div>
@@ -143,6 +148,9 @@ function ResourcesLine({
 }
 
 function PoolList({ model, target }: ISectionProps): JSX.Element {
+  // once pools have been seen, an empty list means they were stopped
+  const seenPools = useRef(false);
+  seenPools.current ||= model.pools.length > 0;
   if (!model.loaded) {
     return model.connectionError ? (
       <></>
@@ -151,7 +159,11 @@ function PoolList({ model, target }: ISectionProps): JSX.Element {
     );
   }
   if (model.pools.length === 0) {
-    return <p className="jp-JasminMuted jp-JasminPools-empty">No pools yet.</p>;
+    return (
+      <p className="jp-JasminMuted jp-JasminPools-empty">
+        {seenPools.current ? 'No pools running.' : 'No pools yet.'}
+      </p>
+    );
   }
   const backends = model.backends;
   return (
@@ -235,7 +247,12 @@ function PoolItem(props: IPoolItemProps): JSX.Element {
           pool={pool}
           model={model}
           target={target}
-          usable={pool.actions.connect && state !== 'stopping' && action === null}
+          usable={
+            pool.actions.connect &&
+            state !== 'stopping' &&
+            action === null &&
+            pool.engines.requested > 0
+          }
           run={run}
         />
       )}
@@ -258,14 +275,15 @@ function PoolStatus({
   action: PoolAction | null;
 }): JSX.Element {
   const { requested, running } = pool.engines;
+  const shown = shownPoolState(state, requested);
   const busyText =
     action === 'stopping' ? 'Stopping…' : action === 'scaling' ? 'Scaling…' : null;
   return (
     <>
       <div className="jp-JasminPool-status" role="status">
-        <span className={`jp-JasminBadge jp-JasminBadge-${state}`}>{state}</span>{' '}
+        <span className={`jp-JasminBadge jp-JasminBadge-${shown}`}>{shown}</span>{' '}
         <span className="jp-JasminPool-count">
-          {running}/{requested} engines
+          {shown === 'empty' ? EMPTY_POOL_NOTE : `${running}/${requested} engines`}
         </span>
         {busyText && <span className="jp-JasminMuted"> {busyText}</span>}
       </div>
@@ -306,7 +324,7 @@ function PoolActions({
     <div className="jp-JasminPool-actions">
       <Button
         small
-        className="jp-mod-styled jp-mod-warn"
+        className={stop ? 'jp-mod-styled jp-mod-warn' : 'jp-mod-styled'}
         aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
         title={
           stop
@@ -367,7 +385,7 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
             ? NO_NOTEBOOK
             : usable
               ? `Add a cell that connects to pool ${name} below the active cell`
-              : `Pool ${name} is ${pool.state}`
+              : unusableReason(pool)
         }
         onClick={onInsert}
       >
@@ -377,7 +395,9 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
         small
         minimal
         aria-label={`Copy snippet for pool ${name}`}
-        title={`Copy code that connects to pool ${name}`}
+        title={
+          usable ? `Copy code that connects to pool ${name}` : unusableReason(pool)
+        }
         disabled={!usable || busy}
         onClick={onCopy}
       >
@@ -385,6 +405,13 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
       </Button>
     </div>
   );
+}
+
+/** Why a pool's snippet cannot be used now. */
+function unusableReason(pool: IPool): string {
+  return pool.engines.requested === 0 && pool.state === 'running'
+    ? `Pool ${pool.name} has ${EMPTY_POOL_NOTE}`
+    : `Pool ${pool.name} is ${pool.state}`;
 }
 
 function EngineTable({ pool }: { pool: IPool }): JSX.Element {

@@ -184,7 +184,7 @@ test('a Slurm pool: preview, queued with its reason, running, output, stopped', 
     await pool.getByRole('button', { name: `Stop pool ${POOL}` }).click();
     await expect(pool).toHaveCount(0, { timeout: 60_000 });
     console.log(`pool ${POOL}: ${Date.now() - started} ms from "Stop" to gone from the panel`);
-    await expect(panel.getByText('No pools yet.')).toBeVisible();
+    await expect(panel.getByText('No pools running.')).toBeVisible();
     expect(await (await page.request.get(`${API}/clusters`)).json()).toEqual({ clusters: [] });
     await expect
       .poll(() => Object.keys(liveJobs(slurm)), { timeout: 30_000 })

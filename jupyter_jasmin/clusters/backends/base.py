@@ -17,7 +17,7 @@ from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ...errors import BadRequest
-from ...validation import quoted
+from ...validation import at_least, at_most, field_name, quoted
 from ..shapes import BackendDescription, CheckReply, OptionDescription, OptionKind, OptionValue
 
 if TYPE_CHECKING:
@@ -66,35 +66,36 @@ class Option:
 
     def validate(self, value: Any) -> Any:
         """Return the value in its proper type, or raise BadRequest saying why not."""
-        where = f"option '{self.name}'"
+        where = field_name(self.label, self.name)
+        key = f"options.{self.name}"
         if self.kind == "boolean":
             if not isinstance(value, bool):
-                raise BadRequest(f"{where} must be true or false")
+                raise BadRequest(f"{where} must be true or false", key)
             return value
         if self.kind in ("integer", "number"):
-            return self._validate_number(value, where)
+            return self._validate_number(value, where, key)
         if not isinstance(value, str):
-            raise BadRequest(f"{where} must be a string")
+            raise BadRequest(f"{where} must be a string", key)
         if self.kind == "select" and value not in self.choices:
-            raise BadRequest(f"{where} must be one of {', '.join(self.choices)}")
+            raise BadRequest(f"{where} must be one of {', '.join(self.choices)}", key)
         return value
 
-    def _validate_number(self, value: Any, where: str) -> int | float:
+    def _validate_number(self, value: Any, where: str, key: str) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise BadRequest(f"{where} must be a number")
+            raise BadRequest(f"{where} must be a number ({quoted(value)} asked)", key)
         if isinstance(value, float) and not math.isfinite(value):
-            raise BadRequest(f"{where} must be finite")
+            raise BadRequest(f"{where} must be finite", key)
         if self.kind == "integer" and isinstance(value, float) and not value.is_integer():
-            raise BadRequest(f"{where} must be a whole number")
+            raise BadRequest(f"{where} must be a whole number ({quoted(value)} asked)", key)
         # ints and floats compare exactly, however many digits the int has
         if self.minimum is not None and value < self.minimum:
-            raise BadRequest(f"{where} is {quoted(value)}, below the minimum of {self.minimum:g}")
+            raise BadRequest(f"{where} {at_least(self.minimum, value)}", key)
         if self.maximum is not None and value > self.maximum:
-            raise BadRequest(f"{where} is {quoted(value)}, above the limit of {self.maximum:g}")
+            raise BadRequest(f"{where} {at_most(self.maximum, value)}", key)
         try:
             return int(value) if self.kind == "integer" else float(value)
         except OverflowError:
-            raise BadRequest(f"{where} is too large") from None
+            raise BadRequest(f"{where} is too large", key) from None
 
 
 @dataclass
@@ -154,6 +155,9 @@ class PoolBackend(LoggingConfigurable):
     # True when engines can only be added and removed as whole engine sets (an MPI
     # world cannot shrink); the pool JSON and the form say so
     whole_sets: ClassVar[bool] = False
+    # True when engines run on the VM of the Jupyter server, so they share its cores
+    # (``GET resources`` counts them as cores in use)
+    on_this_vm: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -178,19 +182,23 @@ class PoolBackend(LoggingConfigurable):
         default), within the admin's maximum; None when the pool is never culled."""
         if asked is None:
             return self.idle_minutes_default or None
+        where = field_name("Stop when idle for (minutes)", "idle_minutes")
         valid = isinstance(asked, int | float) and not isinstance(asked, bool)
         if not valid or not math.isfinite(asked) or asked < 0:
-            raise BadRequest("'idle_minutes' must be a number of minutes, 0 or more")
+            raise BadRequest(
+                f"{where} must be a number of minutes, 0 or more ({quoted(asked)} asked)",
+                "idle_minutes",
+            )
         most = self.idle_minutes_max
         if most and not asked:
             raise BadRequest(
-                f"idle culling cannot be turned off for {self.name} pools: "
-                f"choose at most {most:g} minutes"
+                f"{where}: idle culling cannot be turned off for {self.name} pools: "
+                f"choose at most {most:g} minutes",
+                "idle_minutes",
             )
         if most and asked > most:
             raise BadRequest(
-                f"'idle_minutes' is {quoted(asked)}, above the limit of {most:g} "
-                f"for {self.name} pools"
+                f"{where} {at_most(most, asked, f' for {self.name} pools')}", "idle_minutes"
             )
         return float(asked) or None
 
@@ -275,6 +283,7 @@ class PoolBackend(LoggingConfigurable):
             "options": [option.to_json() for option in self.options()],
             "limits": {"max_engines": max_engines, **self.limits()},
             "whole_sets": self.whole_sets,
+            "on_this_vm": self.on_this_vm,
             "idle_minutes": {
                 "default": self.idle_minutes_default or None,
                 "maximum": self.idle_minutes_max or None,

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from traitlets import Bool, Float, Integer, List, Unicode
 
 from ...errors import BadRequest
-from ...validation import quoted
+from ...validation import field_name, quoted
 from ..schedulers import Scheduler, SchedulerError, StartEstimate
 from ..schedulers.base import DEFAULT_TIMEOUT
 from .base import EngineLaunch, Option, PoolBackend, SetPlace
@@ -176,11 +176,13 @@ class BatchBackend(PoolBackend, Generic[AnyScheduler]):
 
     def validate_options(self, given: dict[str, Any]) -> dict[str, Any]:
         chosen = super().validate_options(given)
+        labels = {option.name: option.label for option in self.options()}
         for name, value in chosen.items():
             if isinstance(value, str) and not DIRECTIVE_VALUE.fullmatch(value):
                 raise BadRequest(
-                    f"option '{name}' is {quoted(value)}; it must be a name: no spaces, quotes or "
-                    "control characters"
+                    f"{field_name(labels[name], name)} must be a name: no spaces, quotes or "
+                    f"control characters ({quoted(value)} asked)",
+                    f"options.{name}",
                 )
         return chosen
 

@@ -37,6 +37,7 @@ class LocalBackend(PoolBackend):
     """One process per engine on the VM that runs the Jupyter server."""
 
     name = "local"
+    on_this_vm = True
     label = "This VM's cores"
     description = "Engines run as processes on the cores of the VM you are logged into."
 

@@ -28,6 +28,7 @@ class MPIBackend(PoolBackend):
     """One ``mpiexec`` of N engines per engine set, on the VM that runs the server."""
 
     name = "mpi"
+    on_this_vm = True
     label = "MPI on this VM"
     description = (
         "Engines run as the ranks of one MPI world (mpiexec) on this VM, so code using "
