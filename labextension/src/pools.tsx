@@ -28,6 +28,7 @@ import { PoolAction, PoolsModel } from './model';
 import { PartList, Run } from './pool-parts';
 import { NAME_FIELD_CLASS, NewPoolForm } from './new-pool';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
+import { TaskProgress, confirmStop } from './tasks';
 
 /** The "Engine pools" section: a widget for the JASMIN side panel. */
 export class EnginePoolsSection extends WhileVisibleWidget {
@@ -237,6 +238,7 @@ function PoolItem(props: IPoolItemProps): JSX.Element {
         </span>
       </div>
       <PoolStatus pool={pool} state={state} action={action} />
+      <TaskProgress pool={pool} />
       <IdleLine pool={pool} readAt={model.readAt(pool.id)} />
       {pool.error && ERROR_STATES.has(state) && (
         <p className="jp-JasminPool-error">{pool.error}</p>
@@ -332,7 +334,14 @@ function PoolActions({
             : `Remove ${state} pool ${name} and its logs from the list`
         }
         disabled={action !== null}
-        onClick={() => void run(() => model.stop(pool.id))}
+        onClick={() =>
+          void (async () => {
+            // a pool with work: a notebook mapping on it would get an error
+            if (!stop || (await confirmStop(pool))) {
+              await run(() => model.stop(pool.id));
+            }
+          })()
+        }
       >
         {stop ? 'Stop' : 'Dismiss'}
       </Button>
