@@ -40,7 +40,7 @@ export function TaskProgress({ pool }: { pool: IPool }): JSX.Element | null {
   return (
     <div
       className="jp-JasminTasks"
-      role="status"
+      role="group"
       aria-label={`Tasks of pool ${pool.name}`}
     >
       <span className="jp-JasminTasks-label">Tasks:</span> {text}

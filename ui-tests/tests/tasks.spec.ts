@@ -26,10 +26,10 @@ test('tasks are counted, stopping a busy pool is asked, and the map fails in wor
     await form.getByRole('textbox', { name: 'Name' }).fill(POOL);
     await form.getByRole('spinbutton', { name: 'Engines', exact: true }).fill('2');
     await form.getByRole('button', { name: 'Start pool' }).click();
-    await expect(pool.getByRole('status').first()).toHaveText(/running\s+2\/2 engines/, {
+    await expect(pool.getByRole('status')).toHaveText(/running\s+2\/2 engines/, {
       timeout: 60_000
     });
-    await expect(pool.getByRole('status', { name: `Tasks of pool ${POOL}` })).toContainText(
+    await expect(pool.getByRole('group', { name: `Tasks of pool ${POOL}` })).toContainText(
       'idle'
     );
   });
@@ -42,7 +42,7 @@ test('tasks are counted, stopping a busy pool is asked, and the map fails in wor
       `import time\nfrom jupyter_jasmin import pmap\npmap(time.sleep, [4] * 10, pool='${POOL}')`
     );
     void page.notebook.runCell(0);
-    await expect(pool.getByRole('status', { name: `Tasks of pool ${POOL}` })).toContainText(
+    await expect(pool.getByRole('group', { name: `Tasks of pool ${POOL}` })).toContainText(
       /2 running · \d+ queued · \d+ done \(2\/2 engines busy\)/,
       { timeout: 60_000 }
     );
