@@ -175,9 +175,9 @@ class PoolHandler(JasminHandler):
 
     @endpoint
     async def patch(self, pool_id: str) -> None:
-        request = self.body({"engines", "backend", "options", "idle_minutes"})
-        if request.get("engines") is None and "idle_minutes" not in request:
-            raise BadRequest("give 'engines' (how many), 'idle_minutes', or both")
+        request = self.body({"engines", "backend", "options", "idle_minutes", "adapt"})
+        if request.get("engines") is None and not {"idle_minutes", "adapt"} & set(request):
+            raise BadRequest("give 'engines' (how many), an 'adapt' range, or 'idle_minutes'")
         self.reply(await self.pools.scale(pool_id, **request))
 
     @endpoint

@@ -86,6 +86,7 @@ POOL_STARTING = json.dumps(
         "ready_seconds": None,
         "engines": {"requested": 1, "running": 0, "starting": 1, "lost": 0, "list": []},
         "engine_sets": [],
+        "adapt": None,
         "tasks": None,
         "parts": [
             {

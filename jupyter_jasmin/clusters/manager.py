@@ -21,6 +21,7 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..resources import suggested_engines, usable_cores
 from ..timestamps import isoformat
 from ..validation import NAME_RULE, is_name, whole_number
+from .adapt import adapt_request
 from .backends import PoolBackend
 from .logs import list_logs, logs_folder, read_log, remove_logs
 from .output import read_tail
@@ -312,13 +313,20 @@ class EnginePools:
         engines: Any = None,
         backend: Any = None,
         options: Any = None,
-        **idle: Any,
+        **more: Any,
     ) -> PoolReply:
         """Have ``engines`` engines of ``backend`` (the pool's own by default; another
-        bursts the pool onto it), and/or change the pool's idle time (``idle_minutes``)."""
+        bursts the pool onto it), and/or change the pool's idle time (``idle_minutes``),
+        and/or have it follow its queue (``adapt``: a range, or None for a fixed count;
+        an engine count for the pool's own backend without ``adapt`` ends adapting)."""
         if pool_id in self._ended:
             raise Conflict(f"pool '{self._ended[pool_id]['name']}' is failed; dismiss it")
         pool = self._find(pool_id)
+        if "adapt" in more:
+            adapt = adapt_request(more["adapt"], self.limits.max_engines_per_pool)
+            if adapt is not None and engines is not None:
+                raise BadRequest("give 'engines' or an 'adapt' range, not both", "adapt")
+            await self._runner.run(pool.set_adapt(adapt))
         if engines is None:
             if backend is not None or options is not None:
                 raise BadRequest("'backend' and 'options' go with 'engines'")
@@ -336,9 +344,11 @@ class EnginePools:
             if part.name not in pool.parts:
                 burst = _burst_idle(pool.idle_minutes, part.backend)
                 await self._runner.run(pool.set_idle(burst))
+            if part.primary and pool.adapt is not None:
+                await self._runner.run(pool.set_adapt(None))  # the user takes over
             await self._runner.run(pool.scale(count, part))
-        if "idle_minutes" in idle:
-            chosen = [p.backend.idle_minutes(idle["idle_minutes"]) for p in pool.parts.values()]
+        if "idle_minutes" in more:
+            chosen = [p.backend.idle_minutes(more["idle_minutes"]) for p in pool.parts.values()]
             await self._runner.run(pool.set_idle(chosen[0]))
         return pool.snapshot
 
@@ -478,6 +488,8 @@ class EnginePools:
             for pool, result in zip(pools, results, strict=True):
                 if isinstance(result, Exception):
                     self.log.warning("counting the tasks of pool %s failed: %s", pool.id, result)
+                else:
+                    pool.check_adapt()
 
     async def _watch_idle(self) -> None:
         """Stop pools that have had no work for their idle time."""

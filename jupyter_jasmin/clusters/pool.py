@@ -31,6 +31,7 @@ import psutil
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..timestamps import clock_time, isoformat
+from .adapt import Adapt
 from .backends import PoolBackend, SetPlace, SetPlan
 from .engines import (
     Engine,
@@ -59,6 +60,7 @@ from .state import PoolRecord, remove_record, write_record
 # What users see: ``state`` of a pool in the REST API and the panel.
 POOL_STATES = ("starting", "running", "degraded", "stopping", "stopped", "failed")
 FINISHED = ("stopping", "stopped", "failed")
+SAVE_ACTIVE_SECONDS = 15.0  # how often a busy pool's idle clock is written down
 SET_VARIABLE = "JASMIN_ENGINE_SET"
 # Asked of each engine once it registers. An expression evaluated by the builtin ``eval``
 # rather than a function of this package, so an engine needs nothing but Python to answer
@@ -127,6 +129,9 @@ class EnginePool:
         self._busy = False
         self._completed: dict[int, int] = {}
         self.tasks: TaskCounts | None = None  # from the controller, every second or so
+        self.adapt: Adapt | None = None  # adaptive scaling (None: a fixed engine count)
+        self._adapting: asyncio.Task[None] | None = None
+        self._saved_at = 0.0  # monotonic time of the last record written
         self._own_tasks: dict[int, int] = {}  # tasks the server itself sent, per engine
         self.settings = settings
         self.log = log
@@ -220,6 +225,7 @@ class EnginePool:
             "engine_sets": [self._describe_set(s) for s in self.engine_sets.values()],
             "parts": [self._describe_part(part) for part in self.parts.values()],
             "idle": self._describe_idle(),
+            "adapt": self.adapt.reply() if self.adapt is not None else None,
             "tasks": self.tasks if self.phase == "running" else None,
             "controller": {"pid": getattr(controller, "pid", None)} if controller else None,
             "connection_file": self.connection_file(),
@@ -319,9 +325,11 @@ class EnginePool:
                 [part.record() for part in self.parts.values() if not part.primary],
                 self.idle_minutes,
                 self.last_active,
+                self.adapt.record() if self.adapt is not None else None,
             )
             write_record(self.settings.profile_dir, record, processes)
             self._recorded = pids
+            self._saved_at = time.monotonic()
 
     # --- life cycle -----------------------------------------------------
 
@@ -351,6 +359,7 @@ class EnginePool:
         pool.ready_seconds = record.get("ready_seconds")
         pool.idle_minutes = record.get("idle_minutes")
         pool.last_active = record.get("last_active")
+        pool.adapt = Adapt.from_record(record.get("adapt"))
         for part in record.get("parts", []):
             backend = backends[part["backend"]]
             pool.parts[backend.name] = Part(backend, dict(part["options"]), int(part["requested"]))
@@ -845,7 +854,16 @@ class EnginePool:
             self.log.debug("pool %s: no queue status: %s", self.name, error)
             self.tasks = None
             return
-        engines = {k: v for k, v in status.items() if isinstance(k, int) and isinstance(v, dict)}
+        # engines being retired or lost may still be listed, with the questions the server
+        # sent them: only the pool's live engines' work counts
+        engines = {
+            k: v
+            for k, v in status.items()
+            if isinstance(k, int)
+            and isinstance(v, dict)
+            and k in self.engines
+            and self.engines[k].state == "running"
+        }
         # the server's questions to the engines are not work: neither running nor done
         own = {k: self._own_tasks.get(k, 0) - (k in self._asked) for k in engines}
         running = {
@@ -878,8 +896,11 @@ class EnginePool:
         was_busy, self._busy = self._busy, busy
         if busy or self.last_active is None or was_busy:
             self.last_active = time.time()
-            if self.idle_minutes:
-                self._save(force=True)  # a restarted server keeps the idle clock
+            # a restarted server keeps the idle clock: saved when work ends, and while
+            # work goes on every SAVE_ACTIVE_SECONDS (not every second)
+            due = time.monotonic() - self._saved_at >= SAVE_ACTIVE_SECONDS
+            if self.idle_minutes and (not busy or due):
+                self._save(force=True)
 
     async def check_idle(self) -> None:
         """Stop the pool once it has had no work (see :meth:`check_tasks`) for its idle
@@ -906,6 +927,54 @@ class EnginePool:
         self.log.info("pool %s (%s) %s", self.name, self.id, why)
         await self.stop()
         self.error = why
+        self.refresh()
+
+    # --- adaptive scaling -----------------------------------------------
+
+    async def set_adapt(self, adapt: Adapt | None) -> None:
+        """Follow the controller's queue within ``adapt``'s range (None: stop adapting and
+        keep the engines the pool has)."""
+        self._check_scalable()
+        if adapt is not None and any(p.backend.whole_sets for p in self.parts.values()):
+            label = self.backend.label or self.backend.name
+            raise BadRequest(
+                f"{label} engines stop only as whole engine sets, so this pool cannot "
+                "adapt; scale it by hand",
+                "adapt",
+            )
+        self.adapt = adapt
+        self._save(force=True)
+        self.refresh()
+
+    def check_adapt(self) -> None:
+        """Start one adaptive step in the background when the counts call for it (the
+        watcher calls this after each count of the tasks)."""
+        adapt, tasks = self.adapt, self.tasks
+        if adapt is None or tasks is None or self.phase != "running" or self._lock.locked():
+            return
+        if self._adapting is not None and not self._adapting.done():
+            return
+        part = self._primary
+        have = self._have(part)
+        work = tasks["queued"] + tasks["running"]
+        waiting = sum(s.waiting for s in self.sets_of(part))
+        wanted = adapt.wanted(have, work, waiting, time.monotonic())
+        if wanted is None:
+            return
+        self._adapting = asyncio.ensure_future(self._adapt_to(adapt, have, wanted, tasks))
+        self._background.add(self._adapting)
+        self._adapting.add_done_callback(self._background.discard)
+
+    async def _adapt_to(self, adapt: Adapt, have: int, wanted: int, tasks: TaskCounts) -> None:
+        self.log.info("pool %s (%s) adapts: %d -> %d engines", self.name, self.id, have, wanted)
+        adapt.note(have, wanted, tasks["queued"], tasks["running"])
+        try:
+            await self.scale(wanted)
+        except (BadRequest, Conflict) as error:
+            adapt.last = f"could not scale to {wanted} engines: {error.message}"
+        except Exception as error:
+            self.log.exception("pool %s: adaptive scaling failed", self.id)
+            adapt.last = f"could not scale to {wanted} engines: {error}"
         self.refresh()
 
     # --- watching -------------------------------------------------------

@@ -105,6 +105,15 @@ class IdleReply(TypedDict):
     culls_in_seconds: float | None
 
 
+class AdaptReply(TypedDict):
+    """Adaptive scaling: engines follow the controller's queue within a range."""
+
+    minimum: int
+    maximum: int
+    wait_seconds: float  # spare engines stop after this long without work for them
+    last: str | None  # the last change, in words
+
+
 class PoolReply(TypedDict):
     id: str
     name: str
@@ -118,6 +127,7 @@ class PoolReply(TypedDict):
     engine_sets: list[EngineSetReply]
     parts: list[PartReply]
     idle: IdleReply
+    adapt: AdaptReply | None
     tasks: TaskCounts | None
     controller: ControllerReply | None
     connection_file: str

@@ -54,6 +54,7 @@ class PoolRecord:
     parts: list[dict[str, Any]] = field(default_factory=list)
     idle_minutes: float | None = None
     last_active: float | None = None  # when work was last seen (wall clock)
+    adapt: dict[str, Any] | None = None  # adaptive scaling's range (clusters/adapt.py)
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,7 @@ def failed_pool(record: dict[str, Any]) -> PoolReply:
             "list": [],
         },
         "engine_sets": [],
+        "adapt": None,
         "tasks": None,
         "parts": [
             {
