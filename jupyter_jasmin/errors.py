@@ -26,6 +26,13 @@ class BadRequest(JasminError):
     status = 400
 
 
+class Forbidden(JasminError):
+    """This user may not read what the request names (a dataset the archive's Unix
+    permissions keep from them); the message says why and whom to ask."""
+
+    status = 403
+
+
 class NotFound(JasminError):
     """The named pool, holding or dataset does not exist."""
 

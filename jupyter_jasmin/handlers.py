@@ -21,7 +21,8 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from .clusters import EnginePools
-from .errors import BadRequest, JasminError
+from .errors import BadRequest, Forbidden, JasminError
+from .holdings.access import advice
 from .holdings.inspect import THEMES, time_step
 from .holdings.manager import Holdings, parse_selection
 from .kernel_citations import KernelCitations
@@ -352,11 +353,19 @@ class SelectionSnippetHandler(JasminHandler):
                 f"the selection holds {page['total']} datasets, more than the "
                 f"{MAX_SELECTION} a snippet analyses: choose more facets",
             )
-        datasets = page["datasets"]
+        # datasets this user may not read are left out of the analysis, and the cell says so
+        datasets = [d for d in page["datasets"] if d["access"]["readable"]]
+        locked = [d for d in page["datasets"] if not d["access"]["readable"]]
+        if locked and not datasets:
+            access = locked[0]["access"]
+            raise Forbidden(
+                f"you cannot read any of the {len(locked)} datasets of this selection: "
+                f"{access['reason']}; {advice(access['group'])}"
+            )
         pool_id = self.get_argument("pool", "")
         pool = self.pools.connectable(pool_id) if pool_id else None
         facet_names = list(datasets[0]["facets"]) if datasets else []
-        code = selection_snippet(name, selection, datasets, facet_names, pool)
+        code = selection_snippet(name, selection, datasets, facet_names, pool, locked)
         self.reply(SnippetReply(code=code))
 
 

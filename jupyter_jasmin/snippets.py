@@ -8,6 +8,7 @@ name or path can never break out of its string literal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypedDict
 
 from .errors import BadRequest, NotFound
@@ -133,12 +134,29 @@ def _search_call(holding: str, selection: Selection) -> str:
     return f"holdings.search({', '.join(arguments)})"
 
 
+def _readable_search(
+    holding: str, selection: Selection, locked: Sequence[DatasetSummary]
+) -> list[str]:
+    """The selection's datasets as a search finds them, leaving out, and naming in a
+    comment, those this user may not read."""
+    search = _search_call(holding, selection)
+    if not locked:
+        return [f"datasets = {search}"]
+    groups = sorted({d["access"]["group"] for d in locked if d["access"]["group"]})
+    why = f" (access is by the Unix group {', '.join(map(repr, groups))})" if groups else ""
+    return [
+        f"# {len(locked)} selected datasets you cannot read are left out{why}",
+        f"datasets = [d for d in {search} if d.readable]",
+    ]
+
+
 def selection_snippet(
     holding: str,
     selection: Selection,
     datasets: list[DatasetSummary],
     facet_names: list[str],
     pool: PoolReply | None,
+    locked: Sequence[DatasetSummary] = (),
 ) -> str:
     """One cell from the panel's selection to a plot: the selected datasets' files are
     mapped on the pool (one task per file, so a 65-file dataset does not hold up the
@@ -166,7 +184,7 @@ def selection_snippet(
             "import xarray as xr",
             "from jupyter_jasmin import holdings, pmap",
             "",
-            f"datasets = {_search_call(holding, selection)}",
+            *_readable_search(holding, selection, locked),
             f"items = [({label_code}, path) for d in datasets for path in d.files]",
             "",
             "",

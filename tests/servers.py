@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,17 @@ class ServerProcess:
     """``ServerProcess(root, profile, "--Jasmin.max_pools=2")``: started and answering."""
 
     def __init__(
-        self, root: Path, profile: Path, *settings: str, own_session: bool = False
+        self,
+        root: Path,
+        profile: Path,
+        *settings: str,
+        own_session: bool = False,
+        prefix: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         """``own_session``: a process group of its own, as a server started in a terminal
-        has (signals sent to the tests' group do not reach it)."""
+        has (signals sent to the tests' group do not reach it); ``prefix``: a command the
+        server runs under (as another user); ``env``: its environment."""
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -35,6 +43,7 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed when the server stops)
         self.process = subprocess.Popen(
             [
+                *prefix,
                 sys.executable,
                 "-m",
                 "jupyter_server",
@@ -49,6 +58,7 @@ class ServerProcess:
             stdout=subprocess.DEVNULL,
             stderr=self._log,
             start_new_session=own_session,
+            env=env,
         )
         try:
             wait_until(self._answers, 60)

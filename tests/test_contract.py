@@ -35,6 +35,7 @@ from jupyter_jasmin.diagnostics import LoopStalls
 from jupyter_jasmin.handlers import API, ROUTES
 from jupyter_jasmin.holdings.shapes import (
     Coordinate,
+    DatasetAccess,
     DatasetFile,
     DatasetMetadata,
     DatasetPage,
@@ -166,6 +167,7 @@ TYPED_REPLIES = {
     "Resources": Resources,
     "Holding": HoldingReply,
     "FacetCounts": FacetCounts,
+    "DatasetAccess": DatasetAccess,
     "DatasetSummary": DatasetSummary,
     "DatasetPage": DatasetPage,
     "DatasetFile": DatasetFile,

@@ -5,6 +5,11 @@ The index is read directly, read-only, with the same query code the server's RES
 routes use, so a search here counts what the panel counts. Opening masks the netCDF
 default fill value that many CMIP files hold without declaring it (as the quick-looks
 do) and records the dataset for :func:`jupyter_jasmin.citations`.
+
+An index may list datasets this user cannot read (an admin's shared index; access by Unix
+group per collection): a search finds them, marked (``dataset.readable``,
+``dataset.access``), and ``dataset()``, ``open()`` and ``files`` refuse them with
+:class:`~jupyter_jasmin.errors.Forbidden`, naming the group that grants access.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound
+from .access import FolderAccess, Verdict
 from .manager import Holding, inside
 from .query import IndexReader, Selection
-from .shapes import DatasetSummary
+from .shapes import DatasetAccess, IndexedDataset
 
 # From this many files on, a dataset is opened through its virtual reference (refs.py)
 # unless told otherwise: benchmarks/open_refs.py measured a cached reference open as fast
@@ -65,10 +71,11 @@ class Dataset:
     path: str = field(repr=False)  # the dataset's folder, relative to the root
     reader: IndexReader = field(repr=False, compare=False)
     index_dir: str = field(repr=False, compare=False)  # where references are kept
+    checker: FolderAccess = field(repr=False, compare=False)
 
     @classmethod
     def from_summary(
-        cls, holding: Holding, reader: IndexReader, summary: DatasetSummary
+        cls, holding: Holding, reader: IndexReader, summary: IndexedDataset
     ) -> Dataset:
         return cls(
             holding.spec.name,
@@ -80,14 +87,32 @@ class Dataset:
             summary["path"],
             reader,
             holding.index_dir,
+            holding.access,
         )
+
+    @functools.cached_property
+    def _verdict(self) -> Verdict:
+        return self.checker.of(self.path)
+
+    @property
+    def readable(self) -> bool:
+        """Whether this user may read the dataset's files."""
+        return self._verdict.readable
+
+    @property
+    def access(self) -> DatasetAccess:
+        """``readable``, and if not, the ``reason`` and the Unix ``group`` that grants
+        access (as the REST listings give them)."""
+        return self._verdict.reply()
 
     @functools.cached_property
     def files(self) -> list[str]:
         """The real paths of the dataset's files, each checked to lie inside the root
-        (noted for ``citations()``: a ``pmap`` over them records the dataset)."""
+        (noted for ``citations()``: a ``pmap`` over them records the dataset);
+        Forbidden, saying why, if this user may not read them."""
         from ..provenance import note_files
 
+        self.checker.check(self.id, self.path)
         files = [inside(self.root, entry["path"]) for entry in self.reader.files(self.path)]
         note_files(self.holding, self.id, self.version, files)
         return files
@@ -95,7 +120,13 @@ class Dataset:
     def __getstate__(self) -> dict[str, Any]:
         """What an engine gets (``pmap`` over datasets): the dataset with its files
         listed, without the index reader (its lock and connections stay here)."""
-        return {**self.__dict__, "files": self.files, "reader": None}
+        return {
+            **self.__dict__,
+            "files": self.files,
+            "_verdict": self._verdict,
+            "reader": None,
+            "checker": None,
+        }
 
     def open(self, references: bool | None = None, **xarray_kwargs: Any) -> Any:
         """The dataset's files as one ``xarray.Dataset`` (``open_mfdataset`` options may
@@ -193,9 +224,16 @@ class SearchResult(Sequence[Dataset]):
         return [dataset.id for dataset in self._datasets]
 
     def __repr__(self) -> str:
-        shown = "\n".join(f"  {d.id}" for d in self._datasets[:20])
+        shown = "\n".join(f"  {d.id}{_lock(d)}" for d in self._datasets[:20])
         more = f"\n  … {len(self) - 20} more" if len(self) > 20 else ""
         return f"{len(self)} datasets\n{shown}{more}"
+
+
+def _lock(dataset: Dataset) -> str:
+    if dataset.readable:
+        return ""
+    group = dataset.access["group"]
+    return f"  (locked: Unix group {group!r})" if group else "  (locked)"
 
 
 def search(
@@ -208,7 +246,8 @@ def search(
 ) -> SearchResult:
     """Datasets of ``holding`` whose facets have the given values (several values of one
     facet: any of them) and whose names contain every word of ``q``; only the latest
-    version of each unless ``latest=False``. ``index_dir`` overrides the configured one."""
+    version of each unless ``latest=False``. ``index_dir`` overrides the configured one.
+    Datasets this user cannot read are found too, with ``readable`` False."""
     found = _holding(holding, index_dir)
     reader = found.open()
     chosen = {
@@ -221,13 +260,15 @@ def search(
 
 
 def dataset(holding: str, dataset_id: str, *, index_dir: str | None = None) -> Dataset:
-    """One dataset of ``holding`` by its id; NotFound suggests ids close to it."""
+    """One dataset of ``holding`` by its id; NotFound suggests ids close to it, and
+    Forbidden says why this user may not read it."""
     found = _holding(holding, index_dir)
     reader = found.open()
     try:
         summary = reader.dataset(dataset_id).summary
     except NotFound:
         raise NotFound(_unknown_dataset(reader, holding, dataset_id)) from None
+    found.access.check(dataset_id, summary["path"])
     return Dataset.from_summary(found, reader, summary)
 
 

@@ -30,6 +30,7 @@ from ..timestamps import isoformat
 from ..validation import is_name
 from . import cache, catalog, inspect
 from . import refresh as refresh_process
+from .access import FolderAccess
 from .drs import DrsTemplate, TemplateError, file_variable
 from .index import remove_stale_builds
 from .query import FoundDataset, IndexReader, Selection, UnreadableIndex
@@ -37,9 +38,11 @@ from .scan import root_problem
 from .shapes import (
     DatasetPage,
     DatasetReply,
+    DatasetSummary,
     FacetCounts,
     HoldingReply,
     HoldingState,
+    IndexedDataset,
     IndexFacts,
     RefreshProgress,
 )
@@ -167,6 +170,7 @@ class Holding:
         self.reader: IndexReader | None = None
         self.refresh: Refresh | None = None
         self.error: str | None = None  # why the last refresh failed, in words
+        self.access = FolderAccess(spec.root)  # what this server's user may read
         self._opening = threading.Lock()  # query threads may open the index together
 
     def open(self) -> IndexReader:
@@ -181,6 +185,11 @@ class Holding:
             return self._reader()
         except UnreadableIndex as error:
             raise Conflict(f"holding {self.spec.name!r}: {self._unreadable(error)}") from None
+
+    def summary(self, dataset: IndexedDataset) -> DatasetSummary:
+        """A dataset of the index as this server's user meets it: readable or not, and why
+        (call off the loop: it looks at the dataset's folder)."""
+        return {**dataset, "access": self.access.of(dataset["path"]).reply()}
 
     def _reader(self) -> IndexReader:
         with self._opening:
@@ -416,17 +425,26 @@ class Holdings:
         self, name: str, selection: Selection, offset: int, limit: int
     ) -> DatasetPage:
         holding = self.get(name)
-        page: DatasetPage = await self._off_loop(
-            lambda: holding.open().page(selection, offset, limit)
-        )
+
+        def answer() -> DatasetPage:
+            page = holding.open().page(selection, offset, limit)
+            return {**page, "datasets": [holding.summary(d) for d in page["datasets"]]}
+
+        page: DatasetPage = await self._off_loop(answer)
         return page
 
     async def dataset(self, name: str, dataset_id: str) -> DatasetReply:
         holding = self.get(name)
-        found: FoundDataset = await self._off_loop(lambda: holding.open().dataset(dataset_id))
+
+        def find() -> tuple[FoundDataset, DatasetSummary]:
+            found = holding.open().dataset(dataset_id)
+            return found, holding.summary(found.summary)
+
+        answer: tuple[FoundDataset, DatasetSummary] = await self._off_loop(find)
+        found, summary = answer
         root = holding.spec.root
         return {
-            **found.summary,
+            **summary,
             "files": [
                 {**entry, "absolute_path": os.path.join(root, entry["path"])}
                 for entry in found.files
@@ -436,9 +454,11 @@ class Holdings:
         }
 
     async def files(self, name: str, dataset_id: str) -> tuple[DatasetReply, list[str]]:
-        """A dataset and the real paths of its files, each checked to be inside the root."""
+        """A dataset and the real paths of its files, each checked to be inside the root;
+        Forbidden, saying why, when this server's user may not read them."""
         holding = self.get(name)
         found = await self.dataset(name, dataset_id)
+        await self._off_loop(holding.access.check, dataset_id, found["path"])
         paths = [inside(holding.spec.root, entry["path"]) for entry in found["files"]]
         if not paths:
             raise NotFound(f"dataset {dataset_id!r} has no files")

@@ -27,12 +27,12 @@ from .drs import time_range
 from .index import FOLDER_COLUMNS
 from .scan import Folder
 from .shapes import (
-    DatasetPage,
-    DatasetSummary,
     DatasetVersion,
     FacetCounts,
     FacetValueCount,
+    IndexedDataset,
     IndexedFile,
+    IndexedPage,
     UnmatchedPath,
 )
 
@@ -324,7 +324,7 @@ class IndexReader:
     def facet_counts(self, selection: Selection) -> FacetCounts:
         return self._snapshot.facet_counts(selection)
 
-    def page(self, selection: Selection, offset: int, limit: int) -> DatasetPage:
+    def page(self, selection: Selection, offset: int, limit: int) -> IndexedPage:
         snapshot, db = self._view()
         rows = np.flatnonzero(snapshot.select(selection))
         chosen = [int(i) + 1 for i in rows[offset : offset + limit]]
@@ -430,13 +430,13 @@ DATASET_COLUMNS = ", ".join(("id", *DatasetRow._fields[1:]))
 class FoundDataset:
     """One dataset as the index answers it: files relative to the holding's root."""
 
-    summary: DatasetSummary
+    summary: IndexedDataset
     files: list[IndexedFile]
     versions: list[DatasetVersion]
     index_built: str
 
 
-def dataset_summary(row: DatasetRow) -> DatasetSummary:
+def dataset_summary(row: DatasetRow) -> IndexedDataset:
     return {
         "id": row.dataset_id,
         "path": row.path,

@@ -55,7 +55,18 @@ class FacetCounts(TypedDict):
     facets: dict[str, list[FacetValueCount]]
 
 
-class DatasetSummary(TypedDict):
+class DatasetAccess(TypedDict):
+    """Whether this server's user may read a dataset; if not, why, and the Unix group
+    that would grant access (None when no group would)."""
+
+    readable: bool
+    group: str | None
+    reason: str | None
+
+
+class IndexedDataset(TypedDict):
+    """A dataset as the index (shared by every user) describes it."""
+
     id: str
     path: str
     version: str | None
@@ -65,6 +76,19 @@ class DatasetSummary(TypedDict):
     start: str | None
     end: str | None
     facets: dict[str, str | list[str]]
+
+
+class DatasetSummary(IndexedDataset):
+    """A dataset as a listing shows it to this server's user."""
+
+    access: DatasetAccess
+
+
+class IndexedPage(TypedDict):
+    total: int
+    offset: int
+    limit: int
+    datasets: list[IndexedDataset]
 
 
 class DatasetPage(TypedDict):
