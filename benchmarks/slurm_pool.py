@@ -2,7 +2,7 @@
 ipyparallel's own Slurm launcher; how soon a cancelled job shows in the pool; what
 watching Slurm costs the server's event loop and the scheduler.
 
-    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45]
+    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45] [--json PATH]
 
 Everything runs on one real single-node Slurm (``tests/slurm_rig.py``) started for the
 run and stopped at its end, with servers started as ``pool_start.Server`` (the event-loop
@@ -23,7 +23,7 @@ watch on), in three phases:
    with the running pool alone (the polling backs off).
 
 The machine's load (CPU busy, load average) is sampled throughout. Results go to
-benchmarks/results/slurm-pool.json. Exit status 1 if any step failed, a job was left in
+``--json`` (benchmarks/results/slurm-pool.json). Exit status 1 if any step failed, a job was left in
 ``squeue``, a controller, engine or job process outlived its pool, or the rig did not
 stop cleanly.
 """
@@ -56,8 +56,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
+from _figures import (  # noqa: E402
+    Figure,
+    below,
+    figure,
+    json_option,
+    machine,
+    pool_figures,
+    write_result,
+)
 from load import logged_errors, pool_processes, stop_everything, terminated  # noqa: E402
-from pool_start import RESULTS, Server, summary  # noqa: E402
+from pool_start import Server, summary  # noqa: E402
 
 from tests.slurm_rig import SlurmRig, find_program  # noqa: E402
 
@@ -68,7 +77,6 @@ TAG = "JASMIN_SLURM_BENCH"  # in the environment of every process this run start
 START_TIMEOUT_S = 120
 DEGRADED_TIMEOUT_S = 120
 LEFTOVER_WAIT_S = 30
-RESULT_FILE = RESULTS / "slurm-pool.json"
 
 Pool = dict[str, Any]
 
@@ -622,6 +630,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=10.0, help="s of running before scancel")
     parser.add_argument("--steady", type=float, default=45.0, help="s of each quiet window")
+    json_option(parser, "slurm-pool.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminated)
 
@@ -637,9 +646,7 @@ def main() -> None:
         "steady_s": args.steady,
         "pool_options": OPTIONS,
         "machine": {
-            "cores": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "platform": platform.platform(),
+            **machine(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
@@ -647,8 +654,8 @@ def main() -> None:
         "took_s": round(time.time() - began),
         **measured,
     }
-    RESULTS.mkdir(exist_ok=True)
-    RESULT_FILE.write_text(json.dumps(result, indent=2) + "\n")
+    result["figures"] = figures(result)
+    write_result(args.json, result)
     print_table(result)
     if result["failures"] or result["left_behind"]:
         for line in result["failures"] + result["left_behind"]:
@@ -657,6 +664,61 @@ def main() -> None:
 
 
 # --- the table --------------------------------------------------------------------
+
+
+def figures(result: dict[str, Any]) -> list[Figure]:
+    """What a phase measured (a failed phase has nothing to show)."""
+    found: list[Figure] = []
+    start = result.get("start_and_stop")
+    if start:
+        found += pool_figures(
+            f"{ENGINES}-engine Slurm pool",
+            start["rest_ready_s"]["median"],
+            start["ipyparallel_default_ready_s"]["median"],
+            start["ipyparallel_250ms_ready_s"]["median"],
+            start["rest_stop_reply_s"]["median"],
+        )
+        found.append(
+            figure(
+                "Slurm: DELETE until no job in squeue",
+                start["rest_stop_to_no_job_s"]["median"],
+                "s",
+            )
+        )
+    for key, polling in (
+        ("cancelled_job_default_polling", "default job polling"),
+        ("cancelled_job_polling_1s", "job_poll_seconds=1"),
+    ):
+        cancelled = result.get(key)
+        if cancelled:
+            noticed = ", ".join(f"{n} by {way}" for way, n in cancelled["noticed_by"].items())
+            found.append(
+                figure(
+                    f"Slurm: scancel to degraded, {polling}",
+                    cancelled["degraded_s"]["median"],
+                    "s",
+                    noticed,
+                )
+            )
+    for key, label in (
+        ("running_and_pending", "a pool running, one pending"),
+        ("running_only", "a pool running"),
+    ):
+        window = (result.get("watching_slurm") or {}).get(key)
+        if window:
+            found.append(
+                below(
+                    f"Slurm: event loop's worst stall, {label}",
+                    window["max_stall_ms"],
+                    "ms",
+                    50,
+                    f"over {window['seconds']:g} s",
+                )
+            )
+            found.append(
+                figure(f"Slurm: squeue calls, {label}", window["squeue"]["per_minute"], "/min")
+            )
+    return found
 
 
 def line(label: str, figures: dict[str, float] | None, unit: str = "s") -> str:
