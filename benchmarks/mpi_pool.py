@@ -1,7 +1,7 @@
 """How long a researcher waits for a 2-engine MPI pool through the REST API, next to
 ipyparallel's own MPI launcher with its defaults.
 
-    python benchmarks/mpi_pool.py [--rounds 3] [--json PATH]
+    python benchmarks/mpi_pool.py [--rounds 3] [--quick] [--json PATH]
 
 In one run on this VM (Debian's Open MPI, mpi4py from PyPI), alternating each round:
 ``POST clusters`` with the ``mpi`` backend until the pool runs with both engines located
@@ -116,13 +116,14 @@ def versions() -> dict[str, str]:
     return {"python": platform.python_version(), **found, "mpiexec": mpiexec.stdout.split("\n")[0]}
 
 
-def measure(folder: Path, rounds: int) -> dict[str, Any]:
+def measure(folder: Path, rounds: int, warm_up: bool = True) -> dict[str, Any]:
     server = mpi_server(folder / "server")
     rest: list[dict[str, float]] = []
     raw: list[dict[str, float]] = []
     try:
-        rest_round(server)  # warm-up: the server's first start imports ipyparallel
-        raw_round(folder)  # and the page cache for a new interpreter
+        if warm_up:
+            rest_round(server)  # the server's first start imports ipyparallel
+            raw_round(folder)  # and the page cache for a new interpreter
         for _ in range(rounds):
             rest.append(rest_round(server))
             raw.append(raw_round(folder))
@@ -149,10 +150,15 @@ def measure(folder: Path, rounds: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
     json_option(parser, "mpi-pool.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        measured = measure(Path(folder), args.rounds)
+        measured = measure(Path(folder), args.rounds, not args.quick)
     result = {
         "benchmark": "mpi-pool",
         "engines": ENGINES,

@@ -2,7 +2,7 @@
 would otherwise type (``ipyparallel.Cluster(n=2).start_and_connect_sync()``), and
 how long is the server's event loop blocked meanwhile?
 
-    python benchmarks/pool_start.py [--rounds 5] [--engines 2] [--json PATH]
+    python benchmarks/pool_start.py [--rounds 5] [--engines 2] [--quick] [--json PATH]
 
 Both are measured in the same run on the same machine, alternating, and reported
 as medians and as a ratio. Results go to benchmarks/results/pool-start.json.
@@ -196,6 +196,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--engines", type=int, default=2)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
     json_option(parser, "pool-start.json")
     args = parser.parse_args()
 
@@ -205,7 +210,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         server = Server(Path(workdir))
         try:
-            rest_round(server, args.engines)  # warm-up: first start imports ipyparallel
+            if not args.quick:  # warm-up: first start imports ipyparallel
+                rest_round(server, args.engines)
             for _ in range(args.rounds):
                 rest.append(rest_round(server, args.engines))
                 raw.append(raw_round(args.engines, tuned=False))

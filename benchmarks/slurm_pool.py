@@ -2,7 +2,8 @@
 ipyparallel's own Slurm launcher; how soon a cancelled job shows in the pool; what
 watching Slurm costs the server's event loop and the scheduler.
 
-    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45] [--json PATH]
+    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45] [--quick]
+                                    [--json PATH]
 
 Everything runs on one real single-node Slurm (``tests/slurm_rig.py``) started for the
 run and stopped at its end, with servers started as ``pool_start.Server`` (the event-loop
@@ -342,15 +343,16 @@ def raw_round(folder: Path, rig: SlurmRig, run: str, tuned: bool) -> dict[str, f
 
 
 def start_and_stop(
-    folder: Path, rig: SlurmRig, run: str, rounds: int, problems: list[str]
+    folder: Path, rig: SlurmRig, run: str, rounds: int, problems: list[str], warm_up: bool = True
 ) -> dict[str, Any]:
     server, offered = slurm_server(folder / "server-phase1", rig, run, {})
     rest: list[dict[str, float]] = []
     raw: list[dict[str, float]] = []
     tuned: list[dict[str, float]] = []
     try:
-        rest_round(server, rig)  # warm-up: the server's first start imports ipyparallel
-        raw_round(folder, rig, run, tuned=False)  # and the page cache for a new interpreter
+        if warm_up:
+            rest_round(server, rig)  # the server's first start imports ipyparallel
+            raw_round(folder, rig, run, tuned=False)  # and the page cache for a new interpreter
         for _ in range(rounds):
             rest.append(rest_round(server, rig))
             raw.append(raw_round(folder, rig, run, tuned=False))
@@ -594,7 +596,9 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     problems: list[str] = []  # what each phase left behind, whether it failed or not
     rounds, settle, steady = args.rounds, args.settle, args.steady
     phases: dict[str, Callable[[MachineLoad], dict[str, Any]]] = {
-        "start_and_stop": lambda _: start_and_stop(folder, rig, run, rounds, problems),
+        "start_and_stop": lambda _: start_and_stop(
+            folder, rig, run, rounds, problems, not args.quick
+        ),
         "cancelled_job_default_polling": lambda _: cancelled_job(
             folder, rig, run, rounds, settle, None, problems
         ),
@@ -603,6 +607,8 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         ),
         "watching_slurm": lambda load: watching_cost(folder, rig, run, steady, load, problems),
     }
+    if args.quick:  # the same code as the default polling's, another setting
+        del phases["cancelled_job_polling_1s"]
     try:
         result["versions"] = versions(rig)
         result["other_slurm_rigs_running"] = other_slurms(rig)
@@ -630,6 +636,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=10.0, help="s of running before scancel")
     parser.add_argument("--steady", type=float, default=45.0, help="s of each quiet window")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round, the default job polling only: a smoke test",
+    )
     json_option(parser, "slurm-pool.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminated)

@@ -1,7 +1,7 @@
 """How long a researcher waits for 2 engines on 2 SSH hosts through the REST API, next
 to ipyparallel's own SSH launcher.
 
-    python benchmarks/ssh_pool.py [--rounds 3] [--json PATH]
+    python benchmarks/ssh_pool.py [--rounds 3] [--quick] [--json PATH]
 
 The hosts are the test rig's (``tests/ssh_rig.py``): a private sshd listening on
 127.0.0.2 (``vm-a``) and 127.0.0.3 (``vm-b``) of this machine, started for the run and
@@ -158,7 +158,7 @@ def raw_start(folder: Path, rig: SSHRig, run: str, tuned: bool) -> dict[str, flo
     return measured
 
 
-def measure(rounds: int, folder: Path) -> dict[str, Any]:
+def measure(rounds: int, folder: Path, warm_up: bool = True) -> dict[str, Any]:
     run = f"ssh-bench-{os.getpid()}-{time.time():.0f}"
     (folder / "sshd").mkdir()
     rig = SSHRig.start(folder / "sshd", run)
@@ -175,8 +175,9 @@ def measure(rounds: int, folder: Path) -> dict[str, Any]:
         with MachineLoad() as load:
             began = time.time()
             try:
-                rest_round(server, profile_dir)  # warm-up: the server's first start imports
-                raw_round(folder, rig, run, False, raw_failed)  # and the page cache
+                if warm_up:  # the server's first start imports, and the page cache
+                    rest_round(server, profile_dir)
+                    raw_round(folder, rig, run, False, raw_failed)
                 for _ in range(rounds):
                     rest.append(rest_round(server, profile_dir))
                     raw.append(raw_round(folder, rig, run, False, raw_failed))
@@ -235,13 +236,18 @@ def leftovers(folder: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
     json_option(parser, "ssh-pool.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminated)
     began = time.time()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ssh-bench-") as folder:
-        measured = measure(args.rounds, Path(folder))
+        measured = measure(args.rounds, Path(folder), not args.quick)
     result = {
         "benchmark": "ssh-pool",
         "engines": ENGINES,
