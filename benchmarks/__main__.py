@@ -245,7 +245,8 @@ def status_of(figure: Figure, quick: bool) -> str:
 
 def value_text(figure: Figure) -> str:
     unit = figure["unit"]
-    value = f"{figure['value']:.3g}"
+    number = figure["value"]
+    value = f"{number:.3g}" if abs(number) < 1000 else f"{number:,.0f}"
     return f"{value} {unit}".strip() if unit not in ("x", "") else value + unit
 
 
