@@ -3,12 +3,14 @@
 with Dask on the same pool, CDO and NCO?
 
     python benchmarks/analysis.py [--quick] [--out DIR] [--json FILE] [--rounds 2]
+                                  [--big-files N] [--small-files N]
 
 The analysis: the time mean of ``ta`` (per plev, lat, lon) and its cos(lat)-weighted
 global mean per time step and level, with the netCDF default fill the files hold
 without declaring it masked everywhere. Files come from ``cmip_like.py`` (written once,
 reused; not timed): big files (40 x 76 MB = 3 GB; ``--quick``: 4 x 50 MB) and many
-small ones (300 x 140 KB; ``--quick``: 100). Each way is timed as the user runs it,
+small ones (300 x 140 KB; ``--quick``: 100; ``--big-files``/``--small-files`` take
+fewer, as the one-command runner's quick mode does). Each way is timed as the user runs it,
 commands' start-up included (the pool is started before and stopped after, untimed),
 with the page cache warm and, for the big files, cold (each file's pages dropped with
 ``posix_fadvise(DONTNEED)`` first; this VM's host may still cache the disk). Every
@@ -25,10 +27,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import dataclasses
 import logging
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -46,8 +47,8 @@ import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _figures import RESULTS, Figure, above, at_least, figure, machine, now, write_result
 from cmip_like import PLEV8, Series, ensure_files, fill_share
-from pool_start import RESULTS
 
 from jupyter_jasmin import pmap
 
@@ -483,6 +484,44 @@ def table(rows: list[Row]) -> tuple[str, list[dict[str, Any]]]:
     return "\n".join(lines), records
 
 
+PMAP = "pmap, 2 engines"
+
+
+def figures(records: list[dict[str, Any]]) -> list[Figure]:
+    """pmap's speed-up on each set of files and cache state: ≥ 1.8x serial xarray, faster
+    than CDO and NCO (issue 6); Dask on the pool and the share of the read bandwidth beside."""
+    found: list[Figure] = []
+    for record in records:
+        if record["method"] not in (PMAP, "xarray + Dask on the pool, 2x1 thread"):
+            continue
+        where = f"{record['regime']} files, {record['cache']} cache"
+        if record["method"] != PMAP:
+            found.append(
+                figure(
+                    f"Dask on the pool / serial xarray, {where}", record["speedup_vs_xarray"], "x"
+                )
+            )
+            continue
+        found.append(
+            figure(f"pmap, {where}", record["seconds"], "s", f"{record['megabytes']:.0f} MB")
+        )
+        found.append(
+            at_least(
+                f"pmap speed-up over serial xarray, {where}", record["speedup_vs_xarray"], "x", 1.8
+            )
+        )
+        for key, tool in (("vs_best_cdo", "CDO"), ("vs_nco", "NCO")):
+            if record[key] is not None:
+                found.append(above(f"pmap speed-up over {tool}, {where}", record[key], "x", 1))
+        if record["fraction_of_read"] is not None:
+            found.append(
+                figure(
+                    f"pmap's share of the sequential read, {where}", record["fraction_of_read"], "x"
+                )
+            )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 MB of big files, not 3 GB")
@@ -491,8 +530,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="the best round is kept")
     parser.add_argument("--nco-rounds", type=int, default=1,
                         help="rounds with NCO, by far the slowest")  # fmt: skip
+    parser.add_argument("--big-files", type=int, default=None, help="fewer big files")
+    parser.add_argument("--small-files", type=int, default=None, help="fewer small files")
     args = parser.parse_args()
     big_series, small_series = (QUICK_BIG, QUICK_SMALL) if args.quick else (BIG, SMALL)
+    if args.big_files:
+        big_series = dataclasses.replace(big_series, files=args.big_files)
+    if args.small_files:
+        small_series = dataclasses.replace(small_series, files=args.small_files)
     out_json = args.json or RESULTS / ("analysis-quick.json" if args.quick else "analysis.json")
 
     started = time.perf_counter()
@@ -532,22 +577,20 @@ def main() -> None:
         "benchmark": "analysis",
         "mode": "quick" if args.quick else "full",
         "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
+            **machine(),
             "cdo": _version(["cdo", "--version"]),
             "nco": _version(["ncks", "--version"]),
         },
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "when": now(),
         "data": data,
         "rounds": args.rounds,
         "nco_rounds": args.nco_rounds,
         "rows": records,
         "left_behind": leftovers,
         "wall_seconds": round(time.perf_counter() - started, 1),
+        "figures": figures(records),
     }
-    out_json.parent.mkdir(parents=True, exist_ok=True)
-    out_json.write_text(json.dumps(result, indent=1) + "\n")
+    write_result(out_json, result)
     print(f"written to {out_json} ({result['wall_seconds']} s in all)")
     if leftovers:
         sys.exit(f"processes left behind: {leftovers}")

@@ -1,13 +1,14 @@
 """catalog.csv of a big holding: request times and the server's memory under concurrent downloads.
 
     python benchmarks/catalog_csv.py [--files 240000] [--tree /tmp/jasmin-bench-240k]
+                                     [--json PATH]
 
 1. Builds (or reuses) a CMIP6-layout tree of empty files and indexes it.
 2. Starts a Jupyter server on that index, with the event-loop watch on.
 3. Times a first catalog.csv download (the CSV is built) and a second one; then six at
    once, sampling the server's RSS meanwhile and timing a small request made during them.
 4. On a second server with an empty cache, six downloads at once before any was built.
-Results go to benchmarks/results/catalog-csv.json.
+Results go to ``--json`` (benchmarks/results/catalog-csv.json).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _figures import figure, json_option, machine, now, write_result
 from drs_tree import build as build_tree
-from pool_start import RESULTS, Server
+from pool_start import Server
 
 CSV = "holdings/bench/catalog.csv"
 MB = 1024 * 1024
@@ -140,6 +142,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=240_000)
     parser.add_argument("--tree", type=Path, default=Path("/tmp/jasmin-bench-240k"))
     parser.add_argument("--downloads", type=int, default=6)
+    json_option(parser, "catalog-csv.json")
     args = parser.parse_args()
 
     root = args.tree
@@ -169,8 +172,8 @@ def main() -> None:
 
     result = {
         "benchmark": "catalog-csv",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cores": os.cpu_count()},
+        "when": now(),
+        "machine": machine(),
         **size,
         "csv_bytes": first["bytes"],
         "rss_idle_mb": round(rss_idle / MB),
@@ -179,8 +182,21 @@ def main() -> None:
         "at_once_after_first": warm,
         "at_once_on_an_empty_cache": cold,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "catalog-csv.json").write_text(json.dumps(result, indent=2) + "\n")
+    size_note = f"{result['files']:,} files, {first['bytes'] / MB:.0f} MB"
+    n = args.downloads
+    result["figures"] = [
+        figure("catalog.csv, first request (built)", first["s"], "s", size_note),
+        figure(f"{n} downloads at once, built", warm["wall_s"], "s", size_note),
+        figure(
+            f"server RSS growth, {n} downloads at once",
+            warm["rss_peak_mb"] - warm["rss_before_mb"],
+            "MB",
+        ),
+        figure(f"a small request during {n} downloads", warm["small_request_during_ms"], "ms"),
+        figure(f"{n} downloads at once, empty cache (one build)", cold["wall_s"], "s"),
+        figure("event loop's worst stall, empty cache", cold["loop_max_stall_ms"], "ms"),
+    ]
+    write_result(args.json, result)
     print(json.dumps(result, indent=2))
 
 

@@ -1,7 +1,7 @@
 """Does the REST API answer every request, and how fast, with 200 clients reading at
 once, while pools start and stop, and while the intake-esm catalog is downloaded?
 
-    python benchmarks/load.py [--clients 200] [--seconds 12]
+    python benchmarks/load.py [--clients 200] [--seconds 12] [--json PATH]
 
 One Jupyter server with the extension (the sample CMIP6 holding ``cmip6-sample`` as
 its default holding, the event-loop watch on) and ``--clients`` asyncio clients on
@@ -18,7 +18,7 @@ connections, three phases of ``--seconds`` each:
 
 Per phase and route: requests, errors, p50/p99 latency, requests/s; per phase the
 event loop's worst stall and stalls over 50 ms, the server's RSS and CPU. Results go
-to benchmarks/results/load.json. Exit status 1 if any request failed, a process was
+to ``--json`` (benchmarks/results/load.json). Exit status 1 if any request failed, a process was
 left behind or the server logged an error.
 """
 
@@ -48,8 +48,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from holdings_index import percentiles
-from pool_start import RESULTS, Server
+from _figures import Figure, at_most, figure, json_option, machine, now, percentiles, write_result
+from pool_start import Server
 
 HOLDING = "cmip6-sample"
 POOL_ENGINES = 2
@@ -554,10 +554,45 @@ def print_table(result: dict[str, Any]) -> None:
                 print(f"      {message}")
 
 
+def figures(result: dict[str, Any]) -> list[Figure]:
+    """Per phase: no request fails; throughput, the slowest route's p99, the loop's worst
+    stall and the server's memory beside."""
+    found: list[Figure] = []
+    for name, _ in PHASES:
+        phase = result["phases"].get(name)
+        if phase is None:
+            continue
+        where = f"{result['clients']} clients, {name}"
+        found.append(at_most(f"failed requests, {where}", phase["errors"], "", 0))
+        found.append(figure(f"requests per second, {where}", phase["requests_per_s"], "/s"))
+        p99s = [route["p99_ms"] for route in phase["routes"].values() if route["p99_ms"]]
+        if p99s:
+            found.append(figure(f"slowest route's p99, {where}", max(p99s), "ms"))
+        found.append(
+            figure(
+                f"event loop's worst stall, {where}",
+                phase["event_loop"]["max_stall_ms"],
+                "ms",
+                "saturated: requests queue on the loop",
+            )
+        )
+        found.append(figure(f"server RSS, {where}", phase["server_rss_mb"]["max"], "MB"))
+    found.append(
+        at_most(
+            "processes left behind and server log errors",
+            len(result["left_behind"]) + len(result["server_log_errors"]),
+            "",
+            0,
+        )
+    )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=12)
+    json_option(parser, "load.json")
     args = parser.parse_args()
     if find_spec("esmvaltool_sample_data") is None:
         sys.exit("needs the sample archive: pip install --no-deps esmvaltool-sample-data")
@@ -572,10 +607,9 @@ def main() -> None:
         sys.exit("interrupted; the server and its pools are stopped")
     result = {
         "benchmark": "load",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "when": now(),
         "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
+            **machine(),
             # other work on the machine when the run began (it is shared)
             "load_average_1min_at_start": load_before,
             **limits,
@@ -585,8 +619,8 @@ def main() -> None:
         "seconds_per_phase": args.seconds,
         **measured,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
+    result["figures"] = figures(result)
+    write_result(args.json, result)
     print_table(result)
     errors = sum(phase["errors"] for phase in result["phases"].values())
     for line in result["server_log_errors"]:

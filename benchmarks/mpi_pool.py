@@ -1,14 +1,15 @@
 """How long a researcher waits for a 2-engine MPI pool through the REST API, next to
 ipyparallel's own MPI launcher with its defaults.
 
-    python benchmarks/mpi_pool.py [--rounds 3]
+    python benchmarks/mpi_pool.py [--rounds 3] [--quick] [--json PATH]
 
 In one run on this VM (Debian's Open MPI, mpi4py from PyPI), alternating each round:
 ``POST clusters`` with the ``mpi`` backend until the pool runs with both engines located
 (what a panel user waits for), then ``DELETE``; against ``ipyparallel.Cluster(
 engines="mpi", n=2).start_and_connect_sync()`` in a fresh interpreter with its defaults
 (as root with Open MPI's two ``OMPI_ALLOW_RUN_AS_ROOT`` variables, which mpiexec needs
-there). Servers are ``pool_start.Server``; results go to benchmarks/results/mpi-pool.json.
+there). Servers are ``pool_start.Server``; results go to ``--json``
+(benchmarks/results/mpi-pool.json).
 Exit status 1 if a round failed or a controller, mpiexec or engine outlived its pool.
 """
 
@@ -30,15 +31,15 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _figures import json_option, machine, now, pool_figures, write_result
 from load import logged_errors, pool_processes, stop_everything
-from pool_start import RESULTS, Server, summary
+from pool_start import Server, summary
 from slurm_pool import environment, rounded, running, wait_pool
 
 from jupyter_jasmin.clusters.backends.mpi import RUN_AS_ROOT
 
 ENGINES = 2
 START_TIMEOUT_S = 120
-RESULT_FILE = RESULTS / "mpi-pool.json"
 
 
 def mpi_server(folder: Path) -> Server:
@@ -115,13 +116,14 @@ def versions() -> dict[str, str]:
     return {"python": platform.python_version(), **found, "mpiexec": mpiexec.stdout.split("\n")[0]}
 
 
-def measure(folder: Path, rounds: int) -> dict[str, Any]:
+def measure(folder: Path, rounds: int, warm_up: bool = True) -> dict[str, Any]:
     server = mpi_server(folder / "server")
     rest: list[dict[str, float]] = []
     raw: list[dict[str, float]] = []
     try:
-        rest_round(server)  # warm-up: the server's first start imports ipyparallel
-        raw_round(folder)  # and the page cache for a new interpreter
+        if warm_up:
+            rest_round(server)  # the server's first start imports ipyparallel
+            raw_round(folder)  # and the page cache for a new interpreter
         for _ in range(rounds):
             rest.append(rest_round(server))
             raw.append(raw_round(folder))
@@ -148,19 +150,32 @@ def measure(folder: Path, rounds: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
+    json_option(parser, "mpi-pool.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        measured = measure(Path(folder), args.rounds)
+        measured = measure(Path(folder), args.rounds, not args.quick)
     result = {
         "benchmark": "mpi-pool",
         "engines": ENGINES,
         "rounds": args.rounds,
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
         "versions": versions(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "when": now(),
         **measured,
     }
-    RESULT_FILE.write_text(json.dumps(result, indent=2) + "\n")
+    result["figures"] = pool_figures(
+        f"{ENGINES}-engine MPI pool",
+        measured["rest_ready_s"]["median"],
+        measured["ipyparallel_default_ready_s"]["median"],
+        None,
+        measured["rest_stop_s"]["median"],
+    )
+    write_result(args.json, result)
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=2))
     if measured["problems"]:
         sys.exit(1)

@@ -1,6 +1,7 @@
 """Opening a many-file dataset with and without its virtual reference (holdings/refs.py).
 
     python benchmarks/open_refs.py [--repeats 3] [--tree /tmp/refs-bench] [--files 200]
+                                   [--quick] [--json PATH]
 
 Each measurement is a fresh Python process, as a user's new kernel: it imports the
 holdings API and xarray (reported as "import"), then opens the dataset with
@@ -17,7 +18,8 @@ small files of the sample's shape (under ``--tree``). Warm OS cache (one warm-up
 first); the median of ``--repeats`` runs, ways alternating. Ratios are files / way (above
 1: the reference is faster). Then, to place the threshold ``api.REFERENCES_FROM_FILES``,
 later opens in one warm kernel of sample datasets of 1 to 13 files, each way
-``3 * --repeats`` times. Results go to benchmarks/results/open-refs.json.
+``3 * --repeats`` times. ``--quick`` measures one sample dataset (AWI-CM-1-1-MR Amon)
+beside the generated one. Results go to ``--json`` (benchmarks/results/open-refs.json).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pool_start import RESULTS
+from _figures import Figure, above, figure, json_option, machine, now, write_result
 
 SAMPLE = {
     "GFDL-ESM4 Amon": "CMIP6.CMIP.NOAA-GFDL.GFDL-ESM4.historical.r1i1p1f1.Amon.ta.gr1.v20190726",
@@ -73,6 +75,7 @@ for dataset_id in ids:
                  "cached_s": statistics.median(seconds[True][1:])}})
 print(json.dumps(rows))
 """
+QUICK = "AWI-CM-1-1-MR Amon"
 GENERATED = "CMIP6.CMIP.BENCH.BENCH-1.historical.r1i1p1f1.Amon.ta.gn.v20250101"
 WAYS = ("files", "build", "cached")
 
@@ -159,6 +162,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tree", type=Path, default=Path("/tmp/refs-bench"))
     parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="one sample dataset, not six")
+    json_option(parser, "open-refs.json")
     options = parser.parse_args()
 
     from jupyter_jasmin.holdings.manager import sample_holdings
@@ -182,7 +187,8 @@ def main() -> None:
         ),
     }
 
-    cases = [(label, "cmip6-sample", dataset_id) for label, dataset_id in SAMPLE.items()]
+    sample_cases = {QUICK: SAMPLE[QUICK]} if options.quick else SAMPLE
+    cases = [(label, "cmip6-sample", dataset_id) for label, dataset_id in sample_cases.items()]
     cases.append((f"generated, {options.files} files", "bench", GENERATED))
     rows: list[dict[str, Any]] = []
     for label, holding, dataset_id in cases:
@@ -239,13 +245,38 @@ def main() -> None:
     ]
     table = "\n".join(lines)
     print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "open-refs.json").write_text(
-        json.dumps(
-            {"repeats": options.repeats, "rows": rows, "sweep": sweep, "table": table}, indent=2
-        )
-        + "\n"
-    )
+    result = {
+        "benchmark": "open-refs",
+        "when": now(),
+        "machine": machine(),
+        "repeats": options.repeats,
+        "rows": rows,
+        "sweep": sweep,
+        "table": table,
+        "figures": figures(rows),
+    }
+    write_result(options.json, result)
+
+
+def figures(rows: list[dict[str, Any]]) -> list[Figure]:
+    """Per dataset: a kernel's first open with the files and with the cached reference,
+    and how much faster a later open is with it (used from ``REFERENCES_FROM_FILES``)."""
+    from jupyter_jasmin.holdings.api import REFERENCES_FROM_FILES
+
+    found: list[Figure] = []
+    for row in rows:
+        label = f"{row['dataset']} ({row['file_count']} files)"
+        files, cached = row["files"], row["cached"]
+        found.append(figure(f"first open, files, {label}", files["first"], "s"))
+        found.append(figure(f"first open, cached reference, {label}", cached["first"], "s"))
+        ratio = files["later"] / cached["later"]
+        name = f"later open: files / cached reference, {label}"
+        if row["file_count"] >= REFERENCES_FROM_FILES:
+            note = f"references are used from {REFERENCES_FROM_FILES} files on"
+            found.append(above(name, ratio, "x", 1, note))
+        else:
+            found.append(figure(name, ratio, "x", "below the threshold: files are opened"))
+    return found
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 would otherwise type (``ipyparallel.Cluster(n=2).start_and_connect_sync()``), and
 how long is the server's event loop blocked meanwhile?
 
-    python benchmarks/pool_start.py [--rounds 5] [--engines 2]
+    python benchmarks/pool_start.py [--rounds 5] [--engines 2] [--quick] [--json PATH]
 
 Both are measured in the same run on the same machine, alternating, and reported
 as medians and as a ratio. Results go to benchmarks/results/pool-start.json.
@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import secrets
 import signal
 import socket
@@ -27,7 +26,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _figures import (
+    RESULTS,  # noqa: F401 (holdings_index.py imports it from here)
+    below,
+    json_option,
+    machine,
+    now,
+    pool_figures,
+    write_result,
+)
 
 
 def free_port() -> int:
@@ -162,10 +171,37 @@ def summary(rounds: list[dict[str, float]], key: str) -> dict[str, float]:
     }
 
 
+def figures(result: dict[str, Any]) -> list[Any]:
+    loop = result["event_loop_while_starting"]["max_stall_ms"]["max"]
+    idle = result["event_loop_idle_max_stall_ms"]["max"]
+    return [
+        *pool_figures(
+            f"{result['engines']}-engine local pool",
+            result["rest_ready_s"]["median"],
+            result["ipyparallel_default_ready_s"]["median"],
+            result["ipyparallel_tuned_ready_s"]["median"],
+            result["rest_stop_s"]["median"],
+        ),
+        below(
+            "event loop's worst stall while pools start",
+            loop,
+            "ms",
+            50,
+            f"an idle server's worst over as long: {idle} ms",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--engines", type=int, default=2)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
+    json_option(parser, "pool-start.json")
     args = parser.parse_args()
 
     rest: list[dict[str, float]] = []
@@ -174,7 +210,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         server = Server(Path(workdir))
         try:
-            rest_round(server, args.engines)  # warm-up: first start imports ipyparallel
+            if not args.quick:  # warm-up: first start imports ipyparallel
+                rest_round(server, args.engines)
             for _ in range(args.rounds):
                 rest.append(rest_round(server, args.engines))
                 raw.append(raw_round(args.engines, tuned=False))
@@ -186,12 +223,8 @@ def main() -> None:
         "benchmark": "pool-start",
         "engines": args.engines,
         "rounds": args.rounds,
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "when": now(),
         "rest_ready_s": summary(rest, "ready_s"),
         "rest_stop_s": summary(rest, "stop_s"),
         "event_loop_while_starting": {
@@ -206,8 +239,8 @@ def main() -> None:
     result["ratio_rest_to_ipyparallel_default"] = round(
         result["rest_ready_s"]["median"] / result["ipyparallel_default_ready_s"]["median"], 3
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "pool-start.json").write_text(json.dumps(result, indent=2) + "\n")
+    result["figures"] = figures(result)
+    write_result(args.json, result)
 
     print(f"{args.engines}-engine local pool, {args.rounds} rounds (median [min-max], seconds)")
     for label, key in (

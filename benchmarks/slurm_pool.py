@@ -2,7 +2,8 @@
 ipyparallel's own Slurm launcher; how soon a cancelled job shows in the pool; what
 watching Slurm costs the server's event loop and the scheduler.
 
-    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45]
+    python benchmarks/slurm_pool.py [--rounds 5] [--settle 10] [--steady 45] [--quick]
+                                    [--json PATH]
 
 Everything runs on one real single-node Slurm (``tests/slurm_rig.py``) started for the
 run and stopped at its end, with servers started as ``pool_start.Server`` (the event-loop
@@ -23,7 +24,7 @@ watch on), in three phases:
    with the running pool alone (the polling backs off).
 
 The machine's load (CPU busy, load average) is sampled throughout. Results go to
-benchmarks/results/slurm-pool.json. Exit status 1 if any step failed, a job was left in
+``--json`` (benchmarks/results/slurm-pool.json). Exit status 1 if any step failed, a job was left in
 ``squeue``, a controller, engine or job process outlived its pool, or the rig did not
 stop cleanly.
 """
@@ -56,8 +57,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
+from _figures import (  # noqa: E402
+    Figure,
+    below,
+    figure,
+    json_option,
+    machine,
+    pool_figures,
+    write_result,
+)
 from load import logged_errors, pool_processes, stop_everything, terminated  # noqa: E402
-from pool_start import RESULTS, Server, summary  # noqa: E402
+from pool_start import Server, summary  # noqa: E402
 
 from tests.slurm_rig import SlurmRig, find_program  # noqa: E402
 
@@ -68,7 +78,6 @@ TAG = "JASMIN_SLURM_BENCH"  # in the environment of every process this run start
 START_TIMEOUT_S = 120
 DEGRADED_TIMEOUT_S = 120
 LEFTOVER_WAIT_S = 30
-RESULT_FILE = RESULTS / "slurm-pool.json"
 
 Pool = dict[str, Any]
 
@@ -334,15 +343,16 @@ def raw_round(folder: Path, rig: SlurmRig, run: str, tuned: bool) -> dict[str, f
 
 
 def start_and_stop(
-    folder: Path, rig: SlurmRig, run: str, rounds: int, problems: list[str]
+    folder: Path, rig: SlurmRig, run: str, rounds: int, problems: list[str], warm_up: bool = True
 ) -> dict[str, Any]:
     server, offered = slurm_server(folder / "server-phase1", rig, run, {})
     rest: list[dict[str, float]] = []
     raw: list[dict[str, float]] = []
     tuned: list[dict[str, float]] = []
     try:
-        rest_round(server, rig)  # warm-up: the server's first start imports ipyparallel
-        raw_round(folder, rig, run, tuned=False)  # and the page cache for a new interpreter
+        if warm_up:
+            rest_round(server, rig)  # the server's first start imports ipyparallel
+            raw_round(folder, rig, run, tuned=False)  # and the page cache for a new interpreter
         for _ in range(rounds):
             rest.append(rest_round(server, rig))
             raw.append(raw_round(folder, rig, run, tuned=False))
@@ -586,7 +596,9 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     problems: list[str] = []  # what each phase left behind, whether it failed or not
     rounds, settle, steady = args.rounds, args.settle, args.steady
     phases: dict[str, Callable[[MachineLoad], dict[str, Any]]] = {
-        "start_and_stop": lambda _: start_and_stop(folder, rig, run, rounds, problems),
+        "start_and_stop": lambda _: start_and_stop(
+            folder, rig, run, rounds, problems, not args.quick
+        ),
         "cancelled_job_default_polling": lambda _: cancelled_job(
             folder, rig, run, rounds, settle, None, problems
         ),
@@ -595,6 +607,8 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         ),
         "watching_slurm": lambda load: watching_cost(folder, rig, run, steady, load, problems),
     }
+    if args.quick:  # the same code as the default polling's, another setting
+        del phases["cancelled_job_polling_1s"]
     try:
         result["versions"] = versions(rig)
         result["other_slurm_rigs_running"] = other_slurms(rig)
@@ -622,6 +636,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=10.0, help="s of running before scancel")
     parser.add_argument("--steady", type=float, default=45.0, help="s of each quiet window")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round, the default job polling only: a smoke test",
+    )
+    json_option(parser, "slurm-pool.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminated)
 
@@ -637,9 +657,7 @@ def main() -> None:
         "steady_s": args.steady,
         "pool_options": OPTIONS,
         "machine": {
-            "cores": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "platform": platform.platform(),
+            **machine(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
@@ -647,8 +665,8 @@ def main() -> None:
         "took_s": round(time.time() - began),
         **measured,
     }
-    RESULTS.mkdir(exist_ok=True)
-    RESULT_FILE.write_text(json.dumps(result, indent=2) + "\n")
+    result["figures"] = figures(result)
+    write_result(args.json, result)
     print_table(result)
     if result["failures"] or result["left_behind"]:
         for line in result["failures"] + result["left_behind"]:
@@ -657,6 +675,61 @@ def main() -> None:
 
 
 # --- the table --------------------------------------------------------------------
+
+
+def figures(result: dict[str, Any]) -> list[Figure]:
+    """What a phase measured (a failed phase has nothing to show)."""
+    found: list[Figure] = []
+    start = result.get("start_and_stop")
+    if start:
+        found += pool_figures(
+            f"{ENGINES}-engine Slurm pool",
+            start["rest_ready_s"]["median"],
+            start["ipyparallel_default_ready_s"]["median"],
+            start["ipyparallel_250ms_ready_s"]["median"],
+            start["rest_stop_reply_s"]["median"],
+        )
+        found.append(
+            figure(
+                "Slurm: DELETE until no job in squeue",
+                start["rest_stop_to_no_job_s"]["median"],
+                "s",
+            )
+        )
+    for key, polling in (
+        ("cancelled_job_default_polling", "default job polling"),
+        ("cancelled_job_polling_1s", "job_poll_seconds=1"),
+    ):
+        cancelled = result.get(key)
+        if cancelled:
+            noticed = ", ".join(f"{n} by {way}" for way, n in cancelled["noticed_by"].items())
+            found.append(
+                figure(
+                    f"Slurm: scancel to degraded, {polling}",
+                    cancelled["degraded_s"]["median"],
+                    "s",
+                    noticed,
+                )
+            )
+    for key, label in (
+        ("running_and_pending", "a pool running, one pending"),
+        ("running_only", "a pool running"),
+    ):
+        window = (result.get("watching_slurm") or {}).get(key)
+        if window:
+            found.append(
+                below(
+                    f"Slurm: event loop's worst stall, {label}",
+                    window["max_stall_ms"],
+                    "ms",
+                    50,
+                    f"over {window['seconds']:g} s",
+                )
+            )
+            found.append(
+                figure(f"Slurm: squeue calls, {label}", window["squeue"]["per_minute"], "/min")
+            )
+    return found
 
 
 def line(label: str, figures: dict[str, float] | None, unit: str = "s") -> str:

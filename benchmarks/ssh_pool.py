@@ -1,7 +1,7 @@
 """How long a researcher waits for 2 engines on 2 SSH hosts through the REST API, next
 to ipyparallel's own SSH launcher.
 
-    python benchmarks/ssh_pool.py [--rounds 3]
+    python benchmarks/ssh_pool.py [--rounds 3] [--quick] [--json PATH]
 
 The hosts are the test rig's (``tests/ssh_rig.py``): a private sshd listening on
 127.0.0.2 (``vm-a``) and 127.0.0.3 (``vm-b``) of this machine, started for the run and
@@ -18,7 +18,7 @@ stopped at its end. Alternating each round:
 - the same, tuned as the notes say (nothing copied: ``to_send=[]``, ``delay=0``, the
   server's 250 ms heartbeat).
 
-Results go to benchmarks/results/ssh-pool.json. Exit status 1 if a step failed or a
+Results go to ``--json`` (benchmarks/results/ssh-pool.json). Exit status 1 if a step failed or a
 controller, engine or sshd session outlived its pool.
 """
 
@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -44,8 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 
+from _figures import json_option, machine, pool_figures, write_result  # noqa: E402
 from load import logged_errors, pool_processes, stop_everything, terminated  # noqa: E402
-from pool_start import RESULTS, Server, summary  # noqa: E402
+from pool_start import Server, summary  # noqa: E402
 from slurm_pool import MachineLoad, environment, rounded, running, wait_for, wait_pool  # noqa: E402
 
 from tests.ssh_rig import ADDRESSES, SSHRig  # noqa: E402
@@ -55,7 +55,6 @@ HOSTS = ("vm-a", "vm-b")
 RAW_HEARTBEAT_MS = 250  # the server's own heartbeat period (c.Jasmin.heartbeat_period)
 START_TIMEOUT_S = 180
 LEFTOVER_WAIT_S = 30
-RESULT_FILE = RESULTS / "ssh-pool.json"
 
 
 def ssh_server(folder: Path, rig: SSHRig, run: str) -> Server:
@@ -159,7 +158,7 @@ def raw_start(folder: Path, rig: SSHRig, run: str, tuned: bool) -> dict[str, flo
     return measured
 
 
-def measure(rounds: int, folder: Path) -> dict[str, Any]:
+def measure(rounds: int, folder: Path, warm_up: bool = True) -> dict[str, Any]:
     run = f"ssh-bench-{os.getpid()}-{time.time():.0f}"
     (folder / "sshd").mkdir()
     rig = SSHRig.start(folder / "sshd", run)
@@ -176,8 +175,9 @@ def measure(rounds: int, folder: Path) -> dict[str, Any]:
         with MachineLoad() as load:
             began = time.time()
             try:
-                rest_round(server, profile_dir)  # warm-up: the server's first start imports
-                raw_round(folder, rig, run, False, raw_failed)  # and the page cache
+                if warm_up:  # the server's first start imports, and the page cache
+                    rest_round(server, profile_dir)
+                    raw_round(folder, rig, run, False, raw_failed)
                 for _ in range(rounds):
                     rest.append(rest_round(server, profile_dir))
                     raw.append(raw_round(folder, rig, run, False, raw_failed))
@@ -236,21 +236,25 @@ def leftovers(folder: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no warm-up round: a smoke test (python -m benchmarks --quick)",
+    )
+    json_option(parser, "ssh-pool.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, terminated)
     began = time.time()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ssh-bench-") as folder:
-        measured = measure(args.rounds, Path(folder))
+        measured = measure(args.rounds, Path(folder), not args.quick)
     result = {
         "benchmark": "ssh-pool",
         "engines": ENGINES,
         "hosts": {host: ADDRESSES[host] for host in HOSTS},
         "rounds": args.rounds,
         "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
+            **machine(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
@@ -258,8 +262,15 @@ def main() -> None:
         "took_s": round(time.time() - began),
         **measured,
     }
-    RESULTS.mkdir(exist_ok=True)
-    RESULT_FILE.write_text(json.dumps(result, indent=2) + "\n")
+    if "rest_ready_s" in measured:
+        result["figures"] = pool_figures(
+            f"{ENGINES} engines on {len(HOSTS)} SSH hosts",
+            measured["rest_ready_s"]["median"],
+            measured["ipyparallel_default_ready_s"]["median"],
+            measured["ipyparallel_tuned_ready_s"]["median"],
+            measured["rest_stop_s"]["median"],
+        )
+    write_result(args.json, result)
     print(json.dumps({k: v for k, v in result.items() if k != "rounds_measured"}, indent=2))
     if result["failures"] or result["left_behind"]:
         sys.exit(1)
