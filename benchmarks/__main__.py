@@ -274,9 +274,12 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
 
 def heading(summary: dict[str, Any]) -> list[str]:
     box = summary["machine"]
+    took = summary.get("took_s")
+    dates = sorted({e["when"] for e in summary["benchmarks"] if e.get("when")})
+    when = f"{dates[0]} to {dates[-1]}" if len(dates) > 1 else summary["when"]
     return [
-        f"jupyter_jasmin benchmarks, {summary['mode']} mode, {summary['when']}, "
-        f"{summary['took_s']:.0f} s in all",
+        f"jupyter_jasmin benchmarks, {summary['mode']} mode, {when}, "
+        + (f"{took:.0f} s in all" if took is not None else "runs of some benchmarks combined"),
         f"machine: {box['cores']} cores, {box['memory_gb']} GB, {box['cpu']}; "
         f"load average {box['load_average_1min']} at the start",
     ]
@@ -353,6 +356,24 @@ def write_readme(summary: dict[str, Any], readme: Path = README) -> None:
 
 def result_path(quick: bool) -> Path:
     return RESULTS / ("latest-quick.json" if quick else "latest.json")
+
+
+def updated(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """A run of some benchmarks (``--only``) replaces theirs in the stored result and keeps
+    the others, each benchmark marked with the time it ran."""
+    for entry in summary["benchmarks"]:
+        entry.setdefault("when", summary["when"])
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return summary
+    ran = {entry["name"] for entry in summary["benchmarks"]}
+    kept = [e for e in stored.get("benchmarks", []) if e.get("name") not in ran]
+    for entry in kept:
+        entry.setdefault("when", stored.get("when"))
+    order = [b.name for b in BENCHMARKS]
+    merged = sorted([*kept, *summary["benchmarks"]], key=lambda e: order.index(e["name"]))
+    return {**summary, "took_s": None, "benchmarks": merged}
 
 
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
@@ -433,6 +454,8 @@ def main() -> None:
         return
     os.chdir(ROOT)
     summary = run_all(args)
+    if args.only:
+        summary = updated(result_path(args.quick), summary)
     write_result(result_path(args.quick), summary)
     print_table(summary)
     print(f"written to {result_path(args.quick).relative_to(ROOT)}")

@@ -100,3 +100,24 @@ def test_readme_block_is_replaced_and_the_prose_around_it_kept(tmp_path: Path) -
     assert text.startswith("## Measured\n\nIntro.\n\n")
     assert text.endswith(f"{runner.END}\n\nWhy.\n")
     assert "| POST clusters to running | 1.58 s |  |  |" in text
+
+
+def test_a_run_of_some_benchmarks_replaces_theirs_and_keeps_the_others(tmp_path: Path) -> None:
+    runner = load_runner()
+    stored = summary("full")
+    stored["benchmarks"].append({**stored["benchmarks"][0], "name": "analysis"})
+    path = tmp_path / "latest.json"
+    path.write_text(runner.json.dumps(stored))
+    later = {**summary("full"), "when": "2026-12-06T05:00:00Z"}
+    later["benchmarks"] = [{**later["benchmarks"][0], "name": "analysis", "seconds": 99}]
+
+    merged = runner.updated(path, later)
+    names = [e["name"] for e in merged["benchmarks"]]
+    assert sorted(names) == sorted(e["name"] for e in stored["benchmarks"]), "one entry each"
+    assert names == sorted(names, key=[b.name for b in runner.BENCHMARKS].index)
+    analysis = next(e for e in merged["benchmarks"] if e["name"] == "analysis")
+    assert (analysis["seconds"], analysis["when"]) == (99, "2026-12-06T05:00:00Z")
+    others = {e["when"] for e in merged["benchmarks"] if e["name"] != "analysis"}
+    assert others == {"2026-12-06T04:00:00Z"}
+    assert "2026-12-06T04:00:00Z to 2026-12-06T05:00:00Z" in runner.heading(merged)[0]
+    assert runner.updated(tmp_path / "none.json", later) is later, "nothing stored: the run"
