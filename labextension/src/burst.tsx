@@ -10,7 +10,11 @@ import React, { useEffect, useId, useState } from 'react';
 import type { OptionValue } from './api';
 import { Alert } from './feedback';
 import { engineCountError, engineLimit } from './limits';
-import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
+import {
+  BackendOptionFields,
+  optionDefaults,
+  parseOptions
+} from './option-field';
 import { burstBackends, partLimit } from './parts';
 import type { IPartsProps } from './pool-parts';
 
@@ -41,7 +45,9 @@ export function AddEngines(props: IPartsProps): JSX.Element | null {
   return <AddEnginesForm {...props} onClose={() => setOpen(false)} />;
 }
 
-function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Element {
+function AddEnginesForm(
+  props: IPartsProps & { onClose: () => void }
+): JSX.Element {
   const { pool, model, backends, action, run, onClose } = props;
   const id = useId();
   const field = (suffix: string): string => `${id}-${suffix}`;
@@ -63,7 +69,9 @@ function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Eleme
     event.preventDefault();
     setError(null);
     const count = Number(engines);
-    const wrong = backend ? engineCountError(engines, 1, limit) : 'Choose a backend';
+    const wrong = backend
+      ? engineCountError(engines, 1, limit)
+      : 'Choose a backend';
     if (wrong || !backend) {
       setError(wrong);
       return;

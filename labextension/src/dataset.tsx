@@ -297,12 +297,10 @@ function DatasetPage(props: IPageProps): JSX.Element {
           <span className="jp-JasminMuted">holding {holding}</span>
         </div>
       </header>
-      {dataset.state === 'loading' && <Busy text="Reading the index…" announce />}
-      {dataset.state === 'failed' && (
-        <Alert>
-          {dataset.error}
-        </Alert>
+      {dataset.state === 'loading' && (
+        <Busy text="Reading the index…" announce />
       )}
+      {dataset.state === 'failed' && <Alert>{dataset.error}</Alert>}
       <div className="jp-JasminDataset-columns">
         <div className="jp-JasminDataset-column">
           {summary && (
@@ -542,11 +540,7 @@ function Snippets({
           Insert analyse-on-pool snippet
         </Button>
       </div>
-      {error && (
-        <Alert>
-          {error}
-        </Alert>
-      )}
+      {error && <Alert>{error}</Alert>}
     </section>
   );
 }
@@ -773,11 +767,7 @@ function Metadata({
   if (metadata.state === 'loading') {
     body = <Busy text="Reading metadata…" />;
   } else if (metadata.state === 'failed') {
-    body = (
-      <Alert>
-        {metadata.error}
-      </Alert>
-    );
+    body = <Alert>{metadata.error}</Alert>;
   } else {
     const { dimensions, coordinates, variables, attributes } = metadata.value;
     const attributeNames = Object.keys(attributes);

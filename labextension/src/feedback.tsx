@@ -2,7 +2,11 @@
 import React from 'react';
 
 /** A message the user must see (a refused request, an unreachable server). */
-export function Alert({ children }: { children: React.ReactNode }): JSX.Element {
+export function Alert({
+  children
+}: {
+  children: React.ReactNode;
+}): JSX.Element {
   return (
     <p className="jp-JasminAlert" role="alert">
       {children}

@@ -20,12 +20,7 @@ import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
 import { Alert, Busy } from './feedback';
 import { IDatasetSummary, IFacetValue, IHolding } from './api';
-import {
-  formatBytes,
-  formatDateTime,
-  formatTimeRange,
-  plural
-} from './format';
+import { formatBytes, formatDateTime, formatTimeRange, plural } from './format';
 import { HoldingsModel, hasIndex } from './holdings-model';
 import { AnalyseSelection, IAnalysis } from './analyse-selection';
 
@@ -117,9 +112,7 @@ function Holdings({ model, openDataset, analysis }: IProps): JSX.Element {
     return (
       <div className="jp-JasminHoldings-body">
         {model.listError ? (
-          <Alert>
-            {model.listError}
-          </Alert>
+          <Alert>{model.listError}</Alert>
         ) : (
           <Busy text="Loading holdings…" />
         )}
@@ -146,11 +139,7 @@ function Holdings({ model, openDataset, analysis }: IProps): JSX.Element {
     <div className="jp-JasminHoldings-body">
       <HoldingPicker model={model} holding={holding} />
       <HoldingStatus model={model} holding={holding} />
-      {model.listError && (
-        <Alert>
-          {model.listError}
-        </Alert>
-      )}
+      {model.listError && <Alert>{model.listError}</Alert>}
       <Search
         model={model}
         holding={holding}
@@ -270,14 +259,8 @@ function HoldingStatus({
           Indexed {formatDateTime(holding.last_refresh)}
         </p>
       )}
-      {holding.error && (
-        <Alert>
-          {holding.error}
-        </Alert>
-      )}
-      {holding.unmatched !== null && (
-        <Unmatched holding={holding} />
-      )}
+      {holding.error && <Alert>{holding.error}</Alert>}
+      {holding.unmatched !== null && <Unmatched holding={holding} />}
       <div className="jp-JasminHolding-actions">
         <Button
           small
@@ -296,11 +279,7 @@ function HoldingStatus({
             : 'Refresh index'}
         </Button>
       </div>
-      {model.refreshError && (
-        <Alert>
-          {model.refreshError}
-        </Alert>
-      )}
+      {model.refreshError && <Alert>{model.refreshError}</Alert>}
     </div>
   );
 }
@@ -511,9 +490,7 @@ function FacetGroup({
       ? values
       : values.filter((v, i) => i < FACET_PREVIEW || chosen.has(v.value));
   return (
-    <div
-      className={`jp-JasminFacet${selected ? ' jp-mod-selected' : ''}`}
-    >
+    <div className={`jp-JasminFacet${selected ? ' jp-mod-selected' : ''}`}>
       <button
         type="button"
         className="jp-JasminFacet-toggle"
@@ -528,10 +505,7 @@ function FacetGroup({
           <caretRightIcon.react tag="span" elementSize="small" />
         )}
         <span className="jp-JasminFacet-name">{facet}</span>
-        <span
-          className="jp-JasminFacet-summary"
-          aria-hidden="true"
-        >
+        <span className="jp-JasminFacet-summary" aria-hidden="true">
           {selected ? `${selected} of ${values.length}` : values.length}
         </span>
       </button>
@@ -601,11 +575,7 @@ function Results({
         {page ? plural(page.total, 'dataset') : 'Searching…'}
       </p>
       {model.searching && page && (
-        <span
-          className="jp-JasminSpinner"
-          role="img"
-          aria-label="Searching"
-        />
+        <span className="jp-JasminSpinner" role="img" aria-label="Searching" />
       )}
     </div>
   );
@@ -613,11 +583,7 @@ function Results({
     return (
       <div className="jp-JasminResults">
         {header}
-        {error && (
-          <Alert>
-            {error}
-          </Alert>
-        )}
+        {error && <Alert>{error}</Alert>}
       </div>
     );
   }
@@ -626,11 +592,7 @@ function Results({
   return (
     <div className={`jp-JasminResults${model.searching ? ' jp-mod-busy' : ''}`}>
       {header}
-      {error && (
-        <Alert>
-          {error}
-        </Alert>
-      )}
+      {error && <Alert>{error}</Alert>}
       {page.total === 0 ? (
         <div className="jp-JasminEmpty">
           <p>
@@ -646,23 +608,23 @@ function Results({
         </div>
       ) : (
         <>
-        {analysis && (
-          <AnalyseSelection
-            holding={holding.name}
-            selection={model.selection}
-            total={page.total}
-            analysis={analysis}
-          />
-        )}
-        <ul className="jp-JasminResults-list" aria-label="Datasets">
-          {page.datasets.map(dataset => (
-            <ResultItem
-              key={dataset.id}
-              dataset={dataset}
-              open={() => openDataset(holding.name, dataset)}
+          {analysis && (
+            <AnalyseSelection
+              holding={holding.name}
+              selection={model.selection}
+              total={page.total}
+              analysis={analysis}
             />
-          ))}
-        </ul>
+          )}
+          <ul className="jp-JasminResults-list" aria-label="Datasets">
+            {page.datasets.map(dataset => (
+              <ResultItem
+                key={dataset.id}
+                dataset={dataset}
+                open={() => openDataset(holding.name, dataset)}
+              />
+            ))}
+          </ul>
         </>
       )}
       {page.total > model.pageSize && (

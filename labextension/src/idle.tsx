@@ -60,7 +60,13 @@ function useSecondsSince(since: number, ticking: boolean): number {
 }
 
 /** "stops in 12 min if idle", "busy", or nothing when the pool is never culled. */
-export function IdleLine({ pool, readAt }: { pool: IPool; readAt: number }): JSX.Element | null {
+export function IdleLine({
+  pool,
+  readAt
+}: {
+  pool: IPool;
+  readAt: number;
+}): JSX.Element | null {
   const counting = pool.idle.culls_in_seconds !== null;
   const elapsed = useSecondsSince(readAt, counting);
   const words = formatIdle(pool, elapsed);

@@ -109,8 +109,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(OPEN_DATASET, {
       label: args =>
-        typeof args.id === 'string' ? `Open dataset ${args.id}` : 'Open dataset',
-      caption: 'Show a dataset of a holding: files, metadata, quick-look, snippets',
+        typeof args.id === 'string'
+          ? `Open dataset ${args.id}`
+          : 'Open dataset',
+      caption:
+        'Show a dataset of a holding: files, metadata, quick-look, snippets',
       execute: args => {
         const { holding, id } = datasetArgs(args);
         const open = datasets.find(
@@ -157,7 +160,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.searchHoldings, {
       label: 'Search dataset holdings',
-      caption: 'Open the JASMIN panel at the search box of the Holdings section',
+      caption:
+        'Open the JASMIN panel at the search box of the Holdings section',
       execute: () => {
         shell.activateById(panel.id);
         panel.expandSection(holdings);
@@ -167,7 +171,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh JASMIN panel',
-      caption: 'Fetch the pools, resources and holdings shown in the JASMIN panel now',
+      caption:
+        'Fetch the pools, resources and holdings shown in the JASMIN panel now',
       icon: args => (args.isPalette ? undefined : refreshIcon),
       execute: () => panel.refresh()
     });

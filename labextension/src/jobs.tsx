@@ -37,9 +37,7 @@ export function JobList({
   model: PoolsModel;
   sets?: IEngineSet[];
 }): JSX.Element | null {
-  const jobs = sets.flatMap(set =>
-    set.job ? [{ set, job: set.job }] : []
-  );
+  const jobs = sets.flatMap(set => (set.job ? [{ set, job: set.job }] : []));
   if (!jobs.length) {
     return null;
   }
@@ -78,10 +76,16 @@ function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
         <span className="jp-JasminJob-id" title={`Engine set ${set.id}`}>
           {name}
         </span>
-        <span className="jp-JasminBadge jp-JasminJob-state" title={job.state_in_words}>
+        <span
+          className="jp-JasminBadge jp-JasminJob-state"
+          title={job.state_in_words}
+        >
           {job.state}
         </span>
-        <span className="jp-JasminJob-engines" title="Running / requested engines">
+        <span
+          className="jp-JasminJob-engines"
+          title="Running / requested engines"
+        >
           {set.running}/{set.requested} engines
         </span>
       </div>
@@ -90,7 +94,9 @@ function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
       </p>
       {set.error && <p className="jp-JasminPool-error">{set.error}</p>}
       <div className="jp-JasminPool-actions">
-        {job.state === 'PENDING' && <EstimateButton {...{ pool, set, job, model }} />}
+        {job.state === 'PENDING' && (
+          <EstimateButton {...{ pool, set, job, model }} />
+        )}
         <Button
           small
           minimal
@@ -103,7 +109,13 @@ function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
         </Button>
       </div>
       {showOutput && (
-        <JobOutput id={outputId} name={name} pool={pool} set={set} model={model} />
+        <JobOutput
+          id={outputId}
+          name={name}
+          pool={pool}
+          set={set}
+          model={model}
+        />
       )}
     </li>
   );

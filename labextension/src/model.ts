@@ -243,7 +243,11 @@ export class PoolsModel {
   }
 
   /** The last lines of an engine set's output (its batch job's output file). */
-  output(poolId: string, setId: string, lines = OUTPUT_LINES): Promise<IOutput> {
+  output(
+    poolId: string,
+    setId: string,
+    lines = OUTPUT_LINES
+  ): Promise<IOutput> {
     return getEngineSetOutput(poolId, setId, lines);
   }
 

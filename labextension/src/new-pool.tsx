@@ -55,10 +55,19 @@ export function engineLoadWarning(
   resources: IResources | null
 ): string | null {
   const count = Number(engines);
-  if (!backend?.on_this_vm || !resources || !Number.isInteger(count) || count < 1) {
+  if (
+    !backend?.on_this_vm ||
+    !resources ||
+    !Number.isInteger(count) ||
+    count < 1
+  ) {
     return null;
   }
-  return oversubscription(count, resources.cores.in_use, resources.cores.usable);
+  return oversubscription(
+    count,
+    resources.cores.in_use,
+    resources.cores.usable
+  );
 }
 
 /** The request a draft makes of the server, or why it cannot be sent. */
@@ -103,12 +112,15 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
     void model.refreshBackends();
   };
   const backend =
-    backends?.backends.find(b => b.name === backendName) ?? backends?.backends[0];
+    backends?.backends.find(b => b.name === backendName) ??
+    backends?.backends[0];
   const limit = engineLimit(backends, backend);
   const [draft, setDraft] = useDraft(backends, backend, limit);
   const [error, setErrorAndField] = useState<IFieldError | null>(null);
   const setError = (message: string | null, field?: string | null): void =>
-    setErrorAndField(message === null ? null : { error: message, field: field ?? undefined });
+    setErrorAndField(
+      message === null ? null : { error: message, field: field ?? undefined }
+    );
   const [busy, setBusy] = useState<'previewing' | 'starting' | null>(null);
   const [preview, setPreview] = useState<IPreview | null>(null);
   // a preview describes the form as it was: any change drops it, and an answer
@@ -181,7 +193,9 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
         field={field}
         limits={idleLimits(backend)}
         value={draft.idleMinutes}
-        onChange={idleMinutes => setDraft(current => ({ ...current, idleMinutes }))}
+        onChange={idleMinutes =>
+          setDraft(current => ({ ...current, idleMinutes }))
+        }
         invalid={error?.field === 'idle_minutes'}
       />
       {preview && <PreviewView preview={preview} />}

@@ -10,17 +10,22 @@ import type { IBackend, IBackendOption, OptionValue } from './api';
 import { chosenPartition, optionHint } from './limits';
 
 /** Default form values of a backend's options, as the inputs hold them. */
-export function optionDefaults(backend?: IBackend): Record<string, OptionValue> {
+export function optionDefaults(
+  backend?: IBackend
+): Record<string, OptionValue> {
   const values: Record<string, OptionValue> = {};
   for (const option of backend?.options ?? []) {
     values[option.name] =
-      option.type === 'boolean' ? Boolean(option.default) : String(option.default);
+      option.type === 'boolean'
+        ? Boolean(option.default)
+        : String(option.default);
   }
   return values;
 }
 
 /** The field of a refused request an option's input shows (as the server names it). */
-export const optionField = (option: IBackendOption): string => `options.${option.name}`;
+export const optionField = (option: IBackendOption): string =>
+  `options.${option.name}`;
 
 /** Why a form cannot be sent: the message, and the field it is about (if one). */
 export interface IFieldError {
@@ -172,7 +177,9 @@ export function OptionField(props: IFieldProps): JSX.Element {
   );
   const checkbox = option.type === 'boolean';
   return (
-    <div className={`jp-JasminField${checkbox ? ' jp-JasminField-checkbox' : ''}`}>
+    <div
+      className={`jp-JasminField${checkbox ? ' jp-JasminField-checkbox' : ''}`}
+    >
       {checkbox ? (
         <>
           {input}

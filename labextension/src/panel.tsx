@@ -130,7 +130,9 @@ export class JasminPanel extends SidePanel {
    * pressed from under the pointer, and the click would be lost.
    */
   private _onFocus = (event: FocusEvent): void => {
-    const section = this.sections.find(s => s.node.contains(event.target as Node));
+    const section = this.sections.find(s =>
+      s.node.contains(event.target as Node)
+    );
     if (section && section !== this._active) {
       this._active = section;
       if (this._pressing) {
@@ -184,7 +186,8 @@ export class JasminPanel extends SidePanel {
 /** The height a section's content needs (its children, whatever its own box). */
 function contentHeight(section: Widget): number {
   const style = getComputedStyle(section.node);
-  const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+  const padding =
+    parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
   return Array.from(section.node.children).reduce(
     (height, child) => height + (child as HTMLElement).offsetHeight,
     padding || 0

@@ -68,7 +68,10 @@ function PartItem(props: IPartProps): JSX.Element {
         <span className="jp-JasminPart-label" title={`Backend ${part.backend}`}>
           {part.label}
         </span>
-        <span className="jp-JasminPart-count" title="Running / requested engines">
+        <span
+          className="jp-JasminPart-count"
+          title="Running / requested engines"
+        >
           {formatPart(part)}
         </span>
       </div>
@@ -80,9 +83,15 @@ function PartItem(props: IPartProps): JSX.Element {
 }
 
 /** The names of a part's scale control: the pool's own keeps the pool's. */
-function scaleNames(pool: IPool, part: IPoolPart): { input: string; button: string } {
+function scaleNames(
+  pool: IPool,
+  part: IPoolPart
+): { input: string; button: string } {
   return part.primary
-    ? { input: `Engines for pool ${pool.name}`, button: `Scale pool ${pool.name}` }
+    ? {
+        input: `Engines for pool ${pool.name}`,
+        button: `Scale pool ${pool.name}`
+      }
     : {
         input: `Engines of ${part.backend} for pool ${pool.name}`,
         button: `Scale ${part.backend} engines of pool ${pool.name}`
@@ -97,7 +106,12 @@ function scaleLoadWarning(
   resources: IResources | null
 ): string | null {
   const count = Number(engines);
-  if (!backend?.on_this_vm || !resources || !Number.isInteger(count) || count <= part.requested) {
+  if (
+    !backend?.on_this_vm ||
+    !resources ||
+    !Number.isInteger(count) ||
+    count <= part.requested
+  ) {
     return null;
   }
   const others = Math.max(0, resources.cores.in_use - part.requested);
@@ -148,10 +162,12 @@ function PartScale(props: IPartProps): JSX.Element {
       {part.whole_sets ? (
         <HTMLSelect
           {...common}
-          options={wholeSetChoices(liveSetSizes(pool, part), limit).map(choice => ({
-            value: String(choice.engines),
-            label: choice.label
-          }))}
+          options={wholeSetChoices(liveSetSizes(pool, part), limit).map(
+            choice => ({
+              value: String(choice.engines),
+              label: choice.label
+            })
+          )}
           onChange={event => setDraft(event.target.value)}
         />
       ) : (
@@ -184,12 +200,21 @@ function PartScale(props: IPartProps): JSX.Element {
 }
 
 /** A part's engine sets that are no batch job (those show as jobs): where, state, engines. */
-function EngineSetList({ pool, sets }: { pool: IPool; sets: IEngineSet[] }): JSX.Element | null {
+function EngineSetList({
+  pool,
+  sets
+}: {
+  pool: IPool;
+  sets: IEngineSet[];
+}): JSX.Element | null {
   if (!sets.length) {
     return null;
   }
   return (
-    <ul className="jp-JasminSets" aria-label={`Engine sets of pool ${pool.name}`}>
+    <ul
+      className="jp-JasminSets"
+      aria-label={`Engine sets of pool ${pool.name}`}
+    >
       {sets.map(set => (
         <li
           key={set.id}
@@ -197,9 +222,14 @@ function EngineSetList({ pool, sets }: { pool: IPool; sets: IEngineSet[] }): JSX
           aria-label={`Engine set ${set.id} of pool ${pool.name}`}
         >
           <span className="jp-JasminSet-id">{set.id}</span>
-          {set.where && <span className="jp-JasminSet-where">on {set.where}</span>}
+          {set.where && (
+            <span className="jp-JasminSet-where">on {set.where}</span>
+          )}
           <span className="jp-JasminSet-state">{set.state}</span>
-          <span className="jp-JasminSet-count" title="Running / requested engines">
+          <span
+            className="jp-JasminSet-count"
+            title="Running / requested engines"
+          >
             {set.running}/{set.requested}
           </span>
           {set.error && <p className="jp-JasminPool-error">{set.error}</p>}

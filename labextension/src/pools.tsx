@@ -41,7 +41,8 @@ export class EnginePoolsSection extends WhileVisibleWidget {
     this.addClass('jp-JasminSection');
     this.addClass('jp-JasminPools');
     this.title.label = 'Engine pools';
-    this.title.caption = 'ipyparallel engine pools on this VM and in batch jobs';
+    this.title.caption =
+      'ipyparallel engine pools on this VM and in batch jobs';
 
     this.toolbar = refreshToolbar('Refresh engine pools', () => this.refresh());
 
@@ -279,13 +280,21 @@ function PoolStatus({
   const { requested, running } = pool.engines;
   const shown = shownPoolState(state, requested);
   const busyText =
-    action === 'stopping' ? 'Stopping…' : action === 'scaling' ? 'Scaling…' : null;
+    action === 'stopping'
+      ? 'Stopping…'
+      : action === 'scaling'
+        ? 'Scaling…'
+        : null;
   return (
     <>
       <div className="jp-JasminPool-status" role="status">
-        <span className={`jp-JasminBadge jp-JasminBadge-${shown}`}>{shown}</span>{' '}
+        <span className={`jp-JasminBadge jp-JasminBadge-${shown}`}>
+          {shown}
+        </span>{' '}
         <span className="jp-JasminPool-count">
-          {shown === 'empty' ? EMPTY_POOL_NOTE : `${running}/${requested} engines`}
+          {shown === 'empty'
+            ? EMPTY_POOL_NOTE
+            : `${running}/${requested} engines`}
         </span>
         {busyText && <span className="jp-JasminMuted"> {busyText}</span>}
       </div>
@@ -378,7 +387,9 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
   const onCopy = (): void => {
     void withSnippet(code => {
       target.copy(code);
-      Notification.success(`Snippet for pool ${name} copied`, { autoClose: 3000 });
+      Notification.success(`Snippet for pool ${name} copied`, {
+        autoClose: 3000
+      });
     });
   };
   return (
@@ -405,7 +416,9 @@ function SnippetActions(props: ISnippetProps): JSX.Element {
         minimal
         aria-label={`Copy snippet for pool ${name}`}
         title={
-          usable ? `Copy code that connects to pool ${name}` : unusableReason(pool)
+          usable
+            ? `Copy code that connects to pool ${name}`
+            : unusableReason(pool)
         }
         disabled={!usable || busy}
         onClick={onCopy}

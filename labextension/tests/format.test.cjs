@@ -16,13 +16,25 @@ test('a registered engine that has not said where it runs is being located, not 
 });
 
 test('an engine that was never placed and is gone shows a dash', () => {
-  assert.equal(formatEngineProcess({ host: null, pid: null, state: 'lost' }), '–');
+  assert.equal(
+    formatEngineProcess({ host: null, pid: null, state: 'lost' }),
+    '–'
+  );
 });
 
 test('a placed engine shows host:pid, a dash for the part not known', () => {
-  assert.equal(formatEngineProcess({ host: 'vm1', pid: 42, state: 'running' }), 'vm1:42');
-  assert.equal(formatEngineProcess({ host: 'vm1', pid: null, state: 'running' }), 'vm1:–');
-  assert.equal(formatEngineProcess({ host: null, pid: 42, state: 'running' }), '–:42');
+  assert.equal(
+    formatEngineProcess({ host: 'vm1', pid: 42, state: 'running' }),
+    'vm1:42'
+  );
+  assert.equal(
+    formatEngineProcess({ host: 'vm1', pid: null, state: 'running' }),
+    'vm1:–'
+  );
+  assert.equal(
+    formatEngineProcess({ host: null, pid: 42, state: 'running' }),
+    '–:42'
+  );
 });
 
 test('a dataset of a DRS without versions is unversioned, not null', () => {

@@ -4,7 +4,11 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 
-const { formatCountdown, formatIdle, formatPart } = require('./build/src/format.js');
+const {
+  formatCountdown,
+  formatIdle,
+  formatPart
+} = require('./build/src/format.js');
 const { idleHint, parseIdleMinutes } = require('./build/src/limits.js');
 const {
   burstBackends,
@@ -31,26 +35,60 @@ test('a countdown rounds up to the minute, then counts seconds', () => {
 });
 
 test('an idle pool says when it stops, counting down from when it was read', () => {
-  assert.equal(formatIdle(idle({ culls_in_seconds: 720 })), 'stops in 12 min if idle');
-  assert.equal(formatIdle(idle({ culls_in_seconds: 720 }), 30), 'stops in 12 min if idle');
-  assert.equal(formatIdle(idle({ culls_in_seconds: 720 }), 61), 'stops in 11 min if idle');
-  assert.equal(formatIdle(idle({ culls_in_seconds: 50 }), 20), 'stops in 30 s if idle');
-  assert.equal(formatIdle(idle({ culls_in_seconds: 5 }), 9), 'stopping: idle too long');
+  assert.equal(
+    formatIdle(idle({ culls_in_seconds: 720 })),
+    'stops in 12 min if idle'
+  );
+  assert.equal(
+    formatIdle(idle({ culls_in_seconds: 720 }), 30),
+    'stops in 12 min if idle'
+  );
+  assert.equal(
+    formatIdle(idle({ culls_in_seconds: 720 }), 61),
+    'stops in 11 min if idle'
+  );
+  assert.equal(
+    formatIdle(idle({ culls_in_seconds: 50 }), 20),
+    'stops in 30 s if idle'
+  );
+  assert.equal(
+    formatIdle(idle({ culls_in_seconds: 5 }), 9),
+    'stopping: idle too long'
+  );
   assert.equal(formatIdle(idle({}, 'degraded')), 'stops in 55 min if idle');
 });
 
 test('a running pool with work is busy; culling off or not running says nothing', () => {
-  assert.equal(formatIdle(idle({ idle_seconds: null, culls_in_seconds: null })), 'busy');
-  assert.equal(formatIdle(idle({ minutes: null, idle_seconds: null, culls_in_seconds: null })), null);
-  assert.equal(formatIdle(idle({ idle_seconds: null, culls_in_seconds: null }, 'starting')), null);
+  assert.equal(
+    formatIdle(idle({ idle_seconds: null, culls_in_seconds: null })),
+    'busy'
+  );
+  assert.equal(
+    formatIdle(
+      idle({ minutes: null, idle_seconds: null, culls_in_seconds: null })
+    ),
+    null
+  );
+  assert.equal(
+    formatIdle(
+      idle({ idle_seconds: null, culls_in_seconds: null }, 'starting')
+    ),
+    null
+  );
   assert.equal(formatIdle(idle({}, 'stopped')), null);
 });
 
 test('a part in one line: running of requested, then what starts and what was lost', () => {
   const part = { requested: 2, running: 2, starting: 0, lost: 0 };
   assert.equal(formatPart(part), '2/2 engines');
-  assert.equal(formatPart({ ...part, running: 0, starting: 2 }), '0/2 engines, 2 starting');
-  assert.equal(formatPart({ ...part, running: 1, starting: 1, lost: 1 }), '1/2 engines, 1 starting, 1 lost');
+  assert.equal(
+    formatPart({ ...part, running: 0, starting: 2 }),
+    '0/2 engines, 2 starting'
+  );
+  assert.equal(
+    formatPart({ ...part, running: 1, starting: 1, lost: 1 }),
+    '1/2 engines, 1 starting, 1 lost'
+  );
 });
 
 test('a whole-sets part shrinks only by whole sets and grows by one new set', () => {
@@ -63,14 +101,28 @@ test('a whole-sets part shrinks only by whole sets and grows by one new set', ()
   ]);
   assert.deepEqual(
     wholeSetChoices([3, 1], 4).map(choice => choice.label),
-    ['0 (stop sets of 3 + 1)', '1 (stop a set of 3)', '3 (stop a set of 1)', '4 (now)']
+    [
+      '0 (stop sets of 3 + 1)',
+      '1 (stop a set of 3)',
+      '3 (stop a set of 1)',
+      '4 (now)'
+    ]
   );
   // a removal that several sets could make names the fewest sets
   assert.deepEqual(
     wholeSetChoices([1, 1, 2], 4).map(choice => choice.label),
-    ['0 (stop sets of 1 + 1 + 2)', '1 (stop sets of 1 + 2)', '2 (stop a set of 2)', '3 (stop a set of 1)', '4 (now)']
+    [
+      '0 (stop sets of 1 + 1 + 2)',
+      '1 (stop sets of 1 + 2)',
+      '2 (stop a set of 2)',
+      '3 (stop a set of 1)',
+      '4 (now)'
+    ]
   );
-  assert.deepEqual(wholeSetChoices([], 2).map(choice => choice.engines), [0, 1, 2]);
+  assert.deepEqual(
+    wholeSetChoices([], 2).map(choice => choice.engines),
+    [0, 1, 2]
+  );
 });
 
 const pool = {
@@ -107,8 +159,13 @@ test("a part may have what the backend allows and the pool's limit leaves beside
 });
 
 test('engines can be added from the enabled backends the pool has no part of', () => {
-  const backends = { backends: [{ name: 'local' }, { name: 'slurm' }, { name: 'mpi' }] };
-  assert.deepEqual(burstBackends(pool, backends).map(b => b.name), ['slurm']);
+  const backends = {
+    backends: [{ name: 'local' }, { name: 'slurm' }, { name: 'mpi' }]
+  };
+  assert.deepEqual(
+    burstBackends(pool, backends).map(b => b.name),
+    ['slurm']
+  );
   assert.deepEqual(burstBackends(pool, null), []);
 });
 
@@ -117,7 +174,10 @@ test('the idle time asked: empty for the default, up to the maximum, 0 for never
   assert.equal(parseIdleMinutes('', limits), null);
   assert.equal(parseIdleMinutes(' 15 ', limits), 15);
   assert.equal(parseIdleMinutes('0.5', limits), 0.5);
-  const over = { error: 'Stop when idle for: a number of minutes, more than 0 and at most 240' };
+  const over = {
+    error:
+      'Stop when idle for: a number of minutes, more than 0 and at most 240'
+  };
   assert.deepEqual(parseIdleMinutes('300', limits), over);
   assert.deepEqual(parseIdleMinutes('0', limits), over);
   const free = { default: null, maximum: null };
@@ -132,8 +192,14 @@ test('the idle time asked: empty for the default, up to the maximum, 0 for never
 });
 
 test('the idle field says what empty means, and the maximum or how to say never', () => {
-  assert.equal(idleHint({ default: 60, maximum: 240 }), 'empty: 1 h · at most 4 h');
+  assert.equal(
+    idleHint({ default: 60, maximum: 240 }),
+    'empty: 1 h · at most 4 h'
+  );
   assert.equal(idleHint({ default: null, maximum: 120 }), 'at most 2 h');
   assert.equal(idleHint({ default: null, maximum: null }), 'empty or 0: never');
-  assert.equal(idleHint({ default: 30, maximum: null }), 'empty: 30 min · 0: never');
+  assert.equal(
+    idleHint({ default: 30, maximum: null }),
+    'empty: 30 min · 0: never'
+  );
 });

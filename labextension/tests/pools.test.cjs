@@ -16,9 +16,18 @@ test('an engine count out of range is refused in the words the server uses', () 
     engineCountError('999', 1, 2),
     'Engines must be at most 2 on this server (999 asked)'
   );
-  assert.equal(engineCountError('0', 1, 2), 'Engines must be at least 1 (0 asked)');
-  assert.equal(engineCountError('1.5', 1, 2), "Engines must be a whole number ('1.5' asked)");
-  assert.equal(engineCountError(' ', 1, 2), 'Engines must be a whole number (nothing asked)');
+  assert.equal(
+    engineCountError('0', 1, 2),
+    'Engines must be at least 1 (0 asked)'
+  );
+  assert.equal(
+    engineCountError('1.5', 1, 2),
+    "Engines must be a whole number ('1.5' asked)"
+  );
+  assert.equal(
+    engineCountError(' ', 1, 2),
+    'Engines must be a whole number (nothing asked)'
+  );
 });
 
 test('an engine count within the limits is no error, 0 only where scaling allows it', () => {
@@ -27,7 +36,10 @@ test('an engine count within the limits is no error, 0 only where scaling allows
 });
 
 test('more engines than cores is a warning that says what each engine gets', () => {
-  assert.equal(oversubscription(4, 0, 2), '4 engines on 2 cores: each engine gets half a core');
+  assert.equal(
+    oversubscription(4, 0, 2),
+    '4 engines on 2 cores: each engine gets half a core'
+  );
   assert.equal(
     oversubscription(1, 2, 2),
     '3 engines on 2 cores (2 already in your pools): each engine gets 0.67 of a core'
