@@ -42,7 +42,6 @@ export class CitationsSection extends WhileVisibleWidget {
       return;
     }
     this.model.changed.disconnect(this.update, this);
-    this.model.dispose();
     super.dispose();
   }
 

@@ -25,8 +25,7 @@ import {
   getDataset,
   getDatasetMetadata,
   getDatasetSnippet,
-  getQuicklook,
-  listPools
+  getQuicklook
 } from './api';
 import {
   formatBytes,
@@ -38,11 +37,8 @@ import {
 } from './format';
 import { BreakableId } from './holdings';
 import { jasminIcon } from './icon';
-import { PoolsModel, Repeater } from './model';
+import { PoolsModel } from './model';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
-
-/** How often the running pools are listed while the view is shown, in ms. */
-const POOLS_POLL = 3000;
 
 /** Facets that name who published a dataset rather than what it is. */
 const PUBLISHER_FACETS = new Set([
@@ -114,12 +110,8 @@ export class DatasetView extends WhileVisibleWidget {
     this.title.caption = `${options.id} (holding ${options.holding})`;
     this.title.icon = jasminIcon;
     this.title.closable = true;
-    this._poll = new Repeater(
-      () => this.fetchPools(),
-      () => POOLS_POLL
-    );
     options.target.changed.connect(this.update, this);
-    options.pools.changed.connect(this.onPoolsChanged, this);
+    options.pools.changed.connect(this.update, this);
   }
 
   readonly holding: string;
@@ -135,18 +127,19 @@ export class DatasetView extends WhileVisibleWidget {
     if (this.isDisposed) {
       return;
     }
-    this._poll.dispose();
+    this.options.pools.hide(this);
     this.options.target.changed.disconnect(this.update, this);
-    this.options.pools.changed.disconnect(this.onPoolsChanged, this);
+    this.options.pools.changed.disconnect(this.update, this);
     super.dispose();
   }
 
+  /** The pool picker follows the pools model, polled while this tab shows. */
   protected resumeRefresh(): void {
-    this._poll.start();
+    this.options.pools.show(this);
   }
 
   protected pauseRefresh(): void {
-    this._poll.stop();
+    this.options.pools.hide(this);
   }
 
   render(): JSX.Element {
@@ -156,7 +149,7 @@ export class DatasetView extends WhileVisibleWidget {
         holding={this.holding}
         id={this.datasetId}
         target={this.options.target}
-        pools={this._pools}
+        pools={runningPools(this.options.pools.pools)}
         onLoaded={dataset => {
           this.title.label = shortDatasetId(dataset.id, dataset.facets);
         }}
@@ -165,28 +158,7 @@ export class DatasetView extends WhileVisibleWidget {
     );
   }
 
-  private onPoolsChanged(model: PoolsModel): void {
-    if (model.loaded) {
-      this._pools = runningPools(model.pools);
-      this.update();
-    }
-  }
-
-  private async fetchPools(): Promise<void> {
-    if (document.hidden) {
-      return;
-    }
-    try {
-      this._pools = runningPools(await listPools());
-    } catch {
-      // the pools section reports an unreachable server
-    }
-    this.update();
-  }
-
-  private _pools: IPool[] = [];
   private _generation = 0;
-  private readonly _poll: Repeater;
 }
 
 /** A dataset's tab: its view in a main-area widget with a reload button. */

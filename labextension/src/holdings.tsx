@@ -78,7 +78,6 @@ export class HoldingsSection extends WhileVisibleWidget {
       return;
     }
     this.model.changed.disconnect(this.update, this);
-    this.model.dispose();
     super.dispose();
   }
 

@@ -67,10 +67,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const { commands, shell } = app;
     const target = new SnippetTarget(app, notebooks);
+    // the models (and their polls) belong to the plugin: the views only show them
     const poolsModel = new PoolsModel();
+    const holdingsModel = new HoldingsModel();
+    const citationsModel = notebooks ? new CitationsModel(notebooks) : null;
     const pools = new EnginePoolsSection(poolsModel, target);
     const holdings = new HoldingsSection(
-      new HoldingsModel(),
+      holdingsModel,
       (holding, dataset) =>
         void commands.execute(OPEN_DATASET, { holding, id: dataset.id }),
       {
@@ -87,9 +90,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new JasminPanel();
     panel.addSection(pools);
     panel.addSection(holdings);
-    if (notebooks) {
-      panel.addSection(new CitationsSection(new CitationsModel(notebooks)));
+    if (citationsModel) {
+      panel.addSection(new CitationsSection(citationsModel));
     }
+    panel.disposed.connect(() => {
+      poolsModel.dispose();
+      holdingsModel.dispose();
+      citationsModel?.dispose();
+    });
     shell.add(panel, 'left', { rank: 950 });
     restorer?.add(panel, panel.id);
 

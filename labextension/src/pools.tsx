@@ -71,18 +71,21 @@ export class EnginePoolsSection extends WhileVisibleWidget {
     if (this.isDisposed) {
       return;
     }
+    this.model.hide(this);
     this.model.changed.disconnect(this.update, this);
     this.target.changed.disconnect(this.update, this);
-    this.model.dispose();
     super.dispose();
   }
 
   protected resumeRefresh(): void {
-    this.model.resume();
+    this.model.show(this);
+    // what a batch scheduler offers (partitions, accounts) is learnt by the
+    // server in the background and may have changed since last shown
+    void this.model.refreshBackends();
   }
 
   protected pauseRefresh(): void {
-    this.model.pause();
+    this.model.hide(this);
   }
 
   render(): JSX.Element {
