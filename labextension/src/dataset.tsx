@@ -715,9 +715,9 @@ function QuicklookFigure({
     >
       <img src={drawn.url} alt={drawn.alt} />
       {!stale && drawn.missing && (
-        <p className="jp-JasminQuicklook-missing" role="status">
+        <Alert kind="info" className="jp-JasminQuicklook-missing">
           No data to draw: {drawn.missing}
-        </p>
+        </Alert>
       )}
       {!stale && (
         <figcaption className="jp-JasminMuted">

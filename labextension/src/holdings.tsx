@@ -573,9 +573,7 @@ function Results({
       >
         {page ? plural(page.total, 'dataset') : 'Searching…'}
       </p>
-      {model.searching && page && (
-        <span className="jp-JasminSpinner" role="img" aria-label="Searching" />
-      )}
+      {model.searching && page && <Busy label="Searching" />}
     </div>
   );
   if (!page) {

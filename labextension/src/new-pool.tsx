@@ -16,7 +16,7 @@ import {
   type IResources,
   type OptionValue
 } from './api';
-import { Alert, Warning } from './feedback';
+import { Alert } from './feedback';
 import { IdleField } from './idle';
 import {
   engineCountError,
@@ -335,7 +335,11 @@ function PoolFields(props: IPoolFieldsProps): JSX.Element {
             setDraft(current => ({ ...current, engines }));
           }}
         />
-        {warning && <Warning id={field('engines-load')}>{warning}</Warning>}
+        {warning && (
+          <Alert kind="warning" id={field('engines-load')}>
+            {warning}
+          </Alert>
+        )}
       </div>
     </>
   );

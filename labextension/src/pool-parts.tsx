@@ -15,7 +15,7 @@ import type {
   IPoolPart,
   IResources
 } from './api';
-import { Warning } from './feedback';
+import { Alert } from './feedback';
 import { formatPart } from './format';
 import { JobList } from './jobs';
 import { engineCountError, engineLimit, oversubscription } from './limits';
@@ -194,7 +194,7 @@ function PartScale(props: IPartProps): JSX.Element {
       {part.whole_sets && (
         <small className="jp-JasminField-hint">{WHOLE_SETS_NOTE}</small>
       )}
-      {load && <Warning>{load}</Warning>}
+      {load && <Alert kind="warning">{load}</Alert>}
     </form>
   );
 }
