@@ -7,7 +7,7 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
-import type { OptionValue } from './api';
+import type { IBackend, OptionValue } from './api';
 import { Alert } from './feedback';
 import { engineCountError, engineLimit } from './limits';
 import {
@@ -94,30 +94,15 @@ function AddEnginesForm(
       onSubmit={onAdd}
       noValidate
     >
-      <div className="jp-JasminField">
-        <label htmlFor={field('backend')}>Add engines from</label>
-        <HTMLSelect
-          id={field('backend')}
-          value={backend?.name}
-          options={others.map(b => ({ value: b.name, label: b.label }))}
-          onChange={event => setBackendName(event.target.value)}
-        />
-        <small className="jp-JasminField-hint">{backend?.description}</small>
-      </div>
-      <div className="jp-JasminField">
-        <label htmlFor={field('engines')}>Engines to add</label>
-        <input
-          id={field('engines')}
-          className="jp-mod-styled jp-JasminNumber"
-          type="number"
-          min={1}
-          max={limit}
-          step={1}
-          value={engines}
-          title={`1 to ${limit} engines`}
-          onChange={event => setEngines(event.target.value)}
-        />
-      </div>
+      <BurstFields
+        field={field}
+        others={others}
+        backend={backend}
+        onBackend={setBackendName}
+        engines={engines}
+        onEngines={setEngines}
+        limit={limit}
+      />
       <BackendOptionFields
         field={field}
         backend={backend}
@@ -140,5 +125,46 @@ function AddEnginesForm(
         </Button>
       </div>
     </form>
+  );
+}
+
+/** Where the engines come from, and how many. */
+function BurstFields(props: {
+  field: (suffix: string) => string;
+  others: IBackend[];
+  backend: IBackend | undefined;
+  onBackend: (name: string) => void;
+  engines: string;
+  onEngines: (engines: string) => void;
+  limit: number;
+}): JSX.Element {
+  const { field, backend, limit } = props;
+  return (
+    <>
+      <div className="jp-JasminField">
+        <label htmlFor={field('backend')}>Add engines from</label>
+        <HTMLSelect
+          id={field('backend')}
+          value={backend?.name}
+          options={props.others.map(b => ({ value: b.name, label: b.label }))}
+          onChange={event => props.onBackend(event.target.value)}
+        />
+        <small className="jp-JasminField-hint">{backend?.description}</small>
+      </div>
+      <div className="jp-JasminField">
+        <label htmlFor={field('engines')}>Engines to add</label>
+        <input
+          id={field('engines')}
+          className="jp-mod-styled jp-JasminNumber"
+          type="number"
+          min={1}
+          max={limit}
+          step={1}
+          value={props.engines}
+          title={`1 to ${limit} engines`}
+          onChange={event => props.onEngines(event.target.value)}
+        />
+      </div>
+    </>
   );
 }

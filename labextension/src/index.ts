@@ -18,13 +18,13 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { CitationsSection } from './citations';
 import { CitationsModel } from './citations-model';
-import { DatasetView, createDatasetWidget } from './dataset';
-import { HoldingsSection } from './holdings';
+import { DatasetView, createDatasetWidget } from './dataset/widget';
+import { HoldingsSection } from './holdings/section';
 import { HoldingsModel } from './holdings-model';
 import { jasminIcon } from './icon';
 import { PoolsModel } from './model';
 import { JasminPanel } from './panel';
-import { EnginePoolsSection } from './pools';
+import { EnginePoolsSection } from './pools/section';
 import { SnippetTarget } from './snippets';
 
 /** Commands offered in the command palette. */

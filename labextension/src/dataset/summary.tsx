@@ -1,0 +1,82 @@
+/** A dataset's summary: its version and the others, time range, size, path and facets. */
+import { Button } from '@jupyterlab/ui-components';
+import React from 'react';
+import { IDataset } from '../api';
+import { formatBytes, formatTimeRange, formatVersion, plural } from '../format';
+
+export function Summary({
+  dataset,
+  openDataset
+}: {
+  dataset: IDataset;
+  openDataset: (id: string) => void;
+}): JSX.Element {
+  const others = dataset.versions.filter(v => v.id !== dataset.id);
+  return (
+    <section className="jp-JasminDataset-section" aria-label="Summary">
+      <dl className="jp-JasminDataset-summary">
+        <dt>Version</dt>
+        <dd>
+          {formatVersion(dataset.version)}{' '}
+          {dataset.latest ? (
+            <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
+          ) : (
+            <span className="jp-JasminBadge jp-JasminBadge-superseded">
+              superseded
+            </span>
+          )}
+        </dd>
+        <dt>Other versions</dt>
+        <dd>
+          {others.length === 0 ? (
+            <span className="jp-JasminMuted">none</span>
+          ) : (
+            <ul className="jp-JasminDataset-versions">
+              {others.map(v => (
+                <li key={v.id}>
+                  <Button
+                    small
+                    minimal
+                    aria-label={`Open version ${formatVersion(v.version)}`}
+                    title={`Open ${v.id}`}
+                    onClick={() => openDataset(v.id)}
+                  >
+                    {formatVersion(v.version)}
+                  </Button>{' '}
+                  <span className="jp-JasminMuted">
+                    {plural(v.files, 'file')}, {formatBytes(v.size)}
+                  </span>
+                  {v.latest && (
+                    <span className="jp-JasminBadge jp-JasminBadge-latest">
+                      latest
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+        <dt>Time range</dt>
+        <dd>{formatTimeRange(dataset.start, dataset.end)}</dd>
+        <dt>Size</dt>
+        <dd>
+          {formatBytes(dataset.size)} in {plural(dataset.file_count, 'file')}
+        </dd>
+        <dt>Path</dt>
+        <dd>
+          <code className="jp-JasminDataset-path">{dataset.path}</code>
+        </dd>
+      </dl>
+      <ul className="jp-JasminDataset-facets" aria-label="Facets">
+        {Object.entries(dataset.facets).map(([name, value]) => (
+          <li key={name}>
+            <span className="jp-JasminChip-facet">{name}</span>{' '}
+            <span className="jp-JasminChip-value">
+              {Array.isArray(value) ? value.join(', ') : value}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

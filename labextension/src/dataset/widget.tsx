@@ -1,0 +1,112 @@
+/**
+ * The dataset view, a main-area tab per dataset: its id, versions, time range
+ * and files; the metadata xarray reads (dimensions, coordinates, variables,
+ * global attributes); a quick-look picture; and snippets that open it in a
+ * notebook or analyse it on an engine pool. The metadata and the picture are
+ * produced by the server's worker processes and load independently.
+ */
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ToolbarButton, refreshIcon } from '@jupyterlab/ui-components';
+import React from 'react';
+import { WhileVisibleWidget } from '../visible';
+import { IPool } from '../api';
+import { jasminIcon } from '../icon';
+import { PoolsModel } from '../model';
+import { SnippetTarget } from '../snippets';
+import { datasetWidgetId, shortDatasetId } from './names';
+import { DatasetPage } from './page';
+
+/** Pools a snippet can use now. */
+function runningPools(pools: readonly IPool[]): IPool[] {
+  return pools.filter(p => p.state === 'running' || p.state === 'degraded');
+}
+
+export interface IDatasetViewOptions {
+  holding: string;
+  id: string;
+  target: SnippetTarget;
+  pools: PoolsModel;
+  /** Open another dataset (another version) of the same holding. */
+  openDataset: (holding: string, id: string) => void;
+}
+
+/** The content of a dataset's tab. */
+export class DatasetView extends WhileVisibleWidget {
+  constructor(private readonly options: IDatasetViewOptions) {
+    super();
+    this.holding = options.holding;
+    this.datasetId = options.id;
+    this.addClass('jp-JasminDataset');
+    this.title.label = options.id;
+    this.title.caption = `${options.id} (holding ${options.holding})`;
+    this.title.icon = jasminIcon;
+    this.title.closable = true;
+    options.target.changed.connect(this.update, this);
+    options.pools.changed.connect(this.update, this);
+  }
+
+  readonly holding: string;
+  readonly datasetId: string;
+
+  /** Fetch the dataset and its metadata again. */
+  reload(): void {
+    this._generation++;
+    this.update();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.options.pools.hide(this);
+    this.options.target.changed.disconnect(this.update, this);
+    this.options.pools.changed.disconnect(this.update, this);
+    super.dispose();
+  }
+
+  /** The pool picker follows the pools model, polled while this tab shows. */
+  protected resumeRefresh(): void {
+    this.options.pools.show(this);
+  }
+
+  protected pauseRefresh(): void {
+    this.options.pools.hide(this);
+  }
+
+  render(): JSX.Element {
+    return (
+      <DatasetPage
+        key={this._generation}
+        holding={this.holding}
+        id={this.datasetId}
+        target={this.options.target}
+        pools={runningPools(this.options.pools.pools)}
+        onLoaded={dataset => {
+          this.title.label = shortDatasetId(dataset.id, dataset.facets);
+        }}
+        openDataset={id => this.options.openDataset(this.holding, id)}
+      />
+    );
+  }
+
+  private _generation = 0;
+}
+
+/** A dataset's tab: its view in a main-area widget with a reload button. */
+export function createDatasetWidget(
+  options: IDatasetViewOptions
+): MainAreaWidget<DatasetView> {
+  const content = new DatasetView(options);
+  const widget = new MainAreaWidget({ content });
+  widget.id = datasetWidgetId(options.holding, options.id);
+  widget.addClass('jp-JasminDatasetPanel');
+  widget.toolbar.addItem(
+    'reload',
+    new ToolbarButton({
+      icon: refreshIcon,
+      tooltip: 'Read the dataset and its metadata again',
+      onClick: () => content.reload()
+    })
+  );
+  return widget;
+}

@@ -1,0 +1,201 @@
+/** A page of datasets found, each opening its dataset view. */
+import { Button } from '@jupyterlab/ui-components';
+import React, { useId } from 'react';
+import { Alert, Busy } from '../feedback';
+import { IDatasetSummary, IHolding } from '../api';
+import { formatBytes, formatTimeRange, plural } from '../format';
+import { AnalyseSelection } from '../analyse-selection';
+import { HoldingsModel } from '../holdings-model';
+import { IProps } from './types';
+
+export function Results({
+  model,
+  holding,
+  openDataset,
+  analysis
+}: IProps & { holding: IHolding }): JSX.Element {
+  const page = model.page;
+  const error = model.searchError;
+  if (!page) {
+    return (
+      <div className="jp-JasminResults">
+        <ResultsHeader model={model} />
+        {error && <Alert>{error}</Alert>}
+      </div>
+    );
+  }
+  return (
+    <div className={`jp-JasminResults${model.searching ? ' jp-mod-busy' : ''}`}>
+      <ResultsHeader model={model} />
+      {error && <Alert>{error}</Alert>}
+      {page.total === 0 ? (
+        <NoMatch model={model} />
+      ) : (
+        <>
+          {analysis && (
+            <AnalyseSelection
+              holding={holding.name}
+              selection={model.selection}
+              total={page.total}
+              analysis={analysis}
+            />
+          )}
+          <ul className="jp-JasminResults-list" aria-label="Datasets">
+            {page.datasets.map(dataset => (
+              <ResultItem
+                key={dataset.id}
+                dataset={dataset}
+                open={() => openDataset(holding.name, dataset)}
+              />
+            ))}
+          </ul>
+        </>
+      )}
+      {page.total > model.pageSize && <Pager model={model} />}
+    </div>
+  );
+}
+
+/** How many datasets were found (the results' one status). */
+function ResultsHeader({ model }: { model: HoldingsModel }): JSX.Element {
+  const page = model.page;
+  return (
+    <div className="jp-JasminResults-header">
+      <p
+        className="jp-JasminResults-total"
+        role="status"
+        aria-label="Datasets found"
+      >
+        {page ? plural(page.total, 'dataset') : 'Searching…'}
+      </p>
+      {model.searching && page && <Busy label="Searching" />}
+    </div>
+  );
+}
+
+function NoMatch({ model }: { model: HoldingsModel }): JSX.Element {
+  return (
+    <div className="jp-JasminEmpty">
+      <p>
+        <strong>No datasets match.</strong>
+      </p>
+      <p className="jp-JasminMuted">
+        {model.isFiltered
+          ? 'Remove a filter or clear them all.'
+          : model.selection.latest
+            ? 'Try including superseded versions.'
+            : 'The index holds no datasets.'}
+      </p>
+    </div>
+  );
+}
+
+function Pager({ model }: { model: HoldingsModel }): JSX.Element | null {
+  const page = model.page;
+  if (!page) {
+    return null;
+  }
+  const first = page.total ? page.offset + 1 : 0;
+  const last = page.offset + page.datasets.length;
+  return (
+    <nav className="jp-JasminPager" aria-label="Result pages">
+      <Button
+        small
+        minimal
+        aria-label="Previous page"
+        disabled={page.offset === 0}
+        onClick={() => model.setOffset(page.offset - model.pageSize)}
+      >
+        ‹ Previous
+      </Button>
+      <span className="jp-JasminPager-range">
+        {first}–{last} of {page.total}
+      </span>
+      <Button
+        small
+        minimal
+        aria-label="Next page"
+        disabled={last >= page.total}
+        onClick={() => model.setOffset(page.offset + model.pageSize)}
+      >
+        Next ›
+      </Button>
+    </nav>
+  );
+}
+
+/** Breaks a long dataset id after its dots, where a reader expects it. */
+export function BreakableId({ id }: { id: string }): JSX.Element {
+  const parts = id.split('.');
+  return (
+    <>
+      {parts.map((part, i) => (
+        <React.Fragment key={i}>
+          {part}
+          {i < parts.length - 1 && (
+            <>
+              .<wbr />
+            </>
+          )}
+        </React.Fragment>
+      ))}
+    </>
+  );
+}
+
+function ResultItem({
+  dataset,
+  open
+}: {
+  dataset: IDatasetSummary;
+  open: () => void;
+}): JSX.Element {
+  const metaId = useId();
+  const onClick = (event: React.MouseEvent<HTMLElement>): void => {
+    // selecting the id's text to copy it is not a request to open it
+    const selection = window.getSelection();
+    if (
+      selection &&
+      !selection.isCollapsed &&
+      event.currentTarget.contains(selection.anchorNode)
+    ) {
+      return;
+    }
+    open();
+  };
+  return (
+    <li className="jp-JasminResult">
+      <div
+        className="jp-JasminResult-open"
+        role="button"
+        tabIndex={0}
+        aria-label={`Open dataset ${dataset.id}`}
+        aria-describedby={metaId}
+        title="Open this dataset"
+        onClick={onClick}
+        onKeyDown={event => {
+          if (event.key === 'Enter' || event.key === ' ') {
+            event.preventDefault();
+            open();
+          }
+        }}
+      >
+        <span className="jp-JasminResult-id">
+          <BreakableId id={dataset.id} />
+        </span>
+        <span className="jp-JasminResult-meta" id={metaId}>
+          <span>{plural(dataset.file_count, 'file')}</span>
+          <span>{formatBytes(dataset.size)}</span>
+          <span>{formatTimeRange(dataset.start, dataset.end)}</span>
+          {dataset.latest ? (
+            <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
+          ) : (
+            <span className="jp-JasminBadge jp-JasminBadge-superseded">
+              superseded
+            </span>
+          )}
+        </span>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,15 @@
+/** What the parts of the Holdings section share. */
+import { IDatasetSummary } from '../api';
+import { HoldingsModel } from '../holdings-model';
+import { IAnalysis } from '../analyse-selection';
+
+export const SEARCH_FIELD_CLASS = 'jp-JasminSearch-input';
+
+/** Open a dataset of a holding (in the main area). */
+export type OpenDataset = (holding: string, dataset: IDatasetSummary) => void;
+
+export interface IProps {
+  model: HoldingsModel;
+  openDataset: OpenDataset;
+  analysis?: IAnalysis;
+}

@@ -1,0 +1,129 @@
+/** A pool's row of actions: stop or dismiss, and its snippet for a notebook. */
+import { Notification } from '@jupyterlab/apputils';
+import { Button } from '@jupyterlab/ui-components';
+import React, { useState } from 'react';
+import { IPool, PoolState } from '../api';
+import { EMPTY_POOL_NOTE } from '../format';
+import { Run } from '../pool-parts';
+import { NO_NOTEBOOK } from '../snippets';
+import { confirmStop } from '../tasks';
+import { IPoolItemProps } from './pool-item';
+import { ISectionProps } from './section';
+
+/** Stop, or dismiss a failed or culled pool, as far as the server allows. */
+export function PoolActions({
+  pool,
+  state,
+  action,
+  model,
+  run
+}: IPoolItemProps & { state: PoolState; run: Run }): JSX.Element | null {
+  const name = pool.name;
+  const { stop, dismiss } = pool.actions;
+  if (!stop && !dismiss) {
+    return null;
+  }
+  return (
+    <div className="jp-JasminPool-actions">
+      <Button
+        small
+        className={stop ? 'jp-mod-styled jp-mod-warn' : 'jp-mod-styled'}
+        aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
+        title={
+          stop
+            ? `Stop the controller and engines of pool ${name}`
+            : `Remove ${state} pool ${name} and its logs from the list`
+        }
+        disabled={action !== null}
+        onClick={() =>
+          void (async () => {
+            // a pool with work: a notebook mapping on it would get an error
+            if (!stop || (await confirmStop(pool))) {
+              await run(() => model.stop(pool.id));
+            }
+          })()
+        }
+      >
+        {stop ? 'Stop' : 'Dismiss'}
+      </Button>
+    </div>
+  );
+}
+
+interface ISnippetProps extends ISectionProps {
+  pool: IPool;
+  usable: boolean;
+  run: Run;
+}
+
+/** Insert a cell that connects to the pool into the notebook, or copy its code. */
+export function SnippetActions(props: ISnippetProps): JSX.Element {
+  const { pool, model, target, usable, run } = props;
+  const [busy, setBusy] = useState(false);
+  const name = pool.name;
+  const withSnippet = async (use: (code: string) => void): Promise<void> => {
+    setBusy(true);
+    try {
+      await run(async () => use(await model.snippet(pool.id)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const noNotebook = target.notebook === null;
+  const insertDisabled = noNotebook || !usable || busy;
+  const onInsert = (): void => {
+    if (!insertDisabled) {
+      void withSnippet(code => target.insert(code));
+    }
+  };
+  const onCopy = (): void => {
+    void withSnippet(code => {
+      target.copy(code);
+      Notification.success(`Snippet for pool ${name} copied`, {
+        autoClose: 3000
+      });
+    });
+  };
+  return (
+    <div className="jp-JasminPool-actions">
+      <Button
+        small
+        minimal
+        aria-label={`Insert snippet for pool ${name}`}
+        aria-disabled={insertDisabled}
+        className={insertDisabled ? 'jp-mod-disabled' : undefined}
+        title={
+          noNotebook
+            ? NO_NOTEBOOK
+            : usable
+              ? `Add a cell that connects to pool ${name} below the active cell`
+              : unusableReason(pool)
+        }
+        onClick={onInsert}
+      >
+        Insert snippet
+      </Button>
+      <Button
+        small
+        minimal
+        aria-label={`Copy snippet for pool ${name}`}
+        title={
+          usable
+            ? `Copy code that connects to pool ${name}`
+            : unusableReason(pool)
+        }
+        disabled={!usable || busy}
+        onClick={onCopy}
+      >
+        Copy snippet
+      </Button>
+    </div>
+  );
+}
+
+/** Why a pool's snippet cannot be used now. */
+function unusableReason(pool: IPool): string {
+  return pool.engines.requested === 0 && pool.state === 'running'
+    ? `Pool ${pool.name} has ${EMPTY_POOL_NOTE}`
+    : `Pool ${pool.name} is ${pool.state}`;
+}

@@ -1,0 +1,42 @@
+/** The user's pools, or what to do when there are none. */
+import React, { useRef } from 'react';
+import { PoolItem } from './pool-item';
+import { ISectionProps } from './section';
+
+export function PoolList({ model, target }: ISectionProps): JSX.Element {
+  // once pools have been seen, an empty list means they were stopped
+  const seenPools = useRef(false);
+  seenPools.current ||= model.pools.length > 0;
+  if (!model.loaded) {
+    return model.connectionError ? (
+      <></>
+    ) : (
+      <p className="jp-JasminMuted">Loading pools…</p>
+    );
+  }
+  if (model.pools.length === 0) {
+    return (
+      <p className="jp-JasminMuted jp-JasminPools-empty">
+        {seenPools.current ? 'No pools running.' : 'No pools yet.'}
+      </p>
+    );
+  }
+  const backends = model.backends;
+  return (
+    <ul className="jp-JasminPoolList" aria-label="Engine pools">
+      {model.pools.map(pool => {
+        const backend = backends?.backends.find(b => b.name === pool.backend);
+        return (
+          <PoolItem
+            key={pool.id}
+            pool={pool}
+            action={model.action(pool.id)}
+            model={model}
+            target={target}
+            backendLabel={backend?.label}
+          />
+        );
+      })}
+    </ul>
+  );
+}
