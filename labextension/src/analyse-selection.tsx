@@ -7,6 +7,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useId, useState } from 'react';
 
+import { useTrans } from './translation';
 import { IPool, ISelection, getSelectionSnippet } from './api';
 import { Alert } from './feedback';
 import { plural } from './format';
@@ -30,6 +31,7 @@ export function AnalyseSelection({
   total: number;
   analysis: IAnalysis;
 }): JSX.Element {
+  const trans = useTrans();
   const fieldId = useId();
   const pools = analysis.pools();
   const [poolId, setPoolId] = useState('');
@@ -59,17 +61,17 @@ export function AnalyseSelection({
   return (
     <div className="jp-JasminAnalyse" role="group" aria-labelledby={fieldId}>
       <label id={fieldId} htmlFor={`${fieldId}-pool`}>
-        Analyse {what} on
+        {trans.__('Analyse')} {what} {trans.__('on')}
       </label>
       <HTMLSelect
         id={`${fieldId}-pool`}
-        aria-label="Pool for the selection"
+        aria-label={trans.__('Pool for the selection')}
         value={pool?.id ?? ''}
         disabled={pools.length === 0}
         onChange={event => setPoolId(event.target.value)}
         options={
           pools.length === 0
-            ? [{ value: '', label: 'this kernel (no pool running)' }]
+            ? [{ value: '', label: trans.__('this kernel (no pool running)') }]
             : pools.map(p => ({
                 value: p.id,
                 label: `${p.name} (${plural(p.engines.running, 'engine')})`
@@ -93,7 +95,7 @@ export function AnalyseSelection({
           }
         }}
       >
-        Insert analyse-selection snippet
+        {trans.__('Insert analyse-selection snippet')}
       </Button>
       {error && <Alert>{error}</Alert>}
     </div>

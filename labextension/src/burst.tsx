@@ -7,6 +7,7 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
+import { useTrans } from './translation';
 import type { IBackend, OptionValue } from './api';
 import { Alert } from './feedback';
 import { engineCountError, engineLimit } from './limits';
@@ -20,6 +21,7 @@ import type { IPartsProps } from './pool-parts';
 
 /** The button, and once pressed the form that adds engines of another backend. */
 export function AddEngines(props: IPartsProps): JSX.Element | null {
+  const trans = useTrans();
   const { pool, backends } = props;
   const [open, setOpen] = useState(false);
   const others = burstBackends(pool, backends);
@@ -33,11 +35,16 @@ export function AddEngines(props: IPartsProps): JSX.Element | null {
         <Button
           small
           minimal
-          aria-label={`Add engines from another backend to pool ${pool.name}`}
-          title="Engines of another backend join this pool, under the same controller"
+          aria-label={trans.__(
+            'Add engines from another backend to pool %1',
+            pool.name
+          )}
+          title={trans.__(
+            'Engines of another backend join this pool, under the same controller'
+          )}
           onClick={() => setOpen(true)}
         >
-          Add engines from…
+          {trans.__('Add engines from…')}
         </Button>
       </div>
     );
@@ -48,6 +55,7 @@ export function AddEngines(props: IPartsProps): JSX.Element | null {
 function AddEnginesForm(
   props: IPartsProps & { onClose: () => void }
 ): JSX.Element {
+  const trans = useTrans();
   const { pool, model, backends, action, run, onClose } = props;
   const id = useId();
   const field = (suffix: string): string => `${id}-${suffix}`;
@@ -90,7 +98,7 @@ function AddEnginesForm(
   return (
     <form
       className="jp-JasminAddEngines"
-      aria-label={`Add engines to pool ${pool.name}`}
+      aria-label={trans.__('Add engines to pool %1', pool.name)}
       onSubmit={onAdd}
       noValidate
     >
@@ -112,16 +120,16 @@ function AddEnginesForm(
       {error && <Alert>{error}</Alert>}
       <div className="jp-JasminPool-actions">
         <Button type="button" small minimal onClick={onClose}>
-          Cancel
+          {trans.__('Cancel')}
         </Button>
         <Button
           type="submit"
           small
           className="jp-mod-styled jp-mod-accept"
           disabled={action !== null}
-          aria-label={`Add the engines to pool ${pool.name}`}
+          aria-label={trans.__('Add the engines to pool %1', pool.name)}
         >
-          Add engines
+          {trans.__('Add engines')}
         </Button>
       </div>
     </form>
@@ -138,11 +146,12 @@ function BurstFields(props: {
   onEngines: (engines: string) => void;
   limit: number;
 }): JSX.Element {
+  const trans = useTrans();
   const { field, backend, limit } = props;
   return (
     <>
       <div className="jp-JasminField">
-        <label htmlFor={field('backend')}>Add engines from</label>
+        <label htmlFor={field('backend')}>{trans.__('Add engines from')}</label>
         <HTMLSelect
           id={field('backend')}
           value={backend?.name}
@@ -152,7 +161,7 @@ function BurstFields(props: {
         <small className="jp-JasminField-hint">{backend?.description}</small>
       </div>
       <div className="jp-JasminField">
-        <label htmlFor={field('engines')}>Engines to add</label>
+        <label htmlFor={field('engines')}>{trans.__('Engines to add')}</label>
         <input
           id={field('engines')}
           className="jp-mod-styled jp-JasminNumber"
@@ -161,7 +170,7 @@ function BurstFields(props: {
           max={limit}
           step={1}
           value={props.engines}
-          title={`1 to ${limit} engines`}
+          title={trans.__('1 to %1 engines', limit)}
           onChange={event => props.onEngines(event.target.value)}
         />
       </div>

@@ -3,6 +3,8 @@
  * "Engine pools", "Holdings" and "Data used"), the dataset tabs of the main area, and
  * their commands.
  */
+// the panel is built at activation: its modules are needed at once
+/* eslint-disable jupyter/prefer-lazy-imports */
 import {
   ILayoutRestorer,
   JupyterFrontEnd,
@@ -14,6 +16,7 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import { CitationsSection } from './citations';
@@ -26,6 +29,7 @@ import { PoolsModel } from './model';
 import { JasminPanel } from './panel';
 import { EnginePoolsSection } from './pools/section';
 import { SnippetTarget } from './snippets';
+import { loadTrans } from './translation';
 
 /** Commands offered in the command palette. */
 export namespace CommandIDs {
@@ -39,6 +43,21 @@ export namespace CommandIDs {
 export const OPEN_DATASET = 'jasmin:open-dataset';
 
 const CATEGORY = 'JASMIN';
+
+/** What the commands without arguments are described by. */
+const NO_ARGS = { args: { type: 'object' as const, properties: {} } };
+
+/** The arguments of `OPEN_DATASET`. */
+const DATASET_ARGS = {
+  args: {
+    type: 'object' as const,
+    properties: {
+      holding: { type: 'string' as const, description: 'The holding' },
+      id: { type: 'string' as const, description: 'The dataset id' }
+    },
+    required: ['holding', 'id']
+  }
+};
 
 interface IDatasetArgs {
   holding: string;
@@ -58,20 +77,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'JASMIN side panel: ipyparallel engine pools on this VM, dataset holdings with a facet search, and their snippets for notebooks.',
   autoStart: true,
-  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
+  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null
   ) => {
     const { commands, shell } = app;
+    const trans = loadTrans(translator);
     const target = new SnippetTarget(app, notebooks);
     // the models (and their polls) belong to the plugin: the views only show them
     const poolsModel = new PoolsModel();
     const holdingsModel = new HoldingsModel();
     const citationsModel = notebooks ? new CitationsModel(notebooks) : null;
-    const pools = new EnginePoolsSection(poolsModel, target);
+    const pools = new EnginePoolsSection(poolsModel, target, trans);
     const holdings = new HoldingsSection(
       holdingsModel,
       (holding, dataset) =>
@@ -82,16 +103,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
           poolsModel.pools.filter(
             p => p.state === 'running' || p.state === 'degraded'
           )
-      }
+      },
+      trans
     );
     // the pool picker under the results follows the pools and the current notebook
     poolsModel.changed.connect(() => holdings.update());
     target.changed.connect(() => holdings.update());
-    const panel = new JasminPanel();
+    const panel = new JasminPanel(translator);
     panel.addSection(pools);
     panel.addSection(holdings);
     if (citationsModel) {
-      panel.addSection(new CitationsSection(citationsModel));
+      panel.addSection(new CitationsSection(citationsModel, trans));
     }
     panel.disposed.connect(() => {
       poolsModel.dispose();
@@ -116,12 +138,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     commands.addCommand(OPEN_DATASET, {
+      describedBy: DATASET_ARGS,
       label: args =>
         typeof args.id === 'string'
-          ? `Open dataset ${args.id}`
-          : 'Open dataset',
-      caption:
-        'Show a dataset of a holding: files, metadata, quick-look, snippets',
+          ? trans.__('Open dataset %1', args.id)
+          : trans.__('Open dataset'),
+      caption: trans.__(
+        'Show a dataset of a holding: files, metadata, quick-look, snippets'
+      ),
       execute: args => {
         const { holding, id } = datasetArgs(args);
         const open = datasets.find(
@@ -138,6 +162,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           id,
           target,
           pools: poolsModel,
+          trans,
           openDataset: (other, otherId) =>
             void commands.execute(OPEN_DATASET, { holding: other, id: otherId })
         });
@@ -149,16 +174,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     commands.addCommand(CommandIDs.openPanel, {
-      label: 'Open JASMIN panel',
-      caption: 'Show the JASMIN panel in the left sidebar',
+      describedBy: NO_ARGS,
+      label: trans.__('Open JASMIN panel'),
+      caption: trans.__('Show the JASMIN panel in the left sidebar'),
       icon: args => (args.isPalette ? undefined : jasminIcon),
       execute: () => {
         shell.activateById(panel.id);
       }
     });
     commands.addCommand(CommandIDs.newPool, {
-      label: 'New engine pool',
-      caption: 'Open the JASMIN panel at the New pool form',
+      describedBy: NO_ARGS,
+      label: trans.__('New engine pool'),
+      caption: trans.__('Open the JASMIN panel at the New pool form'),
       execute: () => {
         shell.activateById(panel.id);
         panel.expandSection(pools);
@@ -167,9 +194,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     commands.addCommand(CommandIDs.searchHoldings, {
-      label: 'Search dataset holdings',
-      caption:
-        'Open the JASMIN panel at the search box of the Holdings section',
+      describedBy: NO_ARGS,
+      label: trans.__('Search dataset holdings'),
+      caption: trans.__(
+        'Open the JASMIN panel at the search box of the Holdings section'
+      ),
       execute: () => {
         shell.activateById(panel.id);
         panel.expandSection(holdings);
@@ -178,9 +207,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     commands.addCommand(CommandIDs.refresh, {
-      label: 'Refresh JASMIN panel',
-      caption:
-        'Fetch the pools, resources and holdings shown in the JASMIN panel now',
+      describedBy: NO_ARGS,
+      label: trans.__('Refresh JASMIN panel'),
+      caption: trans.__(
+        'Fetch the pools, resources and holdings shown in the JASMIN panel now'
+      ),
       icon: args => (args.isPalette ? undefined : refreshIcon),
       execute: () => panel.refresh()
     });

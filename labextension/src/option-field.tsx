@@ -6,6 +6,7 @@
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import { useTrans } from './translation';
 import type { IBackend, IBackendOption, OptionValue } from './api';
 import { chosenPartition, optionHint } from './limits';
 
@@ -123,6 +124,7 @@ interface IFieldProps {
 }
 
 export function OptionField(props: IFieldProps): JSX.Element {
+  const trans = useTrans();
   const { id, option, value, hint, onChange, invalid = false } = props;
   const help = option.help || undefined;
   const hintId = hint ? `${id}-hint` : undefined;
@@ -149,7 +151,7 @@ export function OptionField(props: IFieldProps): JSX.Element {
         value={String(value ?? '')}
         options={(option.choices ?? []).map(choice => ({
           value: choice,
-          label: choice === '' ? '(default)' : choice
+          label: choice === '' ? trans.__('(default)') : choice
         }))}
         onChange={event => onChange(event.target.value)}
       />
@@ -165,7 +167,7 @@ export function OptionField(props: IFieldProps): JSX.Element {
         max={option.maximum}
         step={option.type === 'integer' ? 1 : numeric ? 'any' : undefined}
         value={String(value ?? '')}
-        placeholder={option.default === '' ? '(default)' : undefined}
+        placeholder={option.default === '' ? trans.__('(default)') : undefined}
         onChange={event => onChange(event.target.value)}
       />
     );

@@ -7,6 +7,7 @@
  * never takes half the sidebar from a long one. JupyterLab's shell remembers
  * which sections are collapsed and their sizes (`ILayoutRestorer`).
  */
+import { ITranslator } from '@jupyterlab/translation';
 import {
   SidePanel,
   Toolbar,
@@ -17,6 +18,7 @@ import type { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { jasminIcon } from './icon';
+import { loadTrans } from './translation';
 import { MIN_SECTION_HEIGHT, shareHeight } from './sizing';
 
 /** A section of the panel: a widget with a title, and optionally a toolbar. */
@@ -28,15 +30,16 @@ export interface IJasminSection extends Widget {
 }
 
 export class JasminPanel extends SidePanel {
-  constructor() {
-    super();
+  constructor(translator?: ITranslator | null) {
+    super({ translator: translator ?? undefined });
+    const trans = loadTrans(translator);
     this.id = 'jasmin-panel';
     this.addClass('jp-JasminPanel');
     this.title.icon = jasminIcon;
-    this.title.caption = 'JASMIN';
+    this.title.caption = trans.__('JASMIN');
 
     const heading = new Widget({ node: document.createElement('h2') });
-    heading.node.textContent = 'JASMIN';
+    heading.node.textContent = trans.__('JASMIN');
     heading.addClass('jp-JasminPanel-title');
     this.header.addWidget(heading);
 

@@ -1,5 +1,6 @@
 /** The metadata xarray reads: dimensions, coordinates, variables, global attributes. */
 import React, { useId } from 'react';
+import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { AttributeValue, IDatasetMetadata } from '../api';
 import { formatCell, formatValue, plural } from '../format';
@@ -10,10 +11,11 @@ export function Metadata({
 }: {
   metadata: Loading<IDatasetMetadata>;
 }): JSX.Element {
+  const trans = useTrans();
   const titleId = useId();
   return (
     <section className="jp-JasminDataset-section" aria-labelledby={titleId}>
-      <h2 id={titleId}>Metadata</h2>
+      <h2 id={titleId}>{trans.__('Metadata')}</h2>
       {metadata.state === 'loading' && <Busy text="Reading metadata…" />}
       {metadata.state === 'failed' && <Alert>{metadata.error}</Alert>}
       {metadata.state === 'done' && (
@@ -30,10 +32,14 @@ function MetadataBody({
   metadata: IDatasetMetadata;
   ms: number;
 }): JSX.Element {
+  const trans = useTrans();
   return (
     <>
-      <h3>Dimensions</h3>
-      <ul className="jp-JasminDataset-dimensions" aria-label="Dimensions">
+      <h3>{trans.__('Dimensions')}</h3>
+      <ul
+        className="jp-JasminDataset-dimensions"
+        aria-label={trans.__('Dimensions')}
+      >
         {Object.entries(metadata.dimensions).map(([name, size]) => (
           <li key={name}>
             <span className="jp-JasminChip-facet">{name}</span>{' '}
@@ -41,14 +47,14 @@ function MetadataBody({
           </li>
         ))}
       </ul>
-      <h3>Coordinates</h3>
+      <h3>{trans.__('Coordinates')}</h3>
       <CoordinateTable coordinates={metadata.coordinates} />
-      <h3>Data variables</h3>
+      <h3>{trans.__('Data variables')}</h3>
       <VariableTable variables={metadata.variables} />
       <AttributeTable attributes={metadata.attributes} />
       <p className="jp-JasminMuted">
-        Read from {plural(metadata.files_read, 'file')} in{' '}
-        {(ms / 1000).toFixed(1)} s.
+        {trans.__('Read from')} {plural(metadata.files_read, 'file')}{' '}
+        {trans.__('in')} {(ms / 1000).toFixed(1)} {trans.__('s.')}
       </p>
     </>
   );
@@ -97,8 +103,9 @@ function CoordinateTable({
 }: {
   coordinates: IDatasetMetadata['coordinates'];
 }): JSX.Element {
+  const trans = useTrans();
   return (
-    <Table label="Coordinates" columns={COORDINATE_COLUMNS}>
+    <Table label={trans.__('Coordinates')} columns={COORDINATE_COLUMNS}>
       {coordinates.map(c => (
         <tr key={c.name}>
           <th scope="row">{c.name}</th>
@@ -133,17 +140,20 @@ function VariableTable({
 }: {
   variables: IDatasetMetadata['variables'];
 }): JSX.Element {
+  const trans = useTrans();
   return (
-    <Table label="Data variables" columns={VARIABLE_COLUMNS}>
+    <Table label={trans.__('Data variables')} columns={VARIABLE_COLUMNS}>
       {variables.map(v => (
         <tr
           key={v.name}
           className={v.bounds ? 'jp-JasminTable-bounds' : undefined}
-          title={v.bounds ? 'Cell bounds of a coordinate' : undefined}
+          title={v.bounds ? trans.__('Cell bounds of a coordinate') : undefined}
         >
           <th scope="row">
             {v.name}
-            {v.bounds && <span className="jp-JasminMuted"> (bounds)</span>}
+            {v.bounds && (
+              <span className="jp-JasminMuted"> {trans.__('(bounds)')}</span>
+            )}
           </th>
           <td>{v.dims.join(', ')}</td>
           <td className="jp-mod-number">{v.shape.join(' × ')}</td>
@@ -162,12 +172,16 @@ function AttributeTable({
 }: {
   attributes: IDatasetMetadata['attributes'];
 }): JSX.Element {
+  const trans = useTrans();
   const names = Object.keys(attributes);
   return (
     <details className="jp-JasminDetails jp-JasminAttributes">
-      <summary>Global attributes ({names.length})</summary>
+      <summary>{trans.__('Global attributes (%1)', names.length)}</summary>
       <div className="jp-JasminTable-scroll">
-        <table className="jp-JasminTable" aria-label="Global attributes">
+        <table
+          className="jp-JasminTable"
+          aria-label={trans.__('Global attributes')}
+        >
           <tbody>
             {names.map(name => (
               <tr key={name}>

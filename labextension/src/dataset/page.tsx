@@ -2,6 +2,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect } from 'react';
+import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { IDataset, IPool, getDataset, getDatasetMetadata } from '../api';
 import { BreakableId } from '../holdings/results';
@@ -24,6 +25,7 @@ interface IPageProps {
 }
 
 export function DatasetPage(props: IPageProps): JSX.Element {
+  const trans = useTrans();
   const { holding, id } = props;
   const dataset = useFetch(() => getDataset(holding, id), [holding, id]);
   // read at once, beside the summary: the first read takes seconds
@@ -45,7 +47,10 @@ export function DatasetPage(props: IPageProps): JSX.Element {
       : null;
 
   return (
-    <article className="jp-JasminDataset-page" aria-label={`Dataset ${id}`}>
+    <article
+      className="jp-JasminDataset-page"
+      aria-label={trans.__('Dataset %1', id)}
+    >
       <header className="jp-JasminDataset-header">
         <h1 className="jp-JasminDataset-id">
           <BreakableId id={id} />
@@ -54,15 +59,17 @@ export function DatasetPage(props: IPageProps): JSX.Element {
           <Button
             small
             minimal
-            title="Copy the dataset id, to cite it"
+            title={trans.__('Copy the dataset id, to cite it')}
             onClick={() => {
               props.target.copy(id);
               Notification.success('Dataset id copied', { autoClose: 3000 });
             }}
           >
-            Copy dataset id
+            {trans.__('Copy dataset id')}
           </Button>
-          <span className="jp-JasminMuted">holding {holding}</span>
+          <span className="jp-JasminMuted">
+            {trans.__('holding')} {holding}
+          </span>
         </div>
       </header>
       {dataset.state === 'loading' && (

@@ -1,6 +1,7 @@
 /** A dataset's quick-look: a picture of one variable at a time step and level. */
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useRef, useState } from 'react';
+import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { getQuicklook } from '../api';
 
@@ -106,6 +107,7 @@ export function Quicklook({
   /** The data variables (not bounds), once the metadata has been read. */
   variables: string[] | null;
 }): JSX.Element {
+  const trans = useTrans();
   const fieldId = useId();
   const [chosen, setChosen] = useState<string | null>(null);
   const [time, setTime] = useState<string | null>(null);
@@ -127,7 +129,7 @@ export function Quicklook({
       className="jp-JasminDataset-section jp-JasminQuicklook"
       aria-labelledby={`${fieldId}-title`}
     >
-      <h2 id={`${fieldId}-title`}>Quick-look</h2>
+      <h2 id={`${fieldId}-title`}>{trans.__('Quick-look')}</h2>
       <QuicklookForm
         fieldId={fieldId}
         choices={choices}
@@ -167,6 +169,7 @@ interface IQuicklookFormProps {
 
 /** What to draw: the variable, its level and a time step. */
 function QuicklookForm(props: IQuicklookFormProps): JSX.Element {
+  const trans = useTrans();
   const { fieldId, choices, variable, level, time, drawn } = props;
   // null until the user types: the box then shows the time step drawn
   const [timeDraft, setTimeDraft] = useState<string | null>(null);
@@ -181,38 +184,42 @@ function QuicklookForm(props: IQuicklookFormProps): JSX.Element {
         props.onTime(asked);
       }}
     >
-      <label htmlFor={`${fieldId}-variable`}>Variable</label>
+      <label htmlFor={`${fieldId}-variable`}>{trans.__('Variable')}</label>
       <HTMLSelect
         id={`${fieldId}-variable`}
-        aria-label="Variable for quick-look"
+        aria-label={trans.__('Variable for quick-look')}
         value={variable ?? ''}
         disabled={choices.length === 0}
         onChange={event => props.onVariable(event.target.value || null)}
         options={
-          choices.length ? choices : [{ value: '', label: 'main variable' }]
+          choices.length
+            ? choices
+            : [{ value: '', label: trans.__('main variable') }]
         }
       />
-      <label htmlFor={`${fieldId}-level`}>Level</label>
+      <label htmlFor={`${fieldId}-level`}>{trans.__('Level')}</label>
       <HTMLSelect
         id={`${fieldId}-level`}
-        aria-label="Level for quick-look"
+        aria-label={trans.__('Level for quick-look')}
         value={level ?? String(drawn?.level ?? '')}
         disabled={levels.length === 0}
         onChange={event => props.onLevel(event.target.value || null)}
         options={
           levels.length
             ? levels.map((label, index) => ({ value: String(index), label }))
-            : [{ value: '', label: 'none' }]
+            : [{ value: '', label: trans.__('none') }]
         }
       />
-      <label htmlFor={`${fieldId}-time`}>Time</label>
+      <label htmlFor={`${fieldId}-time`}>{trans.__('Time')}</label>
       <input
         id={`${fieldId}-time`}
         className="jp-mod-styled jp-JasminQuicklook-time"
         type="text"
-        aria-label="Time step for quick-look"
-        placeholder="first with data"
-        title="A time step: its index (0, 1, … or -1 for the last) or a date such as 1990-06 or 1990-06-15"
+        aria-label={trans.__('Time step for quick-look')}
+        placeholder={trans.__('first with data')}
+        title={trans.__(
+          'A time step: its index (0, 1, … or -1 for the last) or a date such as 1990-06 or 1990-06-15'
+        )}
         value={shownTime}
         spellCheck={false}
         autoComplete="off"
@@ -222,10 +229,10 @@ function QuicklookForm(props: IQuicklookFormProps): JSX.Element {
         type="submit"
         small
         className="jp-mod-styled jp-mod-reject"
-        aria-label="Draw quick-look"
+        aria-label={trans.__('Draw quick-look')}
         disabled={props.loading && asked === time}
       >
-        Draw
+        {trans.__('Draw')}
       </Button>
     </form>
   );
@@ -239,6 +246,7 @@ function QuicklookFigure({
   drawn: IDrawn;
   stale: boolean;
 }): JSX.Element {
+  const trans = useTrans();
   const shows = [
     drawn.time,
     drawn.level === null ? null : drawn.levels[drawn.level]
@@ -250,13 +258,18 @@ function QuicklookFigure({
       <img src={drawn.url} alt={drawn.alt} />
       {!stale && drawn.missing && (
         <Alert kind="info" className="jp-JasminQuicklook-missing">
-          No data to draw: {drawn.missing}
+          {trans.__('No data to draw:')} {drawn.missing}
         </Alert>
       )}
       {!stale && (
         <figcaption className="jp-JasminMuted">
-          {shows.length ? `${shows.join(', ')}; d` : 'D'}rawn in{' '}
-          {(drawn.ms / 1000).toFixed(1)} s
+          {shows.length
+            ? trans.__(
+                '%1; drawn in %2 s',
+                shows.join(', '),
+                (drawn.ms / 1000).toFixed(1)
+              )
+            : trans.__('Drawn in %1 s', (drawn.ms / 1000).toFixed(1))}
         </figcaption>
       )}
     </figure>

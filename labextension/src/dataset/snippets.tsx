@@ -2,6 +2,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useId, useState } from 'react';
+import { useTrans } from '../translation';
 import { Alert } from '../feedback';
 import { IDataset, IPool, getDatasetSnippet } from '../api';
 import { plural } from '../format';
@@ -45,6 +46,7 @@ interface ISnippetsProps {
 type WithSnippet = (use: (code: string) => void, pool?: IPool) => void;
 
 export function Snippets(props: ISnippetsProps): JSX.Element {
+  const trans = useTrans();
   const titleId = useId();
   const { busy, error, withSnippet } = useSnippet(props.holding, props.dataset);
   const run: WithSnippet = (use, pool) => void withSnippet(use, pool);
@@ -53,7 +55,7 @@ export function Snippets(props: ISnippetsProps): JSX.Element {
       className="jp-JasminDataset-section"
       aria-labelledby={`${titleId}-title`}
     >
-      <h2 id={`${titleId}-title`}>Use in a notebook</h2>
+      <h2 id={`${titleId}-title`}>{trans.__('Use in a notebook')}</h2>
       <OpenSnippet target={props.target} busy={busy} run={run} />
       <AnalyseSnippet {...props} busy={busy} run={run} />
       {error && <Alert>{error}</Alert>}
@@ -70,6 +72,7 @@ function OpenSnippet({
   busy: boolean;
   run: WithSnippet;
 }): JSX.Element {
+  const trans = useTrans();
   const noNotebook = target.notebook === null;
   const openDisabled = noNotebook || busy;
   return (
@@ -81,7 +84,9 @@ function OpenSnippet({
         title={
           noNotebook
             ? NO_NOTEBOOK
-            : 'Add a cell that opens the dataset with xarray below the active cell'
+            : trans.__(
+                'Add a cell that opens the dataset with xarray below the active cell'
+              )
         }
         onClick={() => {
           if (!openDisabled) {
@@ -89,12 +94,12 @@ function OpenSnippet({
           }
         }}
       >
-        Insert open snippet
+        {trans.__('Insert open snippet')}
       </Button>
       <Button
         small
         minimal
-        title="Copy code that opens the dataset with xarray"
+        title={trans.__('Copy code that opens the dataset with xarray')}
         disabled={busy}
         onClick={() =>
           run(code => {
@@ -103,7 +108,7 @@ function OpenSnippet({
           })
         }
       >
-        Copy open snippet
+        {trans.__('Copy open snippet')}
       </Button>
     </div>
   );
@@ -116,6 +121,7 @@ function AnalyseSnippet({
   busy,
   run
 }: ISnippetsProps & { busy: boolean; run: WithSnippet }): JSX.Element {
+  const trans = useTrans();
   const poolFieldId = useId();
   const [poolId, setPoolId] = useState<string>('');
   const pool = pools.find(p => p.id === poolId) ?? pools[0] ?? null;
@@ -132,21 +138,21 @@ function AnalyseSnippet({
           )} on pool ${pool.name} and combines the results`;
   return (
     <div className="jp-JasminDataset-actions">
-      <label htmlFor={poolFieldId}>Pool</label>
+      <label htmlFor={poolFieldId}>{trans.__('Pool')}</label>
       <HTMLSelect
         id={poolFieldId}
-        aria-label="Pool for analysis"
+        aria-label={trans.__('Pool for analysis')}
         value={pool?.id ?? ''}
         disabled={pools.length === 0}
         title={
           pools.length === 0
-            ? 'No running engine pool: start one in the JASMIN panel'
-            : 'The engine pool to analyse the dataset on'
+            ? trans.__('No running engine pool: start one in the JASMIN panel')
+            : trans.__('The engine pool to analyse the dataset on')
         }
         onChange={event => setPoolId(event.target.value)}
         options={
           pools.length === 0
-            ? [{ value: '', label: 'No running pool' }]
+            ? [{ value: '', label: trans.__('No running pool') }]
             : pools.map(p => ({
                 value: p.id,
                 label: `${p.name} (${plural(p.engines.running, 'engine')})`
@@ -164,7 +170,7 @@ function AnalyseSnippet({
           }
         }}
       >
-        Insert analyse-on-pool snippet
+        {trans.__('Insert analyse-on-pool snippet')}
       </Button>
     </div>
   );

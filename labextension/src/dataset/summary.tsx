@@ -1,6 +1,7 @@
 /** A dataset's summary: its version and the others, time range, size, path and facets. */
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
+import { useTrans } from '../translation';
 import { IDataset } from '../api';
 import { formatBytes, formatTimeRange, formatVersion, plural } from '../format';
 
@@ -11,25 +12,31 @@ export function Summary({
   dataset: IDataset;
   openDataset: (id: string) => void;
 }): JSX.Element {
+  const trans = useTrans();
   const others = dataset.versions.filter(v => v.id !== dataset.id);
   return (
-    <section className="jp-JasminDataset-section" aria-label="Summary">
+    <section
+      className="jp-JasminDataset-section"
+      aria-label={trans.__('Summary')}
+    >
       <dl className="jp-JasminDataset-summary">
-        <dt>Version</dt>
+        <dt>{trans.__('Version')}</dt>
         <dd>
           {formatVersion(dataset.version)}{' '}
           {dataset.latest ? (
-            <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
+            <span className="jp-JasminBadge jp-JasminBadge-latest">
+              {trans.__('latest')}
+            </span>
           ) : (
             <span className="jp-JasminBadge jp-JasminBadge-superseded">
-              superseded
+              {trans.__('superseded')}
             </span>
           )}
         </dd>
-        <dt>Other versions</dt>
+        <dt>{trans.__('Other versions')}</dt>
         <dd>
           {others.length === 0 ? (
-            <span className="jp-JasminMuted">none</span>
+            <span className="jp-JasminMuted">{trans.__('none')}</span>
           ) : (
             <ul className="jp-JasminDataset-versions">
               {others.map(v => (
@@ -37,8 +44,11 @@ export function Summary({
                   <Button
                     small
                     minimal
-                    aria-label={`Open version ${formatVersion(v.version)}`}
-                    title={`Open ${v.id}`}
+                    aria-label={trans.__(
+                      'Open version %1',
+                      formatVersion(v.version)
+                    )}
+                    title={trans.__('Open %1', v.id)}
                     onClick={() => openDataset(v.id)}
                   >
                     {formatVersion(v.version)}
@@ -48,7 +58,7 @@ export function Summary({
                   </span>
                   {v.latest && (
                     <span className="jp-JasminBadge jp-JasminBadge-latest">
-                      latest
+                      {trans.__('latest')}
                     </span>
                   )}
                 </li>
@@ -56,18 +66,19 @@ export function Summary({
             </ul>
           )}
         </dd>
-        <dt>Time range</dt>
+        <dt>{trans.__('Time range')}</dt>
         <dd>{formatTimeRange(dataset.start, dataset.end)}</dd>
-        <dt>Size</dt>
+        <dt>{trans.__('Size')}</dt>
         <dd>
-          {formatBytes(dataset.size)} in {plural(dataset.file_count, 'file')}
+          {formatBytes(dataset.size)} {trans.__('in')}{' '}
+          {plural(dataset.file_count, 'file')}
         </dd>
-        <dt>Path</dt>
+        <dt>{trans.__('Path')}</dt>
         <dd>
           <code className="jp-JasminDataset-path">{dataset.path}</code>
         </dd>
       </dl>
-      <ul className="jp-JasminDataset-facets" aria-label="Facets">
+      <ul className="jp-JasminDataset-facets" aria-label={trans.__('Facets')}>
         {Object.entries(dataset.facets).map(([name, value]) => (
           <li key={name}>
             <span className="jp-JasminChip-facet">{name}</span>{' '}

@@ -7,8 +7,10 @@
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { ToolbarButton, refreshIcon } from '@jupyterlab/ui-components';
+import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 import { WhileVisibleWidget } from '../visible';
+import { TransProvider } from '../translation';
 import { IPool } from '../api';
 import { jasminIcon } from '../icon';
 import { PoolsModel } from '../model';
@@ -26,6 +28,8 @@ export interface IDatasetViewOptions {
   id: string;
   target: SnippetTarget;
   pools: PoolsModel;
+  /** The bundle the view's strings are translated with. */
+  trans?: TranslationBundle;
   /** Open another dataset (another version) of the same holding. */
   openDataset: (holding: string, id: string) => void;
 }
@@ -33,12 +37,16 @@ export interface IDatasetViewOptions {
 /** The content of a dataset's tab. */
 export class DatasetView extends WhileVisibleWidget {
   constructor(private readonly options: IDatasetViewOptions) {
-    super();
+    super(options.trans);
     this.holding = options.holding;
     this.datasetId = options.id;
     this.addClass('jp-JasminDataset');
     this.title.label = options.id;
-    this.title.caption = `${options.id} (holding ${options.holding})`;
+    this.title.caption = this.trans.__(
+      '%1 (holding %2)',
+      options.id,
+      options.holding
+    );
     this.title.icon = jasminIcon;
     this.title.closable = true;
     options.target.changed.connect(this.update, this);
@@ -75,17 +83,19 @@ export class DatasetView extends WhileVisibleWidget {
 
   render(): JSX.Element {
     return (
-      <DatasetPage
-        key={this._generation}
-        holding={this.holding}
-        id={this.datasetId}
-        target={this.options.target}
-        pools={runningPools(this.options.pools.pools)}
-        onLoaded={dataset => {
-          this.title.label = shortDatasetId(dataset.id, dataset.facets);
-        }}
-        openDataset={id => this.options.openDataset(this.holding, id)}
-      />
+      <TransProvider trans={this.trans}>
+        <DatasetPage
+          key={this._generation}
+          holding={this.holding}
+          id={this.datasetId}
+          target={this.options.target}
+          pools={runningPools(this.options.pools.pools)}
+          onLoaded={dataset => {
+            this.title.label = shortDatasetId(dataset.id, dataset.facets);
+          }}
+          openDataset={id => this.options.openDataset(this.holding, id)}
+        />
+      </TransProvider>
     );
   }
 
@@ -104,7 +114,7 @@ export function createDatasetWidget(
     'reload',
     new ToolbarButton({
       icon: refreshIcon,
-      tooltip: 'Read the dataset and its metadata again',
+      tooltip: content.trans.__('Read the dataset and its metadata again'),
       onClick: () => content.reload()
     })
   );

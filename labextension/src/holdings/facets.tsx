@@ -5,6 +5,7 @@ import {
   caretRightIcon
 } from '@jupyterlab/ui-components';
 import React, { useId, useState } from 'react';
+import { useTrans } from '../translation';
 import { IFacetValue, IHolding } from '../api';
 import { HoldingsModel } from '../holdings-model';
 
@@ -18,12 +19,17 @@ export function Facets({
   model: HoldingsModel;
   holding: IHolding;
 }): JSX.Element | null {
+  const trans = useTrans();
   const counts = model.facetCounts;
   if (!counts) {
     return null;
   }
   return (
-    <div className="jp-JasminFacets" role="group" aria-label="Facets">
+    <div
+      className="jp-JasminFacets"
+      role="group"
+      aria-label={trans.__('Facets')}
+    >
       {holding.facets.map(facet => (
         <FacetGroup
           key={`${holding.name}/${facet}`}
@@ -45,6 +51,7 @@ function FacetGroup({
   facet: string;
   values: IFacetValue[];
 }): JSX.Element {
+  const trans = useTrans();
   const id = useId();
   const [open, setOpen] = useState(false);
   const [showAll, setShowAll] = useState(false);
@@ -62,7 +69,7 @@ function FacetGroup({
         className="jp-JasminFacet-toggle"
         aria-expanded={open}
         aria-controls={id}
-        title={`${open ? 'Hide' : 'Show'} the values of ${facet}`}
+        title={trans.__('%1 the values of %2', open ? 'Hide' : 'Show', facet)}
         onClick={() => setOpen(!open)}
       >
         {open ? (
@@ -77,7 +84,10 @@ function FacetGroup({
       </button>
       {open && (
         <div id={id}>
-          <ul className="jp-JasminFacet-values" aria-label={`${facet} values`}>
+          <ul
+            className="jp-JasminFacet-values"
+            aria-label={trans.__('%1 values', facet)}
+          >
             {shown.map(v => (
               <FacetValue
                 key={v.value}
@@ -100,7 +110,7 @@ function FacetGroup({
               }
               onClick={() => setShowAll(!showAll)}
             >
-              {showAll ? 'Show fewer' : `Show all ${values.length}`}
+              {showAll ? trans.__('Show fewer') : `Show all ${values.length}`}
             </Button>
           ) : null}
         </div>
@@ -121,13 +131,18 @@ function FacetValue({
   value: IFacetValue;
   checked: boolean;
 }): JSX.Element {
+  const trans = useTrans();
   return (
     <li>
       <label
         className={`jp-JasminFacet-value${v.count === 0 ? ' jp-mod-empty' : ''}`}
-        title={`${v.count} ${
-          v.count === 1 ? 'dataset' : 'datasets'
-        } with ${facet} = ${v.value}`}
+        title={trans.__(
+          '%1 %2 with %3 = %4',
+          v.count,
+          v.count === 1 ? 'dataset' : 'datasets',
+          facet,
+          v.value
+        )}
       >
         <input
           type="checkbox"

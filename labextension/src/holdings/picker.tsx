@@ -1,6 +1,7 @@
 /** The holding searched, chosen among those the server indexes. */
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
+import { useTrans } from '../translation';
 import { IHolding } from '../api';
 import { plural } from '../format';
 import { HoldingsModel } from '../holdings-model';
@@ -24,13 +25,14 @@ export function HoldingPicker({
   model: HoldingsModel;
   holding: IHolding;
 }): JSX.Element {
+  const trans = useTrans();
   const id = useId();
   return (
     <div className="jp-JasminField jp-JasminHoldings-picker">
-      <label htmlFor={id}>Holding</label>
+      <label htmlFor={id}>{trans.__('Holding')}</label>
       <HTMLSelect
         id={id}
-        aria-label="Holding"
+        aria-label={trans.__('Holding')}
         value={holding.name}
         title={holding.description || holding.root}
         onChange={event => model.selectHolding(event.target.value)}

@@ -1,6 +1,7 @@
 /** A page of datasets found, each opening its dataset view. */
 import { Button } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
+import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { IDatasetSummary, IHolding } from '../api';
 import { formatBytes, formatTimeRange, plural } from '../format';
@@ -14,6 +15,7 @@ export function Results({
   openDataset,
   analysis
 }: IProps & { holding: IHolding }): JSX.Element {
+  const trans = useTrans();
   const page = model.page;
   const error = model.searchError;
   if (!page) {
@@ -40,7 +42,10 @@ export function Results({
               analysis={analysis}
             />
           )}
-          <ul className="jp-JasminResults-list" aria-label="Datasets">
+          <ul
+            className="jp-JasminResults-list"
+            aria-label={trans.__('Datasets')}
+          >
             {page.datasets.map(dataset => (
               <ResultItem
                 key={dataset.id}
@@ -58,39 +63,42 @@ export function Results({
 
 /** How many datasets were found (the results' one status). */
 function ResultsHeader({ model }: { model: HoldingsModel }): JSX.Element {
+  const trans = useTrans();
   const page = model.page;
   return (
     <div className="jp-JasminResults-header">
       <p
         className="jp-JasminResults-total"
         role="status"
-        aria-label="Datasets found"
+        aria-label={trans.__('Datasets found')}
       >
-        {page ? plural(page.total, 'dataset') : 'Searching…'}
+        {page ? plural(page.total, 'dataset') : trans.__('Searching…')}
       </p>
-      {model.searching && page && <Busy label="Searching" />}
+      {model.searching && page && <Busy label={trans.__('Searching')} />}
     </div>
   );
 }
 
 function NoMatch({ model }: { model: HoldingsModel }): JSX.Element {
+  const trans = useTrans();
   return (
     <div className="jp-JasminEmpty">
       <p>
-        <strong>No datasets match.</strong>
+        <strong>{trans.__('No datasets match.')}</strong>
       </p>
       <p className="jp-JasminMuted">
         {model.isFiltered
-          ? 'Remove a filter or clear them all.'
+          ? trans.__('Remove a filter or clear them all.')
           : model.selection.latest
-            ? 'Try including superseded versions.'
-            : 'The index holds no datasets.'}
+            ? trans.__('Try including superseded versions.')
+            : trans.__('The index holds no datasets.')}
       </p>
     </div>
   );
 }
 
 function Pager({ model }: { model: HoldingsModel }): JSX.Element | null {
+  const trans = useTrans();
   const page = model.page;
   if (!page) {
     return null;
@@ -98,27 +106,27 @@ function Pager({ model }: { model: HoldingsModel }): JSX.Element | null {
   const first = page.total ? page.offset + 1 : 0;
   const last = page.offset + page.datasets.length;
   return (
-    <nav className="jp-JasminPager" aria-label="Result pages">
+    <nav className="jp-JasminPager" aria-label={trans.__('Result pages')}>
       <Button
         small
         minimal
-        aria-label="Previous page"
+        aria-label={trans.__('Previous page')}
         disabled={page.offset === 0}
         onClick={() => model.setOffset(page.offset - model.pageSize)}
       >
-        ‹ Previous
+        {trans.__('‹ Previous')}
       </Button>
       <span className="jp-JasminPager-range">
-        {first}–{last} of {page.total}
+        {first}–{last} {trans.__('of')} {page.total}
       </span>
       <Button
         small
         minimal
-        aria-label="Next page"
+        aria-label={trans.__('Next page')}
         disabled={last >= page.total}
         onClick={() => model.setOffset(page.offset + model.pageSize)}
       >
-        Next ›
+        {trans.__('Next ›')}
       </Button>
     </nav>
   );
@@ -150,6 +158,7 @@ function ResultItem({
   dataset: IDatasetSummary;
   open: () => void;
 }): JSX.Element {
+  const trans = useTrans();
   const metaId = useId();
   const onClick = (event: React.MouseEvent<HTMLElement>): void => {
     // selecting the id's text to copy it is not a request to open it
@@ -169,9 +178,9 @@ function ResultItem({
         className="jp-JasminResult-open"
         role="button"
         tabIndex={0}
-        aria-label={`Open dataset ${dataset.id}`}
+        aria-label={trans.__('Open dataset %1', dataset.id)}
         aria-describedby={metaId}
-        title="Open this dataset"
+        title={trans.__('Open this dataset')}
         onClick={onClick}
         onKeyDown={event => {
           if (event.key === 'Enter' || event.key === ' ') {
@@ -188,10 +197,12 @@ function ResultItem({
           <span>{formatBytes(dataset.size)}</span>
           <span>{formatTimeRange(dataset.start, dataset.end)}</span>
           {dataset.latest ? (
-            <span className="jp-JasminBadge jp-JasminBadge-latest">latest</span>
+            <span className="jp-JasminBadge jp-JasminBadge-latest">
+              {trans.__('latest')}
+            </span>
           ) : (
             <span className="jp-JasminBadge jp-JasminBadge-superseded">
-              superseded
+              {trans.__('superseded')}
             </span>
           )}
         </span>

@@ -6,6 +6,7 @@ import {
   searchIcon
 } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
+import { useTrans } from '../translation';
 import { IHolding } from '../api';
 import { HoldingsModel, hasIndex } from '../holdings-model';
 import { Facets } from './facets';
@@ -18,29 +19,38 @@ export function Search({
   openDataset,
   analysis
 }: IProps & { holding: IHolding }): JSX.Element {
+  const trans = useTrans();
   const latestId = useId();
   if (!hasIndex(holding)) {
     return (
       <div className="jp-JasminEmpty">
         <p>
-          <strong>Index not built yet.</strong>
+          <strong>{trans.__('Index not built yet.')}</strong>
         </p>
         <p className="jp-JasminMuted">
           {holding.state === 'indexing'
-            ? 'The datasets can be searched once the first scan ends.'
-            : 'Build the index to search the datasets of this holding.'}
+            ? trans.__('The datasets can be searched once the first scan ends.')
+            : trans.__(
+                'Build the index to search the datasets of this holding.'
+              )}
         </p>
       </div>
     );
   }
   return (
-    <div className="jp-JasminSearch" role="search" aria-label="Datasets">
+    <div
+      className="jp-JasminSearch"
+      role="search"
+      aria-label={trans.__('Datasets')}
+    >
       <InputGroup
         className={SEARCH_FIELD_CLASS}
         type="search"
-        aria-label="Search datasets"
-        placeholder="Search datasets"
-        title="Words in the dataset id, e.g. MIROC6 Amon (every word must match)"
+        aria-label={trans.__('Search datasets')}
+        placeholder={trans.__('Search datasets')}
+        title={trans.__(
+          'Words in the dataset id, e.g. MIROC6 Amon (every word must match)'
+        )}
         value={model.text}
         rightIcon={searchIcon}
         spellCheck={false}
@@ -65,9 +75,9 @@ export function Search({
         />
         <label
           htmlFor={latestId}
-          title="Hide datasets superseded by a newer version"
+          title={trans.__('Hide datasets superseded by a newer version')}
         >
-          Latest versions only
+          {trans.__('Latest versions only')}
         </label>
       </div>
       <Chips model={model} />
@@ -83,6 +93,7 @@ export function Search({
 }
 
 function Chips({ model }: { model: HoldingsModel }): JSX.Element | null {
+  const trans = useTrans();
   const chosen = model.chosen;
   const text = model.selection.text.trim();
   if (!chosen.length && !text) {
@@ -90,16 +101,19 @@ function Chips({ model }: { model: HoldingsModel }): JSX.Element | null {
   }
   return (
     <div className="jp-JasminChips">
-      <ul className="jp-JasminChips-list" aria-label="Selected filters">
+      <ul
+        className="jp-JasminChips-list"
+        aria-label={trans.__('Selected filters')}
+      >
         {text && (
           <li className="jp-JasminChip">
-            <span className="jp-JasminChip-facet">text</span>
+            <span className="jp-JasminChip-facet">{trans.__('text')}</span>
             <span className="jp-JasminChip-value">“{text}”</span>
             <button
               type="button"
               className="jp-JasminChip-remove"
-              aria-label={`Remove search text ${text}`}
-              title="Clear the search text"
+              aria-label={trans.__('Remove search text %1', text)}
+              title={trans.__('Clear the search text')}
               onClick={() => {
                 model.setText('');
                 model.applyText();
@@ -116,8 +130,8 @@ function Chips({ model }: { model: HoldingsModel }): JSX.Element | null {
             <button
               type="button"
               className="jp-JasminChip-remove"
-              aria-label={`Remove ${facet} ${value}`}
-              title={`Remove ${facet} = ${value} from the search`}
+              aria-label={trans.__('Remove %1 %2', facet, value)}
+              title={trans.__('Remove %1 = %2 from the search', facet, value)}
               onClick={() => model.setValue(facet, value, false)}
             >
               <closeIcon.react tag="span" elementSize="small" />
@@ -129,10 +143,10 @@ function Chips({ model }: { model: HoldingsModel }): JSX.Element | null {
         small
         minimal
         className="jp-JasminChips-clear"
-        title="Remove every facet value and the search text"
+        title={trans.__('Remove every facet value and the search text')}
         onClick={() => model.clearAll()}
       >
-        Clear all
+        {trans.__('Clear all')}
       </Button>
     </div>
   );

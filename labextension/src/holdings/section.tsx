@@ -5,7 +5,9 @@
  * of results. A result opens the dataset view in the main area.
  */
 import { Toolbar } from '@jupyterlab/ui-components';
+import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
+import { TransProvider, useTrans } from '../translation';
 import { refreshToolbar } from '../panel';
 import { WhileVisibleWidget } from '../visible';
 import { Alert, Busy } from '../feedback';
@@ -21,17 +23,21 @@ export class HoldingsSection extends WhileVisibleWidget {
   constructor(
     readonly model: HoldingsModel,
     private readonly openDataset: OpenDataset,
-    private readonly analysis?: IAnalysis
+    private readonly analysis?: IAnalysis,
+    trans?: TranslationBundle
   ) {
-    super();
+    super(trans);
     this.id = 'jasmin-holdings';
     this.addClass('jp-JasminSection');
     this.addClass('jp-JasminHoldings');
-    this.title.label = 'Holdings';
-    this.title.caption = 'Datasets in the archives this server indexes';
+    this.title.label = this.trans.__('Holdings');
+    this.title.caption = this.trans.__(
+      'Datasets in the archives this server indexes'
+    );
 
-    this.toolbar = refreshToolbar('Refresh holdings and search results', () =>
-      this.refresh()
+    this.toolbar = refreshToolbar(
+      this.trans.__('Refresh holdings and search results'),
+      () => this.refresh()
     );
     model.changed.connect(this.update, this);
   }
@@ -75,16 +81,19 @@ export class HoldingsSection extends WhileVisibleWidget {
 
   render(): JSX.Element {
     return (
-      <Holdings
-        model={this.model}
-        openDataset={this.openDataset}
-        analysis={this.analysis}
-      />
+      <TransProvider trans={this.trans}>
+        <Holdings
+          model={this.model}
+          openDataset={this.openDataset}
+          analysis={this.analysis}
+        />
+      </TransProvider>
     );
   }
 }
 
 function Holdings({ model, openDataset, analysis }: IProps): JSX.Element {
+  const trans = useTrans();
   if (!model.loaded) {
     return (
       <div className="jp-JasminHoldings-body">
@@ -102,10 +111,11 @@ function Holdings({ model, openDataset, analysis }: IProps): JSX.Element {
       <div className="jp-JasminHoldings-body">
         <div className="jp-JasminEmpty">
           <p>
-            <strong>No holdings configured.</strong>
+            <strong>{trans.__('No holdings configured.')}</strong>
           </p>
           <p className="jp-JasminMuted">
-            An administrator lists the archives to index in{' '}
+            {trans.__('An administrator lists the archives to index in')}{' '}
+            {/* eslint-disable-next-line jupyter/no-untranslated-string -- a setting's name */}
             <code>c.Jasmin.holdings</code>.
           </p>
         </div>

@@ -1,6 +1,7 @@
 /** The state of a holding's index, and what its last scan did not match. */
 import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
+import { useTrans } from '../translation';
 import { Alert } from '../feedback';
 import { IHolding } from '../api';
 import { formatDateTime, plural } from '../format';
@@ -13,6 +14,7 @@ export function HoldingStatus({
   model: HoldingsModel;
   holding: IHolding;
 }): JSX.Element {
+  const trans = useTrans();
   const { name, state } = holding;
   const indexing = state === 'indexing';
   return (
@@ -20,7 +22,7 @@ export function HoldingStatus({
       <div
         className="jp-JasminHolding-status"
         role="status"
-        aria-label={`Status of ${name}`}
+        aria-label={trans.__('Status of %1', name)}
       >
         <span className={`jp-JasminBadge jp-JasminBadge-${state}`}>
           {state}
@@ -31,13 +33,16 @@ export function HoldingStatus({
       {holding.last_refresh && (
         <p
           className="jp-JasminMuted jp-JasminHolding-refreshed"
-          title={`Index built ${holding.last_refresh}${
+          title={trans.__(
+            'Index built %1%2 from %3',
+            holding.last_refresh,
             holding.refresh_seconds !== null
               ? ` in ${holding.refresh_seconds.toFixed(2)} s`
-              : ''
-          } from ${holding.root}`}
+              : '',
+            holding.root
+          )}
         >
-          Indexed {formatDateTime(holding.last_refresh)}
+          {trans.__('Indexed')} {formatDateTime(holding.last_refresh)}
         </p>
       )}
       {holding.error && <Alert>{holding.error}</Alert>}
@@ -46,7 +51,7 @@ export function HoldingStatus({
         <Button
           small
           className="jp-mod-styled jp-mod-reject"
-          aria-label={`Refresh index of ${name}`}
+          aria-label={trans.__('Refresh index of %1', name)}
           title={
             indexing
               ? `${name} is being indexed`
@@ -56,8 +61,8 @@ export function HoldingStatus({
           onClick={() => void model.refreshIndex()}
         >
           {holding.datasets === null && !indexing
-            ? 'Build index'
-            : 'Refresh index'}
+            ? trans.__('Build index')
+            : trans.__('Refresh index')}
         </Button>
       </div>
       {model.refreshError && <Alert>{model.refreshError}</Alert>}
@@ -67,17 +72,18 @@ export function HoldingStatus({
 
 /** What the index holds, or how far its building has gone. */
 function StatusDetail({ holding }: { holding: IHolding }): JSX.Element {
+  const trans = useTrans();
   const progress = holding.refresh;
   if (holding.state === 'indexing') {
     return (
       <span>
-        Indexing…{' '}
+        {trans.__('Indexing…')}{' '}
         {progress && progress.files !== undefined
           ? `${plural(progress.files, 'file')} in ${plural(
               progress.folders ?? 0,
               'folder'
             )} so far`
-          : 'scanning folders'}
+          : trans.__('scanning folders')}
       </span>
     );
   }
@@ -89,16 +95,17 @@ function StatusDetail({ holding }: { holding: IHolding }): JSX.Element {
       </span>
     );
   }
-  return <span>Index not built yet</span>;
+  return <span>{trans.__('Index not built yet')}</span>;
 }
 
 function IndexingProgress({ holding }: { holding: IHolding }): JSX.Element {
+  const trans = useTrans();
   const progress = holding.refresh;
   return (
     <div
       className="jp-JasminProgress jp-JasminProgress-indeterminate"
       role="progressbar"
-      aria-label={`Indexing ${holding.name}`}
+      aria-label={trans.__('Indexing %1', holding.name)}
       aria-valuetext={
         progress?.files !== undefined
           ? `${plural(progress.files, 'file')} so far`
@@ -111,21 +118,25 @@ function IndexingProgress({ holding }: { holding: IHolding }): JSX.Element {
 }
 
 function Unmatched({ holding }: { holding: IHolding }): JSX.Element {
+  const trans = useTrans();
   const count = holding.unmatched ?? 0;
   if (count === 0) {
     return (
-      <p className="jp-JasminMuted">Every file matched the {holding.drs} DRS</p>
+      <p className="jp-JasminMuted">
+        {trans.__('Every file matched the')} {holding.drs} {trans.__('DRS')}
+      </p>
     );
   }
   const listed = holding.unmatched_paths;
   return (
     <details className="jp-JasminDetails">
       <summary>
-        {plural(count, 'file')} outside the {holding.drs} DRS
+        {plural(count, 'file')} {trans.__('outside the')} {holding.drs}{' '}
+        {trans.__('DRS')}
       </summary>
       <ul
         className="jp-JasminUnmatched"
-        aria-label={`Unmatched paths of ${holding.name}`}
+        aria-label={trans.__('Unmatched paths of %1', holding.name)}
       >
         {listed.map(entry => (
           <li key={entry.path}>
@@ -135,7 +146,7 @@ function Unmatched({ holding }: { holding: IHolding }): JSX.Element {
         ))}
         {count > listed.length && (
           <li className="jp-JasminMuted">
-            and {plural(count - listed.length, 'more')}
+            {trans.__('and')} {plural(count - listed.length, 'more')}
           </li>
         )}
       </ul>

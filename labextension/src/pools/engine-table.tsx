@@ -1,37 +1,42 @@
 /** A pool's engines, one row each. */
 import React from 'react';
+import { useTrans } from '../translation';
 import { IPool } from '../api';
 import { formatBytes, formatEngineProcess, formatPercent } from '../format';
 
 export function EngineTable({ pool }: { pool: IPool }): JSX.Element {
+  const trans = useTrans();
   const list = pool.engines.list;
   // an SSH column only where some engine was started over SSH
   const ssh = list.some(engine => engine.ssh_address !== null);
   return (
     <details className="jp-JasminEngines">
-      <summary>Engines ({list.length})</summary>
+      <summary>{trans.__('Engines (%1)', list.length)}</summary>
       <div className="jp-JasminEngines-scroll">
-        <table aria-label={`Engines of pool ${pool.name}`}>
+        <table aria-label={trans.__('Engines of pool %1', pool.name)}>
           <thead>
             <tr>
-              <th scope="col" title="Engine id">
-                Id
+              <th scope="col" title={trans.__('Engine id')}>
+                {trans.__('Id')}
               </th>
-              <th scope="col" title="Host and process id">
-                Process
+              <th scope="col" title={trans.__('Host and process id')}>
+                {trans.__('Process')}
               </th>
-              <th scope="col" title="The engine set it belongs to">
-                Set
+              <th scope="col" title={trans.__('The engine set it belongs to')}>
+                {trans.__('Set')}
               </th>
               {ssh && (
-                <th scope="col" title="The address its SSH connection reached">
-                  SSH
+                <th
+                  scope="col"
+                  title={trans.__('The address its SSH connection reached')}
+                >
+                  {trans.__('SSH')}
                 </th>
               )}
-              <th scope="col">State</th>
-              <th scope="col">CPU</th>
+              <th scope="col">{trans.__('State')}</th>
+              <th scope="col">{trans.__('CPU')}</th>
               <th scope="col">
-                <abbr title="Memory">Mem</abbr>
+                <abbr title={trans.__('Memory')}>{trans.__('Mem')}</abbr>
               </th>
             </tr>
           </thead>

@@ -12,6 +12,7 @@ import {
   type IBackends,
   type IPreview
 } from '../api';
+import { useTrans } from '../translation';
 import { Alert } from '../feedback';
 import { IdleField } from '../idle';
 import { engineLimit, idleLimits } from '../limits';
@@ -33,6 +34,7 @@ interface IFormProps {
 }
 
 export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
+  const trans = useTrans();
   const field = useFieldIds();
   const [backendName, setBackendName] = useState<string | null>(null);
   const chooseBackend = (name: string): void => {
@@ -62,7 +64,7 @@ export function NewPoolForm({ model, backends }: IFormProps): JSX.Element {
       noValidate
     >
       <h3 className="jp-JasminNewPool-title" id={field('title')}>
-        New pool
+        {trans.__('New pool')}
       </h3>
       <PoolFields
         field={field}
@@ -166,23 +168,26 @@ function SubmitButtons({
   ready: boolean;
   send: (what: Sending) => Promise<void>;
 }): JSX.Element {
+  const trans = useTrans();
   return (
     <div className="jp-JasminNewPool-submit">
       <Button
         type="button"
         className="jp-mod-styled jp-mod-reject"
         disabled={busy !== null || !ready}
-        title="Show the batch script, the checks and the estimated start; start nothing"
+        title={trans.__(
+          'Show the batch script, the checks and the estimated start; start nothing'
+        )}
         onClick={() => void send('previewing')}
       >
-        {busy === 'previewing' ? 'Previewing…' : 'Preview'}
+        {busy === 'previewing' ? trans.__('Previewing…') : trans.__('Preview')}
       </Button>
       <Button
         type="submit"
         className="jp-mod-styled jp-mod-accept"
         disabled={busy !== null || !ready}
       >
-        {busy === 'starting' ? 'Starting…' : 'Start pool'}
+        {busy === 'starting' ? trans.__('Starting…') : trans.__('Start pool')}
       </Button>
     </div>
   );

@@ -2,6 +2,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
+import { useTrans } from '../translation';
 import { IPool, PoolState } from '../api';
 import { EMPTY_POOL_NOTE } from '../format';
 import { Run } from '../pool-parts';
@@ -18,6 +19,7 @@ export function PoolActions({
   model,
   run
 }: IPoolItemProps & { state: PoolState; run: Run }): JSX.Element | null {
+  const trans = useTrans();
   const name = pool.name;
   const { stop, dismiss } = pool.actions;
   if (!stop && !dismiss) {
@@ -28,7 +30,7 @@ export function PoolActions({
       <Button
         small
         className={stop ? 'jp-mod-styled jp-mod-warn' : 'jp-mod-styled'}
-        aria-label={`${stop ? 'Stop' : 'Dismiss'} pool ${name}`}
+        aria-label={trans.__('%1 pool %2', stop ? 'Stop' : 'Dismiss', name)}
         title={
           stop
             ? `Stop the controller and engines of pool ${name}`
@@ -38,13 +40,13 @@ export function PoolActions({
         onClick={() =>
           void (async () => {
             // a pool with work: a notebook mapping on it would get an error
-            if (!stop || (await confirmStop(pool))) {
+            if (!stop || (await confirmStop(pool, trans))) {
               await run(() => model.stop(pool.id));
             }
           })()
         }
       >
-        {stop ? 'Stop' : 'Dismiss'}
+        {stop ? trans.__('Stop') : trans.__('Dismiss')}
       </Button>
     </div>
   );
@@ -58,6 +60,7 @@ interface ISnippetProps extends ISectionProps {
 
 /** Insert a cell that connects to the pool into the notebook, or copy its code. */
 export function SnippetActions(props: ISnippetProps): JSX.Element {
+  const trans = useTrans();
   const { pool, model, target, usable, run } = props;
   const [busy, setBusy] = useState(false);
   const name = pool.name;
@@ -89,7 +92,7 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
       <Button
         small
         minimal
-        aria-label={`Insert snippet for pool ${name}`}
+        aria-label={trans.__('Insert snippet for pool %1', name)}
         aria-disabled={insertDisabled}
         className={insertDisabled ? 'jp-mod-disabled' : undefined}
         title={
@@ -101,12 +104,12 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
         }
         onClick={onInsert}
       >
-        Insert snippet
+        {trans.__('Insert snippet')}
       </Button>
       <Button
         small
         minimal
-        aria-label={`Copy snippet for pool ${name}`}
+        aria-label={trans.__('Copy snippet for pool %1', name)}
         title={
           usable
             ? `Copy code that connects to pool ${name}`
@@ -115,7 +118,7 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
         disabled={!usable || busy}
         onClick={onCopy}
       >
-        Copy snippet
+        {trans.__('Copy snippet')}
       </Button>
     </div>
   );

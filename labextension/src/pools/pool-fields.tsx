@@ -1,6 +1,7 @@
 /** The New pool form's fields: name, backend, engines and the backend's options. */
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React from 'react';
+import { useTrans } from '../translation';
 import { type IBackend, type IBackends } from '../api';
 import { Alert } from '../feedback';
 import { IDraft } from './new-pool-draft';
@@ -22,22 +23,25 @@ interface IPoolFieldsProps {
 
 /** The fields every pool has: name, backend (if there is a choice) and engines. */
 export function PoolFields(props: IPoolFieldsProps): JSX.Element {
+  const trans = useTrans();
   const { field, draft, setDraft, limit, backends, backend, warning } = props;
   const choices = backends?.backends ?? [];
   return (
     <>
       <div className="jp-JasminField">
-        <label htmlFor={field('name')}>Name</label>
+        <label htmlFor={field('name')}>{trans.__('Name')}</label>
         <input
           id={field('name')}
           className={`jp-mod-styled ${NAME_FIELD_CLASS}`}
           type="text"
           value={draft.name}
           maxLength={64}
-          placeholder="optional"
+          placeholder={trans.__('optional')}
           autoComplete="off"
           spellCheck={false}
-          title="Letters, digits, '.', '_' or '-'; leave empty for pool-N"
+          title={trans.__(
+            "Letters, digits, '.', '_' or '-'; leave empty for pool-N"
+          )}
           onChange={event => {
             const name = event.target.value;
             setDraft(current => ({ ...current, name }));
@@ -46,7 +50,7 @@ export function PoolFields(props: IPoolFieldsProps): JSX.Element {
       </div>
       {choices.length > 1 && (
         <div className="jp-JasminField">
-          <label htmlFor={field('backend')}>Backend</label>
+          <label htmlFor={field('backend')}>{trans.__('Backend')}</label>
           <HTMLSelect
             id={field('backend')}
             value={backend?.name}
@@ -60,7 +64,7 @@ export function PoolFields(props: IPoolFieldsProps): JSX.Element {
         </div>
       )}
       <div className="jp-JasminField">
-        <label htmlFor={field('engines')}>Engines</label>
+        <label htmlFor={field('engines')}>{trans.__('Engines')}</label>
         <input
           id={field('engines')}
           className="jp-mod-styled jp-JasminNumber"
@@ -69,7 +73,7 @@ export function PoolFields(props: IPoolFieldsProps): JSX.Element {
           max={limit}
           step={1}
           value={draft.engines}
-          title={`1 to ${limit} engines`}
+          title={trans.__('1 to %1 engines', limit)}
           aria-invalid={props.invalid === 'engines' || undefined}
           aria-describedby={warning ? field('engines-load') : undefined}
           onChange={event => {

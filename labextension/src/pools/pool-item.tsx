@@ -1,5 +1,6 @@
 /** One pool: its status, its parts and engines, and a row of actions. */
 import React, { useState } from 'react';
+import { useTrans } from '../translation';
 import { IPool, PoolState } from '../api';
 import { Alert } from '../feedback';
 import { AddEngines } from '../burst';
@@ -46,6 +47,7 @@ function useItemError(): {
 const ERROR_STATES = new Set<PoolState>(['failed', 'degraded', 'stopped']);
 
 export function PoolItem(props: IPoolItemProps): JSX.Element {
+  const trans = useTrans();
   const { pool, action, model, target, backendLabel } = props;
   const { error, run, fail } = useItemError();
   const name = pool.name;
@@ -54,10 +56,13 @@ export function PoolItem(props: IPoolItemProps): JSX.Element {
   return (
     <li
       className={`jp-JasminPool jp-JasminPool-${state}`}
-      aria-label={`Pool ${name}`}
+      aria-label={trans.__('Pool %1', name)}
     >
       <div className="jp-JasminPool-header">
-        <span className="jp-JasminPool-name" title={`Pool id ${pool.id}`}>
+        <span
+          className="jp-JasminPool-name"
+          title={trans.__('Pool id %1', pool.id)}
+        >
           {name}
         </span>
         <span className="jp-JasminPool-backend" title={backendLabel}>

@@ -1,5 +1,6 @@
 /** A pool's one status: its state, engines and what it is doing. */
 import React from 'react';
+import { useTrans } from '../translation';
 import { IPool, PoolState } from '../api';
 import { EMPTY_POOL_NOTE, shownPoolState } from '../format';
 import { PoolAction } from '../model';
@@ -13,6 +14,7 @@ export function PoolStatus({
   state: PoolState;
   action: PoolAction | null;
 }): JSX.Element {
+  const trans = useTrans();
   const { requested, running } = pool.engines;
   const shown = shownPoolState(state, requested);
   const busyText =
@@ -38,7 +40,7 @@ export function PoolStatus({
         <div
           className="jp-JasminProgress"
           role="progressbar"
-          aria-label={`Engines started in pool ${pool.name}`}
+          aria-label={trans.__('Engines started in pool %1', pool.name)}
           aria-valuemin={0}
           aria-valuemax={requested}
           aria-valuenow={running}

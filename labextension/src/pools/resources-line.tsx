@@ -1,5 +1,6 @@
 /** This VM's cores, load and memory, in one line. */
 import React from 'react';
+import { useTrans } from '../translation';
 import { IResources } from '../api';
 import { formatBytes, formatLoad } from '../format';
 import { coresInUse } from '../limits';
@@ -9,36 +10,43 @@ export function ResourcesLine({
 }: {
   resources: IResources | null;
 }): JSX.Element {
+  const trans = useTrans();
   if (!resources) {
     return (
-      <p className="jp-JasminResources jp-JasminMuted">Reading resources…</p>
+      <p className="jp-JasminResources jp-JasminMuted">
+        {trans.__('Reading resources…')}
+      </p>
     );
   }
   const { cores, memory } = resources;
   return (
     <dl
       className="jp-JasminResources"
-      aria-label={`Resources of ${resources.hostname}`}
-      title={`Resources of ${resources.hostname}`}
+      aria-label={trans.__('Resources of %1', resources.hostname)}
+      title={trans.__('Resources of %1', resources.hostname)}
     >
       <div>
-        <dt>Cores</dt>
+        <dt>{trans.__('Cores')}</dt>
         <dd
-          title={`Engines of your pools on this VM, one core each; ${cores.usable} of its ${cores.logical ?? '?'} cores are usable by pools`}
+          title={trans.__(
+            'Engines of your pools on this VM, one core each; %1 of its %2 cores are usable by pools',
+            cores.usable,
+            cores.logical ?? '?'
+          )}
         >
           {coresInUse(cores.in_use, cores.usable)}
         </dd>
       </div>
       <div>
-        <dt>Memory</dt>
-        <dd title="Available / total memory">
+        <dt>{trans.__('Memory')}</dt>
+        <dd title={trans.__('Available / total memory')}>
           {formatBytes(memory.available_bytes)} /{' '}
           {formatBytes(memory.total_bytes)}
         </dd>
       </div>
       <div>
-        <dt>Load</dt>
-        <dd title="Load average over 1, 5 and 15 minutes">
+        <dt>{trans.__('Load')}</dt>
+        <dd title={trans.__('Load average over 1, 5 and 15 minutes')}>
           {formatLoad(resources.load_average)}
         </dd>
       </div>

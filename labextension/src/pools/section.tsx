@@ -4,9 +4,11 @@
  * form to start a new pool, and per pool the actions the server allows
  * (`pool.actions`): scale, stop or dismiss, insert and copy the snippet.
  */
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Toolbar } from '@jupyterlab/ui-components';
 import React from 'react';
 import { refreshToolbar } from '../panel';
+import { TransProvider } from '../translation';
 import { WhileVisibleWidget } from '../visible';
 import { Alert } from '../feedback';
 import { PoolsModel } from '../model';
@@ -20,17 +22,21 @@ import { ResourcesLine } from './resources-line';
 export class EnginePoolsSection extends WhileVisibleWidget {
   constructor(
     readonly model: PoolsModel,
-    private readonly target: SnippetTarget
+    private readonly target: SnippetTarget,
+    trans?: TranslationBundle
   ) {
-    super();
+    super(trans);
     this.id = 'jasmin-engine-pools';
     this.addClass('jp-JasminSection');
     this.addClass('jp-JasminPools');
-    this.title.label = 'Engine pools';
-    this.title.caption =
-      'ipyparallel engine pools on this VM and in batch jobs';
+    this.title.label = this.trans.__('Engine pools');
+    this.title.caption = this.trans.__(
+      'ipyparallel engine pools on this VM and in batch jobs'
+    );
 
-    this.toolbar = refreshToolbar('Refresh engine pools', () => this.refresh());
+    this.toolbar = refreshToolbar(this.trans.__('Refresh engine pools'), () =>
+      this.refresh()
+    );
 
     model.changed.connect(this.update, this);
     target.changed.connect(this.update, this);
@@ -75,7 +81,11 @@ export class EnginePoolsSection extends WhileVisibleWidget {
   }
 
   render(): JSX.Element {
-    return <EnginePools model={this.model} target={this.target} />;
+    return (
+      <TransProvider trans={this.trans}>
+        <EnginePools model={this.model} target={this.target} />
+      </TransProvider>
+    );
   }
 }
 
