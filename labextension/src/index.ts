@@ -39,8 +39,17 @@ export namespace CommandIDs {
   export const refresh = 'jasmin:refresh';
 }
 
-/** Opens a dataset's tab; args `{holding, id}` (not in the palette). */
+/**
+ * Shows a dataset; args `{holding, id, newTab?}` (not in the palette). The
+ * dataset tab in use is reused (its content replaced) unless `newTab`.
+ */
 export const OPEN_DATASET = 'jasmin:open-dataset';
+
+/** Opens the dataset of the result under the context menu in a new tab. */
+export const OPEN_DATASET_NEW_TAB = 'jasmin:open-dataset-new-tab';
+
+/** The element of a result that opens its dataset (its data attributes name it). */
+const RESULT_SELECTOR = '.jp-JasminResult-open';
 
 const CATEGORY = 'JASMIN';
 
@@ -53,7 +62,11 @@ const DATASET_ARGS = {
     type: 'object' as const,
     properties: {
       holding: { type: 'string' as const, description: 'The holding' },
-      id: { type: 'string' as const, description: 'The dataset id' }
+      id: { type: 'string' as const, description: 'The dataset id' },
+      newTab: {
+        type: 'boolean' as const,
+        description: 'Open it in a new tab, not in the dataset tab in use'
+      }
     },
     required: ['holding', 'id']
   }
@@ -62,14 +75,15 @@ const DATASET_ARGS = {
 interface IDatasetArgs {
   holding: string;
   id: string;
+  newTab: boolean;
 }
 
 function datasetArgs(args: Record<string, unknown>): IDatasetArgs {
-  const { holding, id } = args;
+  const { holding, id, newTab } = args;
   if (typeof holding !== 'string' || typeof id !== 'string') {
     throw new Error(`${OPEN_DATASET} needs the holding and the dataset id`);
   }
-  return { holding, id };
+  return { holding, id, newTab: newTab === true };
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -95,8 +109,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const pools = new EnginePoolsSection(poolsModel, target, trans);
     const holdings = new HoldingsSection(
       holdingsModel,
-      (holding, dataset) =>
-        void commands.execute(OPEN_DATASET, { holding, id: dataset.id }),
+      (holding, dataset, newTab) =>
+        void commands.execute(OPEN_DATASET, {
+          holding,
+          id: dataset.id,
+          newTab: newTab === true
+        }),
       {
         target,
         pools: () =>
@@ -147,7 +165,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         'Show a dataset of a holding: files, metadata, quick-look, snippets'
       ),
       execute: args => {
-        const { holding, id } = datasetArgs(args);
+        const { holding, id, newTab } = datasetArgs(args);
         const open = datasets.find(
           widget =>
             widget.content.holding === holding &&
@@ -156,6 +174,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (open) {
           shell.activateById(open.id);
           return open;
+        }
+        const reused = newTab ? null : datasets.currentWidget;
+        if (reused) {
+          reused.content.showDataset(holding, id);
+          void datasets.save(reused);
+          shell.activateById(reused.id);
+          return reused;
         }
         const widget = createDatasetWidget({
           holding,
@@ -171,6 +196,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
         shell.activateById(widget.id);
         return widget;
       }
+    });
+
+    commands.addCommand(OPEN_DATASET_NEW_TAB, {
+      describedBy: NO_ARGS,
+      label: trans.__('Open in New Tab'),
+      caption: trans.__('Open the dataset in a tab of its own'),
+      execute: () => {
+        const node = app.contextMenuHitTest(element =>
+          element.matches(RESULT_SELECTOR)
+        );
+        const { holding, datasetId } = node?.dataset ?? {};
+        if (holding && datasetId) {
+          return commands.execute(OPEN_DATASET, {
+            holding,
+            id: datasetId,
+            newTab: true
+          });
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: OPEN_DATASET_NEW_TAB,
+      selector: RESULT_SELECTOR,
+      rank: 0
     });
 
     commands.addCommand(CommandIDs.openPanel, {

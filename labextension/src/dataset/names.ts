@@ -1,4 +1,4 @@
-/** What a dataset is called: its tab's title and DOM id, and its main variable. */
+/** What a dataset is called: its tab's title, and its main variable. */
 import { FacetValue, IDataset } from '../api';
 
 /** Facets that name who published a dataset rather than what it is. */
@@ -37,13 +37,6 @@ export function shortDatasetId(
     short = short.slice(value.length + 1);
   }
   return short || id;
-}
-
-/** The DOM id of a dataset's tab: unique per holding and dataset id. */
-export function datasetWidgetId(holding: string, id: string): string {
-  const safe = (text: string): string =>
-    text.replace(/[^A-Za-z0-9-]/g, c => `_${c.charCodeAt(0).toString(16)}`);
-  return `jasmin-dataset-${safe(holding)}--${safe(id)}`;
 }
 
 export function guessVariable(dataset: IDataset): string | null {

@@ -5,7 +5,7 @@
  * notebook or analyse it on an engine pool. The metadata and the picture are
  * produced by the server's worker processes and load independently.
  */
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { DOMUtils, MainAreaWidget } from '@jupyterlab/apputils';
 import { ToolbarButton, refreshIcon } from '@jupyterlab/ui-components';
 import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
@@ -15,7 +15,7 @@ import { IPool } from '../api';
 import { jasminIcon } from '../icon';
 import { PoolsModel } from '../model';
 import { SnippetTarget } from '../snippets';
-import { datasetWidgetId, shortDatasetId } from './names';
+import { shortDatasetId } from './names';
 import { DatasetPage } from './page';
 
 /** Pools a snippet can use now. */
@@ -38,23 +38,36 @@ export interface IDatasetViewOptions {
 export class DatasetView extends WhileVisibleWidget {
   constructor(private readonly options: IDatasetViewOptions) {
     super(options.trans);
-    this.holding = options.holding;
-    this.datasetId = options.id;
+    this._holding = options.holding;
+    this._datasetId = options.id;
     this.addClass('jp-JasminDataset');
-    this.title.label = options.id;
-    this.title.caption = this.trans.__(
-      '%1 (holding %2)',
-      options.id,
-      options.holding
-    );
+    this.setTitle();
     this.title.icon = jasminIcon;
     this.title.closable = true;
     options.target.changed.connect(this.update, this);
     options.pools.changed.connect(this.update, this);
   }
 
-  readonly holding: string;
-  readonly datasetId: string;
+  /** The holding of the dataset shown. */
+  get holding(): string {
+    return this._holding;
+  }
+
+  /** The id of the dataset shown. */
+  get datasetId(): string {
+    return this._datasetId;
+  }
+
+  /** Show another dataset in this tab (the tab is reused, not another opened). */
+  showDataset(holding: string, id: string): void {
+    if (holding === this._holding && id === this._datasetId) {
+      return;
+    }
+    this._holding = holding;
+    this._datasetId = id;
+    this.setTitle();
+    this.reload();
+  }
 
   /** Fetch the dataset and its metadata again. */
   reload(): void {
@@ -99,6 +112,18 @@ export class DatasetView extends WhileVisibleWidget {
     );
   }
 
+  /** The dataset's id until its short form is known (once it is read). */
+  private setTitle(): void {
+    this.title.label = this._datasetId;
+    this.title.caption = this.trans.__(
+      '%1 (holding %2)',
+      this._datasetId,
+      this._holding
+    );
+  }
+
+  private _holding: string;
+  private _datasetId: string;
   private _generation = 0;
 }
 
@@ -108,7 +133,8 @@ export function createDatasetWidget(
 ): MainAreaWidget<DatasetView> {
   const content = new DatasetView(options);
   const widget = new MainAreaWidget({ content });
-  widget.id = datasetWidgetId(options.holding, options.id);
+  // unique: a tab's dataset changes when the tab is reused
+  widget.id = DOMUtils.createDomID();
   widget.addClass('jp-JasminDatasetPanel');
   widget.toolbar.addItem(
     'reload',

@@ -49,8 +49,9 @@ export function Results({
             {page.datasets.map(dataset => (
               <ResultItem
                 key={dataset.id}
+                holding={holding.name}
                 dataset={dataset}
-                open={() => openDataset(holding.name, dataset)}
+                open={newTab => openDataset(holding.name, dataset, newTab)}
               />
             ))}
           </ul>
@@ -151,12 +152,19 @@ export function BreakableId({ id }: { id: string }): JSX.Element {
   );
 }
 
+/** Whether a click or key press asks for a new tab (Ctrl, or Cmd on a Mac). */
+const wantsNewTab = (event: React.MouseEvent | React.KeyboardEvent): boolean =>
+  event.ctrlKey || event.metaKey;
+
 function ResultItem({
+  holding,
   dataset,
   open
 }: {
+  holding: string;
   dataset: IDatasetSummary;
-  open: () => void;
+  /** Open the dataset, in a new tab when `newTab`. */
+  open: (newTab: boolean) => void;
 }): JSX.Element {
   const trans = useTrans();
   const metaId = useId();
@@ -170,7 +178,7 @@ function ResultItem({
     ) {
       return;
     }
-    open();
+    open(wantsNewTab(event));
   };
   return (
     <li className="jp-JasminResult">
@@ -180,12 +188,23 @@ function ResultItem({
         tabIndex={0}
         aria-label={trans.__('Open dataset %1', dataset.id)}
         aria-describedby={metaId}
-        title={trans.__('Open this dataset')}
+        title={trans.__(
+          'Open this dataset (Ctrl-click or the context menu: in a new tab)'
+        )}
+        data-holding={holding}
+        data-dataset-id={dataset.id}
         onClick={onClick}
+        onAuxClick={event => {
+          // a middle click opens a new tab, as for a link
+          if (event.button === 1) {
+            event.preventDefault();
+            open(true);
+          }
+        }}
         onKeyDown={event => {
           if (event.key === 'Enter' || event.key === ' ') {
             event.preventDefault();
-            open();
+            open(wantsNewTab(event));
           }
         }}
       >
