@@ -10,7 +10,6 @@ import React, { useId, useState } from 'react';
 import { useTrans } from './translation';
 import { IPool, ISelection, getSelectionSnippet } from './api';
 import { Alert } from './feedback';
-import { plural } from './format';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
 
 /** Where the analysis snippet goes and the pools it can use. */
@@ -40,7 +39,12 @@ export function AnalyseSelection({
   const pool = pools.find(p => p.id === poolId) ?? pools[0] ?? null;
   const noNotebook = analysis.target.notebook === null;
   const disabled = noNotebook || busy;
-  const what = plural(total, 'selected dataset');
+  const what = trans._n(
+    '%2 selected dataset',
+    '%2 selected datasets',
+    total,
+    total.toLocaleString()
+  );
 
   const insert = async (): Promise<void> => {
     setBusy(true);
@@ -48,7 +52,7 @@ export function AnalyseSelection({
     try {
       const code = await getSelectionSnippet(holding, selection, pool?.id);
       analysis.target.insert(code);
-      Notification.success(`Inserted a cell that analyses ${what}`, {
+      Notification.success(trans.__('Inserted a cell that analyses %1', what), {
         autoClose: 3000
       });
     } catch (reason) {
@@ -61,7 +65,7 @@ export function AnalyseSelection({
   return (
     <div className="jp-JasminAnalyse" role="group" aria-labelledby={fieldId}>
       <label id={fieldId} htmlFor={`${fieldId}-pool`}>
-        {trans.__('Analyse')} {what} {trans.__('on')}
+        {trans.__('Analyse %1 on', what)}
       </label>
       <HTMLSelect
         id={`${fieldId}-pool`}
@@ -74,7 +78,12 @@ export function AnalyseSelection({
             ? [{ value: '', label: trans.__('this kernel (no pool running)') }]
             : pools.map(p => ({
                 value: p.id,
-                label: `${p.name} (${plural(p.engines.running, 'engine')})`
+                label: trans._n(
+                  '%2 (%1 engine)',
+                  '%2 (%1 engines)',
+                  p.engines.running,
+                  p.name
+                )
               }))
         }
       />
@@ -85,9 +94,16 @@ export function AnalyseSelection({
         title={
           noNotebook
             ? NO_NOTEBOOK
-            : `Add a cell that computes the annual global mean of ${what} ` +
-              (pool ? `on pool ${pool.name}` : 'in the kernel') +
-              ' and plots one line per model'
+            : pool
+              ? trans.__(
+                  'Add a cell that computes the annual global mean of %1 on pool %2 and plots one line per model',
+                  what,
+                  pool.name
+                )
+              : trans.__(
+                  'Add a cell that computes the annual global mean of %1 in the kernel and plots one line per model',
+                  what
+                )
         }
         onClick={() => {
           if (!disabled) {

@@ -12,29 +12,41 @@ import { IPool } from './api';
 import { plural } from './format';
 
 /** What the pool is doing, in words; null when the controller has not said. */
-export function describeTasks(pool: IPool): string | null {
+export function describeTasks(
+  pool: IPool,
+  trans: TranslationBundle
+): string | null {
   const tasks = pool.tasks;
   if (!tasks) {
     return null;
   }
   if (tasks.running === 0 && tasks.queued === 0) {
     return tasks.done > 0
-      ? `idle · ${plural(tasks.done, 'task')} done`
-      : 'idle · no tasks yet';
+      ? trans._n(
+          'idle · %2 task done',
+          'idle · %2 tasks done',
+          tasks.done,
+          tasks.done.toLocaleString()
+        )
+      : trans.__('idle · no tasks yet');
   }
-  const parts = [`${tasks.running} running`];
+  const parts = [trans.__('%1 running', tasks.running)];
   if (tasks.queued > 0) {
-    parts.push(`${tasks.queued} queued`);
+    parts.push(trans.__('%1 queued', tasks.queued));
   }
-  parts.push(`${tasks.done} done`);
-  const engines = pool.engines.running;
-  return `${parts.join(' · ')} (${tasks.busy_engines}/${engines} engines busy)`;
+  parts.push(trans.__('%1 done', tasks.done));
+  return trans.__(
+    '%1 (%2/%3 engines busy)',
+    parts.join(' · '),
+    tasks.busy_engines,
+    pool.engines.running
+  );
 }
 
 /** Tasks of a pool, with a bar of busy engines. */
 export function TaskProgress({ pool }: { pool: IPool }): JSX.Element | null {
   const trans = useTrans();
-  const text = describeTasks(pool);
+  const text = describeTasks(pool, trans);
   const tasks = pool.tasks;
   if (text === null || !tasks) {
     return null;

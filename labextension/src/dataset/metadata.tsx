@@ -3,7 +3,7 @@ import React, { useId } from 'react';
 import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { AttributeValue, IDatasetMetadata } from '../api';
-import { formatCell, formatValue, plural } from '../format';
+import { formatCell, formatValue } from '../format';
 import { Loading } from './fetch';
 
 export function Metadata({
@@ -53,8 +53,13 @@ function MetadataBody({
       <VariableTable variables={metadata.variables} />
       <AttributeTable attributes={metadata.attributes} />
       <p className="jp-JasminMuted">
-        {trans.__('Read from')} {plural(metadata.files_read, 'file')}{' '}
-        {trans.__('in')} {(ms / 1000).toFixed(1)} {trans.__('s.')}
+        {trans._n(
+          'Read from %2 file in %3 s.',
+          'Read from %2 files in %3 s.',
+          metadata.files_read,
+          metadata.files_read.toLocaleString(),
+          (ms / 1000).toFixed(1)
+        )}
       </p>
     </>
   );

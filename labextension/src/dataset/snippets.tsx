@@ -5,7 +5,6 @@ import React, { useId, useState } from 'react';
 import { useTrans } from '../translation';
 import { Alert } from '../feedback';
 import { IDataset, IPool, getDatasetSnippet } from '../api';
-import { plural } from '../format';
 import { NO_NOTEBOOK, SnippetTarget } from '../snippets';
 
 /** Fetch a snippet and use it, saying so while it is fetched and if it fails. */
@@ -129,13 +128,18 @@ function AnalyseSnippet({
   const analyseDisabled = noNotebook || pool === null || busy;
   const analyseTitle =
     pool === null
-      ? 'Start an engine pool in the JASMIN panel to analyse this dataset on it'
+      ? trans.__(
+          'Start an engine pool in the JASMIN panel to analyse this dataset on it'
+        )
       : noNotebook
         ? NO_NOTEBOOK
-        : `Add a cell that maps an area mean over the ${plural(
+        : trans._n(
+            'Add a cell that maps an area mean over the %2 file on pool %3 and combines the results',
+            'Add a cell that maps an area mean over the %2 files on pool %3 and combines the results',
             dataset.file_count,
-            'file'
-          )} on pool ${pool.name} and combines the results`;
+            dataset.file_count.toLocaleString(),
+            pool.name
+          );
   return (
     <div className="jp-JasminDataset-actions">
       <label htmlFor={poolFieldId}>{trans.__('Pool')}</label>
@@ -155,7 +159,12 @@ function AnalyseSnippet({
             ? [{ value: '', label: trans.__('No running pool') }]
             : pools.map(p => ({
                 value: p.id,
-                label: `${p.name} (${plural(p.engines.running, 'engine')})`
+                label: trans._n(
+                  '%2 (%1 engine)',
+                  '%2 (%1 engines)',
+                  p.engines.running,
+                  p.name
+                )
               }))
         }
       />

@@ -3,7 +3,7 @@ import { Button } from '@jupyterlab/ui-components';
 import React from 'react';
 import { useTrans } from '../translation';
 import { IDataset } from '../api';
-import { formatBytes, formatTimeRange, formatVersion, plural } from '../format';
+import { formatBytes, formatTimeRange, formatVersion } from '../format';
 
 export function Summary({
   dataset,
@@ -54,7 +54,13 @@ export function Summary({
                     {formatVersion(v.version)}
                   </Button>{' '}
                   <span className="jp-JasminMuted">
-                    {plural(v.files, 'file')}, {formatBytes(v.size)}
+                    {trans._n(
+                      '%2 file, %3',
+                      '%2 files, %3',
+                      v.files,
+                      v.files.toLocaleString(),
+                      formatBytes(v.size)
+                    )}
                   </span>
                   {v.latest && (
                     <span className="jp-JasminBadge jp-JasminBadge-latest">
@@ -70,8 +76,13 @@ export function Summary({
         <dd>{formatTimeRange(dataset.start, dataset.end)}</dd>
         <dt>{trans.__('Size')}</dt>
         <dd>
-          {formatBytes(dataset.size)} {trans.__('in')}{' '}
-          {plural(dataset.file_count, 'file')}
+          {trans._n(
+            '%2 in %3 file',
+            '%2 in %3 files',
+            dataset.file_count,
+            formatBytes(dataset.size),
+            dataset.file_count.toLocaleString()
+          )}
         </dd>
         <dt>{trans.__('Path')}</dt>
         <dd>

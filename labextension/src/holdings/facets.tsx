@@ -105,12 +105,14 @@ function FacetGroup({
               className="jp-JasminFacet-more"
               aria-label={
                 showAll
-                  ? `Show fewer ${facet} values`
-                  : `Show all ${values.length} ${facet} values`
+                  ? trans.__('Show fewer %1 values', facet)
+                  : trans.__('Show all %1 %2 values', values.length, facet)
               }
               onClick={() => setShowAll(!showAll)}
             >
-              {showAll ? trans.__('Show fewer') : `Show all ${values.length}`}
+              {showAll
+                ? trans.__('Show fewer')
+                : trans.__('Show all %1', values.length)}
             </Button>
           ) : null}
         </div>

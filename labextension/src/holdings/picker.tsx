@@ -1,21 +1,29 @@
 /** The holding searched, chosen among those the server indexes. */
+import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 import { useTrans } from '../translation';
 import { IHolding } from '../api';
-import { plural } from '../format';
 import { HoldingsModel } from '../holdings-model';
 
-function holdingLabel(holding: IHolding): string {
+function holdingLabel(holding: IHolding, trans: TranslationBundle): string {
   if (holding.datasets === null) {
-    return `${holding.name} (${
-      holding.state === 'indexing' ? 'indexing' : 'no index'
-    })`;
+    return holding.state === 'indexing'
+      ? trans.__('%1 (indexing)', holding.name)
+      : trans.__('%1 (no index)', holding.name);
   }
-  return `${holding.name} (${plural(holding.datasets, 'dataset')}, ${plural(
-    holding.files ?? 0,
-    'file'
-  )})`;
+  const files = holding.files ?? 0;
+  return trans.__(
+    '%1 (%2, %3)',
+    holding.name,
+    trans._n(
+      '%2 dataset',
+      '%2 datasets',
+      holding.datasets,
+      holding.datasets.toLocaleString()
+    ),
+    trans._n('%2 file', '%2 files', files, files.toLocaleString())
+  );
 }
 
 export function HoldingPicker({
@@ -38,7 +46,7 @@ export function HoldingPicker({
         onChange={event => model.selectHolding(event.target.value)}
         options={model.holdings.map(h => ({
           value: h.name,
-          label: holdingLabel(h)
+          label: holdingLabel(h, trans)
         }))}
       />
     </div>

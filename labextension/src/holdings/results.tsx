@@ -4,7 +4,7 @@ import React, { useId } from 'react';
 import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { IDatasetSummary, IHolding } from '../api';
-import { formatBytes, formatTimeRange, plural } from '../format';
+import { formatBytes, formatTimeRange } from '../format';
 import { AnalyseSelection } from '../analyse-selection';
 import { HoldingsModel } from '../holdings-model';
 import { IProps } from './types';
@@ -73,7 +73,14 @@ function ResultsHeader({ model }: { model: HoldingsModel }): JSX.Element {
         role="status"
         aria-label={trans.__('Datasets found')}
       >
-        {page ? plural(page.total, 'dataset') : trans.__('Searching…')}
+        {page
+          ? trans._n(
+              '%2 dataset',
+              '%2 datasets',
+              page.total,
+              page.total.toLocaleString()
+            )
+          : trans.__('Searching…')}
       </p>
       {model.searching && page && <Busy label={trans.__('Searching')} />}
     </div>
@@ -212,7 +219,14 @@ function ResultItem({
           <BreakableId id={dataset.id} />
         </span>
         <span className="jp-JasminResult-meta" id={metaId}>
-          <span>{plural(dataset.file_count, 'file')}</span>
+          <span>
+            {trans._n(
+              '%2 file',
+              '%2 files',
+              dataset.file_count,
+              dataset.file_count.toLocaleString()
+            )}
+          </span>
           <span>{formatBytes(dataset.size)}</span>
           <span>{formatTimeRange(dataset.start, dataset.end)}</span>
           {dataset.latest ? (

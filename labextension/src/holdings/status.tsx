@@ -4,7 +4,7 @@ import React from 'react';
 import { useTrans } from '../translation';
 import { Alert } from '../feedback';
 import { IHolding } from '../api';
-import { formatDateTime, plural } from '../format';
+import { formatDateTime } from '../format';
 import { HoldingsModel } from '../holdings-model';
 
 export function HoldingStatus({
@@ -54,8 +54,11 @@ export function HoldingStatus({
           aria-label={trans.__('Refresh index of %1', name)}
           title={
             indexing
-              ? `${name} is being indexed`
-              : `Scan ${holding.root} again for new, changed and removed datasets`
+              ? trans.__('%1 is being indexed', name)
+              : trans.__(
+                  'Scan %1 again for new, changed and removed datasets',
+                  holding.root
+                )
           }
           disabled={indexing || model.refreshing}
           onClick={() => void model.refreshIndex()}
@@ -79,10 +82,21 @@ function StatusDetail({ holding }: { holding: IHolding }): JSX.Element {
       <span>
         {trans.__('Indexing…')}{' '}
         {progress && progress.files !== undefined
-          ? `${plural(progress.files, 'file')} in ${plural(
-              progress.folders ?? 0,
-              'folder'
-            )} so far`
+          ? trans.__(
+              '%1 in %2 so far',
+              trans._n(
+                '%2 file',
+                '%2 files',
+                progress.files,
+                progress.files.toLocaleString()
+              ),
+              trans._n(
+                '%2 folder',
+                '%2 folders',
+                progress.folders ?? 0,
+                (progress.folders ?? 0).toLocaleString()
+              )
+            )
           : trans.__('scanning folders')}
       </span>
     );
@@ -90,8 +104,19 @@ function StatusDetail({ holding }: { holding: IHolding }): JSX.Element {
   if (holding.datasets !== null) {
     return (
       <span>
-        {plural(holding.datasets, 'dataset')} ·{' '}
-        {plural(holding.files ?? 0, 'file')}
+        {trans._n(
+          '%2 dataset',
+          '%2 datasets',
+          holding.datasets,
+          holding.datasets.toLocaleString()
+        )}{' '}
+        ·{' '}
+        {trans._n(
+          '%2 file',
+          '%2 files',
+          holding.files ?? 0,
+          (holding.files ?? 0).toLocaleString()
+        )}
       </span>
     );
   }
@@ -108,8 +133,13 @@ function IndexingProgress({ holding }: { holding: IHolding }): JSX.Element {
       aria-label={trans.__('Indexing %1', holding.name)}
       aria-valuetext={
         progress?.files !== undefined
-          ? `${plural(progress.files, 'file')} so far`
-          : 'starting'
+          ? trans._n(
+              '%2 file so far',
+              '%2 files so far',
+              progress.files,
+              progress.files.toLocaleString()
+            )
+          : trans.__('starting')
       }
     >
       <div className="jp-JasminProgress-bar" />
@@ -131,8 +161,13 @@ function Unmatched({ holding }: { holding: IHolding }): JSX.Element {
   return (
     <details className="jp-JasminDetails">
       <summary>
-        {plural(count, 'file')} {trans.__('outside the')} {holding.drs}{' '}
-        {trans.__('DRS')}
+        {trans._n(
+          '%2 file outside the %3 DRS',
+          '%2 files outside the %3 DRS',
+          count,
+          count.toLocaleString(),
+          holding.drs
+        )}
       </summary>
       <ul
         className="jp-JasminUnmatched"
@@ -146,7 +181,12 @@ function Unmatched({ holding }: { holding: IHolding }): JSX.Element {
         ))}
         {count > listed.length && (
           <li className="jp-JasminMuted">
-            {trans.__('and')} {plural(count - listed.length, 'more')}
+            {trans._n(
+              'and %2 more',
+              'and %2 more',
+              count - listed.length,
+              (count - listed.length).toLocaleString()
+            )}
           </li>
         )}
       </ul>

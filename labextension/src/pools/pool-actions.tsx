@@ -33,8 +33,12 @@ export function PoolActions({
         aria-label={trans.__('%1 pool %2', stop ? 'Stop' : 'Dismiss', name)}
         title={
           stop
-            ? `Stop the controller and engines of pool ${name}`
-            : `Remove ${state} pool ${name} and its logs from the list`
+            ? trans.__('Stop the controller and engines of pool %1', name)
+            : trans.__(
+                'Remove %1 pool %2 and its logs from the list',
+                state,
+                name
+              )
         }
         disabled={action !== null}
         onClick={() =>
@@ -82,7 +86,7 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
   const onCopy = (): void => {
     void withSnippet(code => {
       target.copy(code);
-      Notification.success(`Snippet for pool ${name} copied`, {
+      Notification.success(trans.__('Snippet for pool %1 copied', name), {
         autoClose: 3000
       });
     });
@@ -99,7 +103,10 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
           noNotebook
             ? NO_NOTEBOOK
             : usable
-              ? `Add a cell that connects to pool ${name} below the active cell`
+              ? trans.__(
+                  'Add a cell that connects to pool %1 below the active cell',
+                  name
+                )
               : unusableReason(pool)
         }
         onClick={onInsert}
@@ -112,7 +119,7 @@ export function SnippetActions(props: ISnippetProps): JSX.Element {
         aria-label={trans.__('Copy snippet for pool %1', name)}
         title={
           usable
-            ? `Copy code that connects to pool ${name}`
+            ? trans.__('Copy code that connects to pool %1', name)
             : unusableReason(pool)
         }
         disabled={!usable || busy}
