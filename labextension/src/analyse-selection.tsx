@@ -7,9 +7,9 @@ import { Notification } from '@jupyterlab/apputils';
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useId, useState } from 'react';
 
+import { useTrans } from './translation';
 import { IPool, ISelection, getSelectionSnippet } from './api';
 import { Alert } from './feedback';
-import { plural } from './format';
 import { NO_NOTEBOOK, SnippetTarget } from './snippets';
 
 /** Where the analysis snippet goes and the pools it can use. */
@@ -30,6 +30,7 @@ export function AnalyseSelection({
   total: number;
   analysis: IAnalysis;
 }): JSX.Element {
+  const trans = useTrans();
   const fieldId = useId();
   const pools = analysis.pools();
   const [poolId, setPoolId] = useState('');
@@ -38,7 +39,12 @@ export function AnalyseSelection({
   const pool = pools.find(p => p.id === poolId) ?? pools[0] ?? null;
   const noNotebook = analysis.target.notebook === null;
   const disabled = noNotebook || busy;
-  const what = plural(total, 'selected dataset');
+  const what = trans._n(
+    '%2 selected dataset',
+    '%2 selected datasets',
+    total,
+    total.toLocaleString()
+  );
 
   const insert = async (): Promise<void> => {
     setBusy(true);
@@ -46,7 +52,7 @@ export function AnalyseSelection({
     try {
       const code = await getSelectionSnippet(holding, selection, pool?.id);
       analysis.target.insert(code);
-      Notification.success(`Inserted a cell that analyses ${what}`, {
+      Notification.success(trans.__('Inserted a cell that analyses %1', what), {
         autoClose: 3000
       });
     } catch (reason) {
@@ -59,20 +65,25 @@ export function AnalyseSelection({
   return (
     <div className="jp-JasminAnalyse" role="group" aria-labelledby={fieldId}>
       <label id={fieldId} htmlFor={`${fieldId}-pool`}>
-        Analyse {what} on
+        {trans.__('Analyse %1 on', what)}
       </label>
       <HTMLSelect
         id={`${fieldId}-pool`}
-        aria-label="Pool for the selection"
+        aria-label={trans.__('Pool for the selection')}
         value={pool?.id ?? ''}
         disabled={pools.length === 0}
         onChange={event => setPoolId(event.target.value)}
         options={
           pools.length === 0
-            ? [{ value: '', label: 'this kernel (no pool running)' }]
+            ? [{ value: '', label: trans.__('this kernel (no pool running)') }]
             : pools.map(p => ({
                 value: p.id,
-                label: `${p.name} (${plural(p.engines.running, 'engine')})`
+                label: trans._n(
+                  '%2 (%1 engine)',
+                  '%2 (%1 engines)',
+                  p.engines.running,
+                  p.name
+                )
               }))
         }
       />
@@ -83,9 +94,16 @@ export function AnalyseSelection({
         title={
           noNotebook
             ? NO_NOTEBOOK
-            : `Add a cell that computes the annual global mean of ${what} ` +
-              (pool ? `on pool ${pool.name}` : 'in the kernel') +
-              ' and plots one line per model'
+            : pool
+              ? trans.__(
+                  'Add a cell that computes the annual global mean of %1 on pool %2 and plots one line per model',
+                  what,
+                  pool.name
+                )
+              : trans.__(
+                  'Add a cell that computes the annual global mean of %1 in the kernel and plots one line per model',
+                  what
+                )
         }
         onClick={() => {
           if (!disabled) {
@@ -93,7 +111,7 @@ export function AnalyseSelection({
           }
         }}
       >
-        Insert analyse-selection snippet
+        {trans.__('Insert analyse-selection snippet')}
       </Button>
       {error && <Alert>{error}</Alert>}
     </div>

@@ -206,11 +206,16 @@ function requestUrl(
 }
 
 /** The server's message in an error reply (`Error` in the document), and the field it is about. */
-function errorReply(text: string): { message: string | null; field: string | null } {
+function errorReply(text: string): {
+  message: string | null;
+  field: string | null;
+} {
   try {
     const body: unknown = JSON.parse(text);
     const reply: Partial<Schemas['Error']> =
-      body && typeof body === 'object' ? (body as Partial<Schemas['Error']>) : {};
+      body && typeof body === 'object'
+        ? (body as Partial<Schemas['Error']>)
+        : {};
     const { message, field } = reply;
     return {
       message: typeof message === 'string' && message ? message : null,
@@ -229,7 +234,10 @@ async function send<R extends Route, M extends MethodOf<R>>(
 ): Promise<Response> {
   const all: IAnyArgs = args;
   const settings = all.settings ?? ServerConnection.makeSettings();
-  const init: RequestInit = { method: method.toUpperCase(), signal: all.signal };
+  const init: RequestInit = {
+    method: method.toUpperCase(),
+    signal: all.signal
+  };
   if (all.body !== undefined) {
     init.body = JSON.stringify(all.body);
     init.headers = { 'Content-Type': 'application/json' };

@@ -7,15 +7,21 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
-import type { OptionValue } from './api';
+import { useTrans } from './translation';
+import type { IBackend, OptionValue } from './api';
 import { Alert } from './feedback';
 import { engineCountError, engineLimit } from './limits';
-import { BackendOptionFields, optionDefaults, parseOptions } from './option-field';
+import {
+  BackendOptionFields,
+  optionDefaults,
+  parseOptions
+} from './option-field';
 import { burstBackends, partLimit } from './parts';
 import type { IPartsProps } from './pool-parts';
 
 /** The button, and once pressed the form that adds engines of another backend. */
 export function AddEngines(props: IPartsProps): JSX.Element | null {
+  const trans = useTrans();
   const { pool, backends } = props;
   const [open, setOpen] = useState(false);
   const others = burstBackends(pool, backends);
@@ -29,11 +35,16 @@ export function AddEngines(props: IPartsProps): JSX.Element | null {
         <Button
           small
           minimal
-          aria-label={`Add engines from another backend to pool ${pool.name}`}
-          title="Engines of another backend join this pool, under the same controller"
+          aria-label={trans.__(
+            'Add engines from another backend to pool %1',
+            pool.name
+          )}
+          title={trans.__(
+            'Engines of another backend join this pool, under the same controller'
+          )}
           onClick={() => setOpen(true)}
         >
-          Add engines from…
+          {trans.__('Add engines from…')}
         </Button>
       </div>
     );
@@ -41,7 +52,10 @@ export function AddEngines(props: IPartsProps): JSX.Element | null {
   return <AddEnginesForm {...props} onClose={() => setOpen(false)} />;
 }
 
-function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Element {
+function AddEnginesForm(
+  props: IPartsProps & { onClose: () => void }
+): JSX.Element {
+  const trans = useTrans();
   const { pool, model, backends, action, run, onClose } = props;
   const id = useId();
   const field = (suffix: string): string => `${id}-${suffix}`;
@@ -63,7 +77,9 @@ function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Eleme
     event.preventDefault();
     setError(null);
     const count = Number(engines);
-    const wrong = backend ? engineCountError(engines, 1, limit) : 'Choose a backend';
+    const wrong = backend
+      ? engineCountError(engines, 1, limit)
+      : 'Choose a backend';
     if (wrong || !backend) {
       setError(wrong);
       return;
@@ -82,34 +98,19 @@ function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Eleme
   return (
     <form
       className="jp-JasminAddEngines"
-      aria-label={`Add engines to pool ${pool.name}`}
+      aria-label={trans.__('Add engines to pool %1', pool.name)}
       onSubmit={onAdd}
       noValidate
     >
-      <div className="jp-JasminField">
-        <label htmlFor={field('backend')}>Add engines from</label>
-        <HTMLSelect
-          id={field('backend')}
-          value={backend?.name}
-          options={others.map(b => ({ value: b.name, label: b.label }))}
-          onChange={event => setBackendName(event.target.value)}
-        />
-        <small className="jp-JasminField-hint">{backend?.description}</small>
-      </div>
-      <div className="jp-JasminField">
-        <label htmlFor={field('engines')}>Engines to add</label>
-        <input
-          id={field('engines')}
-          className="jp-mod-styled jp-JasminNumber"
-          type="number"
-          min={1}
-          max={limit}
-          step={1}
-          value={engines}
-          title={`1 to ${limit} engines`}
-          onChange={event => setEngines(event.target.value)}
-        />
-      </div>
+      <BurstFields
+        field={field}
+        others={others}
+        backend={backend}
+        onBackend={setBackendName}
+        engines={engines}
+        onEngines={setEngines}
+        limit={limit}
+      />
       <BackendOptionFields
         field={field}
         backend={backend}
@@ -119,18 +120,60 @@ function AddEnginesForm(props: IPartsProps & { onClose: () => void }): JSX.Eleme
       {error && <Alert>{error}</Alert>}
       <div className="jp-JasminPool-actions">
         <Button type="button" small minimal onClick={onClose}>
-          Cancel
+          {trans.__('Cancel')}
         </Button>
         <Button
           type="submit"
           small
           className="jp-mod-styled jp-mod-accept"
           disabled={action !== null}
-          aria-label={`Add the engines to pool ${pool.name}`}
+          aria-label={trans.__('Add the engines to pool %1', pool.name)}
         >
-          Add engines
+          {trans.__('Add engines')}
         </Button>
       </div>
     </form>
+  );
+}
+
+/** Where the engines come from, and how many. */
+function BurstFields(props: {
+  field: (suffix: string) => string;
+  others: IBackend[];
+  backend: IBackend | undefined;
+  onBackend: (name: string) => void;
+  engines: string;
+  onEngines: (engines: string) => void;
+  limit: number;
+}): JSX.Element {
+  const trans = useTrans();
+  const { field, backend, limit } = props;
+  return (
+    <>
+      <div className="jp-JasminField">
+        <label htmlFor={field('backend')}>{trans.__('Add engines from')}</label>
+        <HTMLSelect
+          id={field('backend')}
+          value={backend?.name}
+          options={props.others.map(b => ({ value: b.name, label: b.label }))}
+          onChange={event => props.onBackend(event.target.value)}
+        />
+        <small className="jp-JasminField-hint">{backend?.description}</small>
+      </div>
+      <div className="jp-JasminField">
+        <label htmlFor={field('engines')}>{trans.__('Engines to add')}</label>
+        <input
+          id={field('engines')}
+          className="jp-mod-styled jp-JasminNumber"
+          type="number"
+          min={1}
+          max={limit}
+          step={1}
+          value={props.engines}
+          title={trans.__('1 to %1 engines', limit)}
+          onChange={event => props.onEngines(event.target.value)}
+        />
+      </div>
+    </>
   );
 }

@@ -5,9 +5,11 @@
  * paper's data statement.
  */
 import { Clipboard, Notification } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, Toolbar } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
+import { TransProvider, useTrans } from './translation';
 import { ICitation } from './api';
 import { CitationsModel } from './citations-model';
 import { describeCitation, emptyMessage } from './citations-text';
@@ -16,15 +18,19 @@ import { refreshToolbar } from './panel';
 import { WhileVisibleWidget } from './visible';
 
 export class CitationsSection extends WhileVisibleWidget {
-  constructor(readonly model: CitationsModel) {
-    super();
+  constructor(
+    readonly model: CitationsModel,
+    trans?: TranslationBundle
+  ) {
+    super(trans);
     this.id = 'jasmin-citations';
     this.addClass('jp-JasminSection');
     this.addClass('jp-JasminCitations');
-    this.title.label = 'Data used';
-    this.title.caption =
-      'Datasets the kernel of the notebook in focus opened or mapped, for a data statement';
-    this.toolbar = refreshToolbar('Refresh the data used', () =>
+    this.title.label = this.trans.__('Data used');
+    this.title.caption = this.trans.__(
+      'Datasets the kernel of the notebook in focus opened or mapped, for a data statement'
+    );
+    this.toolbar = refreshToolbar(this.trans.__('Refresh the data used'), () =>
       this.refresh()
     );
     model.changed.connect(this.update, this);
@@ -42,7 +48,6 @@ export class CitationsSection extends WhileVisibleWidget {
       return;
     }
     this.model.changed.disconnect(this.update, this);
-    this.model.dispose();
     super.dispose();
   }
 
@@ -55,11 +60,16 @@ export class CitationsSection extends WhileVisibleWidget {
   }
 
   render(): JSX.Element {
-    return <DataUsed model={this.model} />;
+    return (
+      <TransProvider trans={this.trans}>
+        <DataUsed model={this.model} />
+      </TransProvider>
+    );
   }
 }
 
 function DataUsed({ model }: { model: CitationsModel }): JSX.Element {
+  const trans = useTrans();
   const headingId = useId();
   const { notebook, citations, error } = model;
   const datasets = citations?.datasets ?? [];
@@ -74,7 +84,7 @@ function DataUsed({ model }: { model: CitationsModel }): JSX.Element {
       {error && <Alert>{error}</Alert>}
       {notebook && (
         <p className="jp-JasminMuted" id={headingId}>
-          Used by {notebook}
+          {trans.__('Used by')} {notebook}
         </p>
       )}
       {datasets.length === 0 ? (
@@ -94,12 +104,14 @@ function DataUsed({ model }: { model: CitationsModel }): JSX.Element {
       <Button
         small
         className="jp-mod-styled"
-        aria-label="Copy citations"
-        title="Copy the datasets used, as a list for a paper's data statement"
+        aria-label={trans.__('Copy citations')}
+        title={trans.__(
+          "Copy the datasets used, as a list for a paper's data statement"
+        )}
         disabled={datasets.length === 0}
         onClick={copy}
       >
-        Copy citations
+        {trans.__('Copy citations')}
       </Button>
     </div>
   );

@@ -44,8 +44,12 @@ export function formatLoad(load: readonly number[]): string {
 }
 
 /** (1, 'dataset') → "1 dataset", (42, 'dataset') → "42 datasets". */
-export function plural(count: number, singular: string, several?: string): string {
-  return `${count.toLocaleString()} ${count === 1 ? singular : several ?? `${singular}s`}`;
+export function plural(
+  count: number,
+  singular: string,
+  several?: string
+): string {
+  return `${count.toLocaleString()} ${count === 1 ? singular : (several ?? `${singular}s`)}`;
 }
 
 /** ("1950-01", "2014-12") → "1950-01 – 2014-12"; nothing known → "–". */
@@ -174,7 +178,11 @@ export function formatNodes(nodes: string): string {
 export function formatJobState(
   job: Pick<
     IJob,
-    'state' | 'state_in_words' | 'reason_in_words' | 'nodes' | 'time_left_seconds'
+    | 'state'
+    | 'state_in_words'
+    | 'reason_in_words'
+    | 'nodes'
+    | 'time_left_seconds'
   >
 ): string {
   const { state, state_in_words: words, reason_in_words: reason } = job;
@@ -212,13 +220,20 @@ export function formatEstimate(
 export function formatPreviewStart(
   preview: Pick<
     IPreview,
-    'script' | 'checks' | 'estimated_start' | 'estimated_nodes' | 'scheduler_said'
+    | 'script'
+    | 'checks'
+    | 'estimated_start'
+    | 'estimated_nodes'
+    | 'scheduler_said'
   >,
   now = new Date()
 ): string | null {
   if (preview.estimated_start) {
     return formatEstimate(
-      { estimated_start: preview.estimated_start, nodes: preview.estimated_nodes },
+      {
+        estimated_start: preview.estimated_start,
+        nodes: preview.estimated_nodes
+      },
       now
     );
   }
@@ -234,7 +249,10 @@ export function formatPreviewStart(
 }
 
 /** A preview's engine sets: [1] → "1 job of 1 engine", [2, 1] → "2 jobs: 2 + 1 engines". */
-export function formatEngineSets(sizes: readonly number[], batch: boolean): string {
+export function formatEngineSets(
+  sizes: readonly number[],
+  batch: boolean
+): string {
   const sets = plural(sizes.length, batch ? 'job' : 'engine set');
   if (sizes.every(size => size === sizes[0])) {
     return `${sets} of ${plural(sizes[0] ?? 0, 'engine')}`;
@@ -248,7 +266,9 @@ export function formatEngineSets(sizes: readonly number[], batch: boolean): stri
  */
 export function formatCountdown(seconds: number): string {
   const left = Math.max(0, seconds);
-  return left < 60 ? `${Math.ceil(left)} s` : formatDuration(Math.ceil(left / 60) * 60);
+  return left < 60
+    ? `${Math.ceil(left)} s`
+    : formatDuration(Math.ceil(left / 60) * 60);
 }
 
 /**
@@ -261,7 +281,10 @@ export function formatIdle(
   elapsed = 0
 ): string | null {
   const { minutes, idle_seconds: idle, culls_in_seconds: left } = pool.idle;
-  if (minutes === null || (pool.state !== 'running' && pool.state !== 'degraded')) {
+  if (
+    minutes === null ||
+    (pool.state !== 'running' && pool.state !== 'degraded')
+  ) {
     return null;
   }
   if (idle === null || left === null) {
@@ -294,7 +317,10 @@ export type ShownPoolState = PoolState | 'empty';
  * What the pool's badge says: `empty` for a running pool scaled to no engines
  * (nothing can run on it), otherwise its state.
  */
-export function shownPoolState(state: PoolState, requested: number): ShownPoolState {
+export function shownPoolState(
+  state: PoolState,
+  requested: number
+): ShownPoolState {
   return requested === 0 && (state === 'running' || state === 'degraded')
     ? 'empty'
     : state;

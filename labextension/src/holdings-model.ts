@@ -1,10 +1,12 @@
 /**
  * What the "Holdings" section shows: the holdings and the state of their
- * indexes (polled every second while one is being indexed, not otherwise),
+ * indexes (polled every second while the one searched is being indexed and
+ * the section is on screen, standing by otherwise),
  * and a faceted search over the chosen holding (facet counts and a page of
  * datasets, fetched again when the selection changes; answers to superseded
  * requests are cancelled or dropped).
  */
+import { Debouncer, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -41,6 +43,17 @@ export interface IChosenValue {
 const EMPTY_SELECTION: ISelection = { facets: {}, text: '', latest: true };
 
 export class HoldingsModel {
+  constructor() {
+    this._statusPoll = new Poll({
+      factory: () => this.fetchCurrentOrSay(),
+      frequency: { interval: INDEXING_POLL, backoff: true, max: 30000 },
+      standby: () =>
+        !this._visible || this.current?.state !== 'indexing' || 'when-hidden',
+      name: 'jupyter-jasmin:holding-status'
+    });
+    this._textDebouncer = new Debouncer(() => this.searchText(), TEXT_DEBOUNCE);
+  }
+
   /** Emitted whenever anything shown changes. */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -91,7 +104,6 @@ export class HoldingsModel {
     this._refreshError = null;
     this._changed.emit();
     this.searchAll();
-    this.watchIndexing();
   }
 
   /** Rebuild the current holding's index (only what changed, unless `full`). */
@@ -113,7 +125,6 @@ export class HoldingsModel {
       this._refreshing = false;
       this._changed.emit();
     }
-    this.watchIndexing();
   }
 
   // --- the search ------------------------------------------------------------
@@ -189,21 +200,13 @@ export class HoldingsModel {
   setText(text: string): void {
     this._text = text;
     this._changed.emit();
-    this.clearTextTimer();
-    this._textTimer = window.setTimeout(() => {
-      this._textTimer = null;
-      if (this._text !== this._selection.text) {
-        this.select({ ...this._selection, text: this._text });
-      }
-    }, TEXT_DEBOUNCE);
+    this._textDebouncer.invoke().catch(() => undefined);
   }
 
   /** Search now for what the search box holds (Enter). */
   applyText(): void {
-    this.clearTextTimer();
-    if (this._text !== this._selection.text) {
-      this.select({ ...this._selection, text: this._text });
-    }
+    void this._textDebouncer.stop();
+    this.searchText();
   }
 
   setLatest(latest: boolean): void {
@@ -214,7 +217,7 @@ export class HoldingsModel {
 
   /** Drop every facet value and the search text (not the latest toggle). */
   clearAll(): void {
-    this.clearTextTimer();
+    void this._textDebouncer.stop();
     this._text = '';
     this.select({ ...EMPTY_SELECTION, latest: this._selection.latest });
   }
@@ -242,10 +245,14 @@ export class HoldingsModel {
     void this.fetchHoldings();
   }
 
-  /** Stop polling until `resume`. */
+  /** Stand by until `resume`. */
   pause(): void {
     this._visible = false;
-    this.clearStatusTimer();
+  }
+
+  /** Whether the status poll is standing by (the section is not on screen). */
+  get isStandingBy(): boolean {
+    return !this._visible;
   }
 
   /** Fetch the holdings, facet counts and results now. */
@@ -262,14 +269,21 @@ export class HoldingsModel {
       return;
     }
     this._isDisposed = true;
-    this.clearStatusTimer();
-    this.clearTextTimer();
+    this._statusPoll.dispose();
+    this._textDebouncer.dispose();
     this._facetsAbort?.abort();
     this._pageAbort?.abort();
     Signal.clearData(this);
   }
 
   // --- private -------------------------------------------------------------
+
+  /** Search for the text typed, unless it is what the results answer. */
+  private searchText(): void {
+    if (this._text !== this._selection.text) {
+      this.select({ ...this._selection, text: this._text });
+    }
+  }
 
   private select(selection: ISelection): void {
     this._selection = selection;
@@ -333,26 +347,22 @@ export class HoldingsModel {
     this._changed.emit();
   }
 
-  /** Poll the current holding every second while it is being indexed. */
-  private watchIndexing(): void {
-    this.clearStatusTimer();
-    if (
-      this._isDisposed ||
-      !this._visible ||
-      this.current?.state !== 'indexing'
-    ) {
-      return;
+  /** One tick of the status poll: a failure is said (and the poll backs off). */
+  private async fetchCurrentOrSay(): Promise<void> {
+    try {
+      await this.fetchCurrent();
+    } catch (error) {
+      this._listError = (error as Error).message;
+      this._changed.emit();
+      throw error;
     }
-    this._statusTimer = window.setTimeout(async () => {
-      this._statusTimer = null;
-      try {
-        await this.fetchCurrent();
-      } catch (error) {
-        this._listError = (error as Error).message;
-        this._changed.emit();
-      }
-      this.watchIndexing();
-    }, INDEXING_POLL);
+  }
+
+  /** The current holding is being indexed: poll its status from now. */
+  private watchIndexing(): void {
+    if (!this._isDisposed && this.current?.state === 'indexing') {
+      void this._statusPoll.refresh();
+    }
   }
 
   private async fetchFacets(): Promise<void> {
@@ -446,20 +456,6 @@ export class HoldingsModel {
     return error.message;
   }
 
-  private clearStatusTimer(): void {
-    if (this._statusTimer !== null) {
-      window.clearTimeout(this._statusTimer);
-      this._statusTimer = null;
-    }
-  }
-
-  private clearTextTimer(): void {
-    if (this._textTimer !== null) {
-      window.clearTimeout(this._textTimer);
-      this._textTimer = null;
-    }
-  }
-
   private _holdings: IHolding[] = [];
   private _loaded = false;
   private _listError: string | null = null;
@@ -479,8 +475,8 @@ export class HoldingsModel {
   private _pageTicket = 0;
   private _facetsAbort: AbortController | null = null;
   private _pageAbort: AbortController | null = null;
-  private _statusTimer: number | null = null;
-  private _textTimer: number | null = null;
+  private readonly _statusPoll: Poll;
+  private readonly _textDebouncer: Debouncer;
   private _visible = false;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

@@ -11,4 +11,7 @@ const svgstr = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" v
   <circle class="jp-icon-accent0" fill="#fff" cx="12" cy="12" r="2.4"/>
 </svg>`;
 
-export const jasminIcon = new LabIcon({ name: 'jupyter-jasmin:jasmin', svgstr });
+export const jasminIcon = new LabIcon({
+  name: 'jupyter-jasmin:jasmin',
+  svgstr
+});

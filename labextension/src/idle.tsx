@@ -5,6 +5,7 @@
  */
 import React, { useEffect, useState } from 'react';
 
+import { useTrans } from './translation';
 import type { IIdleLimits, IPool } from './api';
 import { formatIdle } from './format';
 import { idleHint } from './limits';
@@ -19,11 +20,12 @@ interface IIdleFieldProps {
 }
 
 export function IdleField(props: IIdleFieldProps): JSX.Element {
+  const trans = useTrans();
   const { field, limits, value, onChange, invalid = false } = props;
   const id = field('idle-minutes');
   return (
     <div className="jp-JasminField">
-      <label htmlFor={id}>Stop when idle for (minutes)</label>
+      <label htmlFor={id}>{trans.__('Stop when idle for (minutes)')}</label>
       <input
         id={id}
         className="jp-mod-styled jp-JasminNumber"
@@ -32,10 +34,12 @@ export function IdleField(props: IIdleFieldProps): JSX.Element {
         max={limits.maximum ?? undefined}
         step={1}
         value={value}
-        placeholder={limits.default === null ? 'never' : String(limits.default)}
+        placeholder={
+          limits.default === null ? trans.__('never') : String(limits.default)
+        }
         aria-describedby={`${id}-hint`}
         aria-invalid={invalid || undefined}
-        title="Stop the pool when it has had no work for this long"
+        title={trans.__('Stop the pool when it has had no work for this long')}
         onChange={event => onChange(event.target.value)}
       />
       <small id={`${id}-hint`} className="jp-JasminField-hint">
@@ -60,7 +64,14 @@ function useSecondsSince(since: number, ticking: boolean): number {
 }
 
 /** "stops in 12 min if idle", "busy", or nothing when the pool is never culled. */
-export function IdleLine({ pool, readAt }: { pool: IPool; readAt: number }): JSX.Element | null {
+export function IdleLine({
+  pool,
+  readAt
+}: {
+  pool: IPool;
+  readAt: number;
+}): JSX.Element | null {
+  const trans = useTrans();
   const counting = pool.idle.culls_in_seconds !== null;
   const elapsed = useSecondsSince(readAt, counting);
   const words = formatIdle(pool, elapsed);
@@ -70,8 +81,8 @@ export function IdleLine({ pool, readAt }: { pool: IPool; readAt: number }): JSX
   return (
     <span
       className="jp-JasminPool-idle jp-JasminMuted"
-      aria-label={`Idle culling of pool ${pool.name}`}
-      title={`Stopped after ${pool.idle.minutes} min without work`}
+      aria-label={trans.__('Idle culling of pool %1', pool.name)}
+      title={trans.__('Stopped after %1 min without work', pool.idle.minutes)}
     >
       {words}
     </span>

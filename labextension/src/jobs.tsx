@@ -7,6 +7,7 @@
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useState } from 'react';
 
+import { useTrans } from './translation';
 import type { IEngineSet, IJob, IOutput, IPool } from './api';
 import { Alert, Busy } from './feedback';
 import {
@@ -37,14 +38,16 @@ export function JobList({
   model: PoolsModel;
   sets?: IEngineSet[];
 }): JSX.Element | null {
-  const jobs = sets.flatMap(set =>
-    set.job ? [{ set, job: set.job }] : []
-  );
+  const trans = useTrans();
+  const jobs = sets.flatMap(set => (set.job ? [{ set, job: set.job }] : []));
   if (!jobs.length) {
     return null;
   }
   return (
-    <ul className="jp-JasminJobs" aria-label={`Jobs of pool ${pool.name}`}>
+    <ul
+      className="jp-JasminJobs"
+      aria-label={trans.__('Jobs of pool %1', pool.name)}
+    >
       {jobs.map(({ set, job }) => (
         <JobItem key={set.id} pool={pool} set={set} job={job} model={model} />
       ))}
@@ -66,23 +69,38 @@ const jobName = (set: IEngineSet, job: IJob): string =>
   job.id ? `job ${job.id}` : `engine set ${set.id}`;
 
 function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
+  const trans = useTrans();
   const [showOutput, setShowOutput] = useState(false);
   const outputId = useId();
   const name = jobName(set, job);
   return (
     <li
       className={`jp-JasminJob jp-JasminJob-${job.state.toLowerCase()}`}
-      aria-label={`${name[0].toUpperCase()}${name.slice(1)} of pool ${pool.name}`}
+      aria-label={trans.__(
+        '%1%2 of pool %3',
+        name[0].toUpperCase(),
+        name.slice(1),
+        pool.name
+      )}
     >
       <div className="jp-JasminJob-header">
-        <span className="jp-JasminJob-id" title={`Engine set ${set.id}`}>
+        <span
+          className="jp-JasminJob-id"
+          title={trans.__('Engine set %1', set.id)}
+        >
           {name}
         </span>
-        <span className="jp-JasminBadge jp-JasminJob-state" title={job.state_in_words}>
+        <span
+          className="jp-JasminBadge jp-JasminJob-state"
+          title={job.state_in_words}
+        >
           {job.state}
         </span>
-        <span className="jp-JasminJob-engines" title="Running / requested engines">
-          {set.running}/{set.requested} engines
+        <span
+          className="jp-JasminJob-engines"
+          title={trans.__('Running / requested engines')}
+        >
+          {set.running}/{set.requested} {trans.__('engines')}
         </span>
       </div>
       <p className="jp-JasminJob-words" title={jobTimes(job)}>
@@ -90,20 +108,32 @@ function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
       </p>
       {set.error && <p className="jp-JasminPool-error">{set.error}</p>}
       <div className="jp-JasminPool-actions">
-        {job.state === 'PENDING' && <EstimateButton {...{ pool, set, job, model }} />}
+        {job.state === 'PENDING' && (
+          <EstimateButton {...{ pool, set, job, model }} />
+        )}
         <Button
           small
           minimal
           aria-expanded={showOutput}
           aria-controls={outputId}
-          aria-label={`${showOutput ? 'Hide' : 'Show'} output of ${name}`}
+          aria-label={trans.__(
+            '%1 output of %2',
+            showOutput ? 'Hide' : 'Show',
+            name
+          )}
           onClick={() => setShowOutput(!showOutput)}
         >
-          {showOutput ? 'Hide output' : 'Show output'}
+          {showOutput ? trans.__('Hide output') : trans.__('Show output')}
         </Button>
       </div>
       {showOutput && (
-        <JobOutput id={outputId} name={name} pool={pool} set={set} model={model} />
+        <JobOutput
+          id={outputId}
+          name={name}
+          pool={pool}
+          set={set}
+          model={model}
+        />
       )}
     </li>
   );
@@ -111,6 +141,7 @@ function JobItem({ pool, set, job, model }: IJobProps): JSX.Element {
 
 /** Asks the scheduler when a pending job should start, when the user asks. */
 function EstimateButton({ pool, set, job, model }: IJobProps): JSX.Element {
+  const trans = useTrans();
   const [answer, setAnswer] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -131,11 +162,13 @@ function EstimateButton({ pool, set, job, model }: IJobProps): JSX.Element {
         small
         minimal
         disabled={busy}
-        aria-label={`Estimated start of ${jobName(set, job)}`}
-        title="Ask the scheduler when this job should start (costly for it: on demand)"
+        aria-label={trans.__('Estimated start of %1', jobName(set, job))}
+        title={trans.__(
+          'Ask the scheduler when this job should start (costly for it: on demand)'
+        )}
         onClick={() => void onClick()}
       >
-        {busy ? 'Asking…' : 'Estimated start'}
+        {busy ? trans.__('Asking…') : trans.__('Estimated start')}
       </Button>
       <span className="jp-JasminJob-estimate" aria-live="polite">
         {answer}
@@ -155,6 +188,7 @@ interface IOutputProps {
 
 /** The tail of a job's output file, read when shown and when asked again. */
 function JobOutput({ id, name, pool, set, model }: IOutputProps): JSX.Element {
+  const trans = useTrans();
   const [output, setOutput] = useState<IOutput | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -176,22 +210,22 @@ function JobOutput({ id, name, pool, set, model }: IOutputProps): JSX.Element {
       {error && <Alert>{error}</Alert>}
       {output && (
         <>
-          <pre aria-label={`Output of ${name}`} tabIndex={0}>
-            {output.text || '(nothing written yet)'}
+          <pre aria-label={trans.__('Output of %1', name)} tabIndex={0}>
+            {output.text || trans.__('(nothing written yet)')}
           </pre>
           <div className="jp-JasminOutput-footer">
             <span className="jp-JasminMuted" title={output.path}>
-              {output.truncated ? 'Last lines of ' : ''}
+              {output.truncated ? trans.__('Last lines of ') : ''}
               {output.path.split('/').pop()} ({formatBytes(output.size)})
             </span>
             <Button
               small
               minimal
               disabled={busy}
-              aria-label={`Read the output of ${name} again`}
+              aria-label={trans.__('Read the output of %1 again', name)}
               onClick={() => void load()}
             >
-              {busy ? 'Reading…' : 'Reload'}
+              {busy ? trans.__('Reading…') : trans.__('Reload')}
             </Button>
           </div>
         </>

@@ -25,7 +25,10 @@ export interface IPartitionLimits {
 }
 
 /** Most engines a pool of this backend may have: the server's and the backend's limit. */
-export function engineLimit(backends: IBackends | null, backend?: IBackend): number {
+export function engineLimit(
+  backends: IBackends | null,
+  backend?: IBackend
+): number {
   const limits = [
     backends?.limits.max_engines_per_pool,
     backend?.limits.max_engines
@@ -40,7 +43,9 @@ const numberOrNull = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 /** The partitions a backend's limits describe (none when it describes none). */
-export function partitionLimits(limits: IBackend['limits']): IPartitionLimits[] {
+export function partitionLimits(
+  limits: IBackend['limits']
+): IPartitionLimits[] {
   const listed: unknown = limits['partitions'];
   if (!Array.isArray(listed)) {
     return [];
@@ -84,7 +89,9 @@ export function formatPartition(partition: IPartitionLimits): string {
   }
   const perNode = [
     partition.coresPerNode === null ? null : `${partition.coresPerNode} cores`,
-    partition.memoryPerNodeGb === null ? null : `${partition.memoryPerNodeGb} GB`
+    partition.memoryPerNodeGb === null
+      ? null
+      : `${partition.memoryPerNodeGb} GB`
   ].filter(Boolean);
   if (perNode.length) {
     parts.push(`${perNode.join(' and ')} per node`);
@@ -189,7 +196,9 @@ export function parseIdleMinutes(
 export function idleHint(limits: IIdleLimits): string {
   if (limits.maximum !== null) {
     const empty =
-      limits.default === null ? '' : `empty: ${formatDuration(limits.default * 60)} · `;
+      limits.default === null
+        ? ''
+        : `empty: ${formatDuration(limits.default * 60)} · `;
     return `${empty}at most ${formatDuration(limits.maximum * 60)}`;
   }
   return limits.default === null

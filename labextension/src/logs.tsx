@@ -6,6 +6,7 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useEffect, useId, useRef, useState } from 'react';
 
+import { useTrans } from './translation';
 import type { ILogFile, ILogTail, IPool } from './api';
 import { Alert, Busy } from './feedback';
 import { formatBytes } from './format';
@@ -18,13 +19,16 @@ interface ILogsProps {
 
 /** The "Logs" disclosure: its content is read only once it is opened. */
 export function PoolLogs({ pool, model }: ILogsProps): JSX.Element {
+  const trans = useTrans();
   const [open, setOpen] = useState(false);
   return (
     <details
       className="jp-JasminLogs"
       onToggle={event => setOpen((event.target as HTMLDetailsElement).open)}
     >
-      <summary aria-label={`Logs of pool ${pool.name}`}>Logs</summary>
+      <summary aria-label={trans.__('Logs of pool %1', pool.name)}>
+        {trans.__('Logs')}
+      </summary>
       {open && <LogViewer pool={pool} model={model} />}
     </details>
   );
@@ -32,6 +36,7 @@ export function PoolLogs({ pool, model }: ILogsProps): JSX.Element {
 
 /** The list of logs, the chosen one's tail and a Refresh button. */
 function LogViewer({ pool, model }: ILogsProps): JSX.Element {
+  const trans = useTrans();
   const selectId = useId();
   const [files, setFiles] = useState<ILogFile[] | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -67,17 +72,17 @@ function LogViewer({ pool, model }: ILogsProps): JSX.Element {
       {busy && !files && <Busy text="Reading the logs…" />}
       {error && <Alert>{error}</Alert>}
       {files && files.length === 0 && (
-        <p className="jp-JasminMuted">This pool has no logs.</p>
+        <p className="jp-JasminMuted">{trans.__('This pool has no logs.')}</p>
       )}
       {files && files.length > 0 && (
         <div className="jp-JasminOutput-footer">
           <label htmlFor={selectId} className="jp-JasminMuted">
-            Log
+            {trans.__('Log')}
           </label>
           <HTMLSelect
             id={selectId}
             value={chosen ?? undefined}
-            aria-label={`Log of pool ${pool.name}`}
+            aria-label={trans.__('Log of pool %1', pool.name)}
             options={files.map(f => ({ value: f.name, label: f.label }))}
             onChange={event => void load(event.target.value)}
           />
@@ -85,10 +90,10 @@ function LogViewer({ pool, model }: ILogsProps): JSX.Element {
             small
             minimal
             disabled={busy}
-            aria-label={`Refresh the logs of pool ${pool.name}`}
+            aria-label={trans.__('Refresh the logs of pool %1', pool.name)}
             onClick={() => void load(chosen)}
           >
-            {busy ? 'Reading…' : 'Refresh'}
+            {busy ? trans.__('Reading…') : trans.__('Refresh')}
           </Button>
         </div>
       )}
@@ -96,13 +101,13 @@ function LogViewer({ pool, model }: ILogsProps): JSX.Element {
         <>
           <pre
             ref={text}
-            aria-label={`${file.label} log of pool ${pool.name}`}
+            aria-label={trans.__('%1 log of pool %2', file.label, pool.name)}
             tabIndex={0}
           >
-            {tail.text || '(nothing written yet)'}
+            {tail.text || trans.__('(nothing written yet)')}
           </pre>
           <span className="jp-JasminMuted">
-            {tail.truncated ? 'Last lines of ' : ''}
+            {tail.truncated ? trans.__('Last lines of ') : ''}
             {file.name} ({formatBytes(tail.size)})
           </span>
         </>

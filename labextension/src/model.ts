@@ -2,12 +2,15 @@
  * What the "Engine pools" section shows, kept fresh without a manual refresh:
  * the pools (polled every second while one is starting or stopping, every
  * three seconds otherwise), the VM's resources (every five seconds) and the
- * backends a new pool may use. Polling pauses while the section is hidden.
+ * backends a new pool may use. One model, owned by the plugin, serves every
+ * view that shows pools (the section, the dataset tabs' pool pickers); its
+ * polls stand by while none of them is on screen or the browser tab is hidden.
  *
  * What is costly for a batch scheduler or large (a preview's `sbatch
  * --test-only`, a pending job's estimated start, a job's output) is asked on
  * demand only, never by the polls.
  */
+import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -39,6 +42,8 @@ import {
 export const FAST_POLL = 1000;
 export const SLOW_POLL = 3000;
 export const RESOURCES_POLL = 5000;
+/** The longest wait between polls while the server does not answer. */
+export const MAX_POLL = 30000;
 /** Lines of a job's output shown at once. */
 export const OUTPUT_LINES = 200;
 
@@ -47,80 +52,22 @@ export type PoolAction = 'scaling' | 'stopping';
 
 const BUSY_STATES = new Set(['starting', 'stopping']);
 
-/** Run a function again and again, waiting `interval()` ms after each run. */
-export class Repeater {
-  constructor(
-    private readonly run: () => Promise<void>,
-    private readonly interval: () => number
-  ) {}
-
-  /** Start, or run now and carry on if already started. */
-  start(): void {
-    this._running = true;
-    this.now();
-  }
-
-  stop(): void {
-    this._running = false;
-    this.clearTimer();
-  }
-
-  /** Run as soon as possible, then resume the schedule. */
-  now(): Promise<void> {
-    this.clearTimer();
-    if (!this._current) {
-      this._current = this.run()
-        .catch(() => undefined)
-        .finally(() => {
-          this._current = null;
-          this.schedule();
-        });
-    } else {
-      // a run is under way: ask for one more right after it
-      this._again = true;
-    }
-    return this._current;
-  }
-
-  dispose(): void {
-    this.stop();
-  }
-
-  private schedule(): void {
-    this.clearTimer();
-    if (this._again) {
-      this._again = false;
-      void this.now();
-      return;
-    }
-    if (this._running) {
-      this._timer = window.setTimeout(() => void this.now(), this.interval());
-    }
-  }
-
-  private clearTimer(): void {
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
-  private _running = false;
-  private _again = false;
-  private _timer: number | null = null;
-  private _current: Promise<void> | null = null;
-}
-
 export class PoolsModel {
   constructor() {
-    this._poolsPoll = new Repeater(
-      () => this.fetchPools(),
-      () => (this.isBusy ? FAST_POLL : SLOW_POLL)
-    );
-    this._resourcesPoll = new Repeater(
-      () => this.fetchResources(),
-      () => RESOURCES_POLL
-    );
+    const standby = (): boolean | Poll.Standby =>
+      this._viewers.size === 0 || 'when-hidden';
+    this._poolsPoll = new Poll({
+      factory: () => this.fetchPools(),
+      frequency: { interval: SLOW_POLL, backoff: true, max: MAX_POLL },
+      standby,
+      name: 'jupyter-jasmin:pools'
+    });
+    this._resourcesPoll = new Poll({
+      factory: () => this.fetchResources(),
+      frequency: { interval: RESOURCES_POLL, backoff: true, max: MAX_POLL },
+      standby,
+      name: 'jupyter-jasmin:resources'
+    });
   }
 
   /** Emitted whenever anything shown changes. */
@@ -165,29 +112,34 @@ export class PoolsModel {
     );
   }
 
-  /** Start (or resume) polling; fetches everything at once. */
-  resume(): void {
+  /** Whether the polls are standing by (no view on screen). */
+  get isStandingBy(): boolean {
+    return this._viewers.size === 0;
+  }
+
+  /**
+   * A view of the pools is on screen: poll (and fetch now) while any is.
+   * `view` is any object, told apart from the others by identity.
+   */
+  show(view: object): void {
     if (this._isDisposed) {
       return;
     }
-    // each time the section shows: what a batch scheduler offers (partitions,
-    // accounts) is learnt by the server in the background and may have changed
-    void this.fetchBackends();
-    this._poolsPoll.start();
-    this._resourcesPoll.start();
+    this._viewers.add(view);
+    void this._poolsPoll.refresh();
+    void this._resourcesPoll.refresh();
   }
 
-  /** Stop polling until `resume`. */
-  pause(): void {
-    this._poolsPoll.stop();
-    this._resourcesPoll.stop();
+  /** A view of the pools is hidden: the polls stand by once none is shown. */
+  hide(view: object): void {
+    this._viewers.delete(view);
   }
 
   /** Fetch everything now. */
   async refresh(): Promise<void> {
     await Promise.all([
-      this._poolsPoll.now(),
-      this._resourcesPoll.now(),
+      refreshed(this._poolsPoll),
+      refreshed(this._resourcesPoll),
       this.fetchBackends()
     ]);
   }
@@ -200,8 +152,8 @@ export class PoolsModel {
   async create(request: INewPool): Promise<IPool> {
     const pool = await this.mutate(() => createPool(request));
     this.replace(pool);
-    void this._poolsPoll.now();
-    void this._resourcesPoll.now();
+    void this._poolsPoll.refresh();
+    void this._resourcesPoll.refresh();
     return pool;
   }
 
@@ -212,8 +164,8 @@ export class PoolsModel {
       action: 'scaling'
     });
     this.replace(pool);
-    void this._poolsPoll.now();
-    void this._resourcesPoll.now();
+    void this._poolsPoll.refresh();
+    void this._resourcesPoll.refresh();
     return pool;
   }
 
@@ -223,8 +175,8 @@ export class PoolsModel {
       action: 'stopping'
     });
     this.replace(pool);
-    void this._poolsPoll.now();
-    void this._resourcesPoll.now();
+    void this._poolsPoll.refresh();
+    void this._resourcesPoll.refresh();
     return pool;
   }
 
@@ -243,7 +195,11 @@ export class PoolsModel {
   }
 
   /** The last lines of an engine set's output (its batch job's output file). */
-  output(poolId: string, setId: string, lines = OUTPUT_LINES): Promise<IOutput> {
+  output(
+    poolId: string,
+    setId: string,
+    lines = OUTPUT_LINES
+  ): Promise<IOutput> {
     return getEngineSetOutput(poolId, setId, lines);
   }
 
@@ -290,6 +246,7 @@ export class PoolsModel {
     this._changes++;
     if (pending) {
       this._actions.set(pending.poolId, pending.action);
+      this.followBusy();
       this._changed.emit();
     }
     try {
@@ -319,10 +276,8 @@ export class PoolsModel {
     this._changed.emit();
   }
 
+  /** One tick of the pools poll: fails (and backs off) while the server is away. */
   private async fetchPools(): Promise<void> {
-    if (document.hidden && this._loaded) {
-      return;
-    }
     const changes = this._changes;
     try {
       const pools = await listPools();
@@ -337,20 +292,28 @@ export class PoolsModel {
       this._connectionError = null;
     } catch (error) {
       this._connectionError = (error as Error).message;
+      throw error;
+    } finally {
+      this.followBusy();
+      this._changed.emit();
     }
-    this._changed.emit();
+  }
+
+  /** Poll fast while a pool is changing, slowly otherwise (from the next tick). */
+  private followBusy(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._poolsPoll.frequency = {
+      ...this._poolsPoll.frequency,
+      interval: this.isBusy ? FAST_POLL : SLOW_POLL
+    };
   }
 
   private async fetchResources(): Promise<void> {
-    if (document.hidden && this._resources) {
-      return;
-    }
-    try {
-      this._resources = await getResources();
-      this._changed.emit();
-    } catch {
-      // the pools poll reports an unreachable server
-    }
+    // the pools poll reports an unreachable server
+    this._resources = await getResources();
+    this._changed.emit();
   }
 
   private async fetchBackends(): Promise<void> {
@@ -372,7 +335,14 @@ export class PoolsModel {
   private _actions = new Map<string, PoolAction>();
   private _changes = 0;
   private _isDisposed = false;
+  private _viewers = new Set<object>();
   private _changed = new Signal<this, void>(this);
-  private readonly _poolsPoll: Repeater;
-  private readonly _resourcesPoll: Repeater;
+  private readonly _poolsPoll: Poll;
+  private readonly _resourcesPoll: Poll;
+}
+
+/** Run a poll now and wait for its answer (or its standing by). */
+export async function refreshed(poll: Poll): Promise<void> {
+  await poll.refresh();
+  await poll.tick.catch(() => undefined);
 }

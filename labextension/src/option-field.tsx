@@ -6,21 +6,27 @@
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import { useTrans } from './translation';
 import type { IBackend, IBackendOption, OptionValue } from './api';
 import { chosenPartition, optionHint } from './limits';
 
 /** Default form values of a backend's options, as the inputs hold them. */
-export function optionDefaults(backend?: IBackend): Record<string, OptionValue> {
+export function optionDefaults(
+  backend?: IBackend
+): Record<string, OptionValue> {
   const values: Record<string, OptionValue> = {};
   for (const option of backend?.options ?? []) {
     values[option.name] =
-      option.type === 'boolean' ? Boolean(option.default) : String(option.default);
+      option.type === 'boolean'
+        ? Boolean(option.default)
+        : String(option.default);
   }
   return values;
 }
 
 /** The field of a refused request an option's input shows (as the server names it). */
-export const optionField = (option: IBackendOption): string => `options.${option.name}`;
+export const optionField = (option: IBackendOption): string =>
+  `options.${option.name}`;
 
 /** Why a form cannot be sent: the message, and the field it is about (if one). */
 export interface IFieldError {
@@ -118,6 +124,7 @@ interface IFieldProps {
 }
 
 export function OptionField(props: IFieldProps): JSX.Element {
+  const trans = useTrans();
   const { id, option, value, hint, onChange, invalid = false } = props;
   const help = option.help || undefined;
   const hintId = hint ? `${id}-hint` : undefined;
@@ -144,7 +151,7 @@ export function OptionField(props: IFieldProps): JSX.Element {
         value={String(value ?? '')}
         options={(option.choices ?? []).map(choice => ({
           value: choice,
-          label: choice === '' ? '(default)' : choice
+          label: choice === '' ? trans.__('(default)') : choice
         }))}
         onChange={event => onChange(event.target.value)}
       />
@@ -160,7 +167,7 @@ export function OptionField(props: IFieldProps): JSX.Element {
         max={option.maximum}
         step={option.type === 'integer' ? 1 : numeric ? 'any' : undefined}
         value={String(value ?? '')}
-        placeholder={option.default === '' ? '(default)' : undefined}
+        placeholder={option.default === '' ? trans.__('(default)') : undefined}
         onChange={event => onChange(event.target.value)}
       />
     );
@@ -172,7 +179,9 @@ export function OptionField(props: IFieldProps): JSX.Element {
   );
   const checkbox = option.type === 'boolean';
   return (
-    <div className={`jp-JasminField${checkbox ? ' jp-JasminField-checkbox' : ''}`}>
+    <div
+      className={`jp-JasminField${checkbox ? ' jp-JasminField-checkbox' : ''}`}
+    >
       {checkbox ? (
         <>
           {input}

@@ -7,6 +7,7 @@
  * never takes half the sidebar from a long one. JupyterLab's shell remembers
  * which sections are collapsed and their sizes (`ILayoutRestorer`).
  */
+import { ITranslator } from '@jupyterlab/translation';
 import {
   SidePanel,
   Toolbar,
@@ -17,6 +18,7 @@ import type { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 
 import { jasminIcon } from './icon';
+import { loadTrans } from './translation';
 import { MIN_SECTION_HEIGHT, shareHeight } from './sizing';
 
 /** A section of the panel: a widget with a title, and optionally a toolbar. */
@@ -28,15 +30,16 @@ export interface IJasminSection extends Widget {
 }
 
 export class JasminPanel extends SidePanel {
-  constructor() {
-    super();
+  constructor(translator?: ITranslator | null) {
+    super({ translator: translator ?? undefined });
+    const trans = loadTrans(translator);
     this.id = 'jasmin-panel';
     this.addClass('jp-JasminPanel');
     this.title.icon = jasminIcon;
-    this.title.caption = 'JASMIN';
+    this.title.caption = trans.__('JASMIN');
 
     const heading = new Widget({ node: document.createElement('h2') });
-    heading.node.textContent = 'JASMIN';
+    heading.node.textContent = trans.__('JASMIN');
     heading.addClass('jp-JasminPanel-title');
     this.header.addWidget(heading);
 
@@ -130,7 +133,9 @@ export class JasminPanel extends SidePanel {
    * pressed from under the pointer, and the click would be lost.
    */
   private _onFocus = (event: FocusEvent): void => {
-    const section = this.sections.find(s => s.node.contains(event.target as Node));
+    const section = this.sections.find(s =>
+      s.node.contains(event.target as Node)
+    );
     if (section && section !== this._active) {
       this._active = section;
       if (this._pressing) {
@@ -184,7 +189,8 @@ export class JasminPanel extends SidePanel {
 /** The height a section's content needs (its children, whatever its own box). */
 function contentHeight(section: Widget): number {
   const style = getComputedStyle(section.node);
-  const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+  const padding =
+    parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
   return Array.from(section.node.children).reduce(
     (height, child) => height + (child as HTMLElement).offsetHeight,
     padding || 0

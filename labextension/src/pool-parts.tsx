@@ -15,7 +15,8 @@ import type {
   IPoolPart,
   IResources
 } from './api';
-import { Warning } from './feedback';
+import { useTrans } from './translation';
+import { Alert } from './feedback';
 import { formatPart } from './format';
 import { JobList } from './jobs';
 import { engineCountError, engineLimit, oversubscription } from './limits';
@@ -41,9 +42,13 @@ export interface IPartsProps {
 }
 
 export function PartList(props: IPartsProps): JSX.Element {
+  const trans = useTrans();
   const { pool } = props;
   return (
-    <ul className="jp-JasminParts" aria-label={`Parts of pool ${pool.name}`}>
+    <ul
+      className="jp-JasminParts"
+      aria-label={trans.__('Parts of pool %1', pool.name)}
+    >
       {pool.parts.map(part => (
         <PartItem key={part.backend} {...props} part={part} />
       ))}
@@ -56,19 +61,26 @@ interface IPartProps extends IPartsProps {
 }
 
 function PartItem(props: IPartProps): JSX.Element {
+  const trans = useTrans();
   const { pool, part, model, action } = props;
   const sets = partSets(pool, part);
   const scalable = pool.actions.scale && action !== 'stopping';
   return (
     <li
       className="jp-JasminPart"
-      aria-label={`Part ${part.backend} of pool ${pool.name}`}
+      aria-label={trans.__('Part %1 of pool %2', part.backend, pool.name)}
     >
       <div className="jp-JasminPart-header">
-        <span className="jp-JasminPart-label" title={`Backend ${part.backend}`}>
+        <span
+          className="jp-JasminPart-label"
+          title={trans.__('Backend %1', part.backend)}
+        >
           {part.label}
         </span>
-        <span className="jp-JasminPart-count" title="Running / requested engines">
+        <span
+          className="jp-JasminPart-count"
+          title={trans.__('Running / requested engines')}
+        >
           {formatPart(part)}
         </span>
       </div>
@@ -80,9 +92,15 @@ function PartItem(props: IPartProps): JSX.Element {
 }
 
 /** The names of a part's scale control: the pool's own keeps the pool's. */
-function scaleNames(pool: IPool, part: IPoolPart): { input: string; button: string } {
+function scaleNames(
+  pool: IPool,
+  part: IPoolPart
+): { input: string; button: string } {
   return part.primary
-    ? { input: `Engines for pool ${pool.name}`, button: `Scale pool ${pool.name}` }
+    ? {
+        input: `Engines for pool ${pool.name}`,
+        button: `Scale pool ${pool.name}`
+      }
     : {
         input: `Engines of ${part.backend} for pool ${pool.name}`,
         button: `Scale ${part.backend} engines of pool ${pool.name}`
@@ -97,7 +115,12 @@ function scaleLoadWarning(
   resources: IResources | null
 ): string | null {
   const count = Number(engines);
-  if (!backend?.on_this_vm || !resources || !Number.isInteger(count) || count <= part.requested) {
+  if (
+    !backend?.on_this_vm ||
+    !resources ||
+    !Number.isInteger(count) ||
+    count <= part.requested
+  ) {
     return null;
   }
   const others = Math.max(0, resources.cores.in_use - part.requested);
@@ -106,6 +129,7 @@ function scaleLoadWarning(
 
 /** How many engines of this part the pool should have: PATCH with its backend. */
 function PartScale(props: IPartProps): JSX.Element {
+  const trans = useTrans();
   const { pool, part, model, backends, action, run, fail } = props;
   const [draft, setDraft] = useState<string | null>(null);
   const backend = backends?.backends.find(b => b.name === part.backend);
@@ -148,10 +172,12 @@ function PartScale(props: IPartProps): JSX.Element {
       {part.whole_sets ? (
         <HTMLSelect
           {...common}
-          options={wholeSetChoices(liveSetSizes(pool, part), limit).map(choice => ({
-            value: String(choice.engines),
-            label: choice.label
-          }))}
+          options={wholeSetChoices(liveSetSizes(pool, part), limit).map(
+            choice => ({
+              value: String(choice.engines),
+              label: choice.label
+            })
+          )}
           onChange={event => setDraft(event.target.value)}
         />
       ) : (
@@ -171,35 +197,52 @@ function PartScale(props: IPartProps): JSX.Element {
         className="jp-mod-styled jp-mod-reject"
         disabled={busy}
         aria-label={names.button}
-        title="Start or stop engines so this part has this many"
+        title={trans.__('Start or stop engines so this part has this many')}
       >
-        Scale
+        {trans.__('Scale')}
       </Button>
       {part.whole_sets && (
         <small className="jp-JasminField-hint">{WHOLE_SETS_NOTE}</small>
       )}
-      {load && <Warning>{load}</Warning>}
+      {load && <Alert kind="warning">{load}</Alert>}
     </form>
   );
 }
 
 /** A part's engine sets that are no batch job (those show as jobs): where, state, engines. */
-function EngineSetList({ pool, sets }: { pool: IPool; sets: IEngineSet[] }): JSX.Element | null {
+function EngineSetList({
+  pool,
+  sets
+}: {
+  pool: IPool;
+  sets: IEngineSet[];
+}): JSX.Element | null {
+  const trans = useTrans();
   if (!sets.length) {
     return null;
   }
   return (
-    <ul className="jp-JasminSets" aria-label={`Engine sets of pool ${pool.name}`}>
+    <ul
+      className="jp-JasminSets"
+      aria-label={trans.__('Engine sets of pool %1', pool.name)}
+    >
       {sets.map(set => (
         <li
           key={set.id}
           className={`jp-JasminSet jp-JasminSet-${set.state}`}
-          aria-label={`Engine set ${set.id} of pool ${pool.name}`}
+          aria-label={trans.__('Engine set %1 of pool %2', set.id, pool.name)}
         >
           <span className="jp-JasminSet-id">{set.id}</span>
-          {set.where && <span className="jp-JasminSet-where">on {set.where}</span>}
+          {set.where && (
+            <span className="jp-JasminSet-where">
+              {trans.__('on')} {set.where}
+            </span>
+          )}
           <span className="jp-JasminSet-state">{set.state}</span>
-          <span className="jp-JasminSet-count" title="Running / requested engines">
+          <span
+            className="jp-JasminSet-count"
+            title={trans.__('Running / requested engines')}
+          >
             {set.running}/{set.requested}
           </span>
           {set.error && <p className="jp-JasminPool-error">{set.error}</p>}

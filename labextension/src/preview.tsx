@@ -7,20 +7,25 @@ import { Clipboard, Notification } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
+import { useTrans } from './translation';
 import type { ICheck, IPreview } from './api';
 import { formatEngineSets, formatPreviewStart } from './format';
 
 export function PreviewView({ preview }: { preview: IPreview }): JSX.Element {
+  const trans = useTrans();
   const batch = preview.script !== null;
   const start = formatPreviewStart(preview);
   return (
-    <section className="jp-JasminPreview" aria-label="Preview">
+    <section className="jp-JasminPreview" aria-label={trans.__('Preview')}>
       <p className="jp-JasminPreview-sets">
         {formatEngineSets(preview.engine_sets, batch)}
       </p>
       {preview.checks.length > 0 && <CheckList checks={preview.checks} />}
       {start && (
-        <p className="jp-JasminPreview-start" aria-label="Estimated start">
+        <p
+          className="jp-JasminPreview-start"
+          aria-label={trans.__('Estimated start')}
+        >
           {start}
         </p>
       )}
@@ -28,7 +33,9 @@ export function PreviewView({ preview }: { preview: IPreview }): JSX.Element {
         <BatchScript script={preview.script} />
       ) : (
         <p className="jp-JasminMuted">
-          No batch script: this backend starts its engines directly.
+          {trans.__(
+            'No batch script: this backend starts its engines directly.'
+          )}
         </p>
       )}
     </section>
@@ -36,14 +43,18 @@ export function PreviewView({ preview }: { preview: IPreview }): JSX.Element {
 }
 
 function CheckList({ checks }: { checks: ICheck[] }): JSX.Element {
+  const trans = useTrans();
   return (
-    <ul className="jp-JasminChecks" aria-label="Checks">
+    <ul className="jp-JasminChecks" aria-label={trans.__('Checks')}>
       {checks.map(check => (
         <li
           key={check.check}
           className={`jp-JasminCheck jp-JasminCheck-${check.ok ? 'ok' : 'failed'}`}
         >
-          <span role="img" aria-label={check.ok ? 'passed' : 'failed'}>
+          <span
+            role="img"
+            aria-label={check.ok ? trans.__('passed') : trans.__('failed')}
+          >
             {check.ok ? '✓' : '✗'}
           </span>{' '}
           <span className="jp-JasminCheck-name">{check.check}</span>:{' '}
@@ -55,6 +66,7 @@ function CheckList({ checks }: { checks: ICheck[] }): JSX.Element {
 }
 
 function BatchScript({ script }: { script: string }): JSX.Element {
+  const trans = useTrans();
   const id = useId();
   const onCopy = (): void => {
     Clipboard.copyToSystem(script);
@@ -63,15 +75,15 @@ function BatchScript({ script }: { script: string }): JSX.Element {
   return (
     <div className="jp-JasminScript">
       <div className="jp-JasminScript-header">
-        <span id={id}>Batch script</span>
+        <span id={id}>{trans.__('Batch script')}</span>
         <Button
           small
           minimal
-          aria-label="Copy batch script"
-          title="Copy the batch script to the clipboard"
+          aria-label={trans.__('Copy batch script')}
+          title={trans.__('Copy the batch script to the clipboard')}
           onClick={onCopy}
         >
-          Copy
+          {trans.__('Copy')}
         </Button>
       </div>
       {/* focusable so a keyboard user can scroll a long script */}

@@ -4,34 +4,49 @@
  * pool that still has work, since a notebook mapping on it gets an error.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import { useTrans } from './translation';
 import { IPool } from './api';
 import { plural } from './format';
 
 /** What the pool is doing, in words; null when the controller has not said. */
-export function describeTasks(pool: IPool): string | null {
+export function describeTasks(
+  pool: IPool,
+  trans: TranslationBundle
+): string | null {
   const tasks = pool.tasks;
   if (!tasks) {
     return null;
   }
   if (tasks.running === 0 && tasks.queued === 0) {
     return tasks.done > 0
-      ? `idle · ${plural(tasks.done, 'task')} done`
-      : 'idle · no tasks yet';
+      ? trans._n(
+          'idle · %2 task done',
+          'idle · %2 tasks done',
+          tasks.done,
+          tasks.done.toLocaleString()
+        )
+      : trans.__('idle · no tasks yet');
   }
-  const parts = [`${tasks.running} running`];
+  const parts = [trans.__('%1 running', tasks.running)];
   if (tasks.queued > 0) {
-    parts.push(`${tasks.queued} queued`);
+    parts.push(trans.__('%1 queued', tasks.queued));
   }
-  parts.push(`${tasks.done} done`);
-  const engines = pool.engines.running;
-  return `${parts.join(' · ')} (${tasks.busy_engines}/${engines} engines busy)`;
+  parts.push(trans.__('%1 done', tasks.done));
+  return trans.__(
+    '%1 (%2/%3 engines busy)',
+    parts.join(' · '),
+    tasks.busy_engines,
+    pool.engines.running
+  );
 }
 
 /** Tasks of a pool, with a bar of busy engines. */
 export function TaskProgress({ pool }: { pool: IPool }): JSX.Element | null {
-  const text = describeTasks(pool);
+  const trans = useTrans();
+  const text = describeTasks(pool, trans);
   const tasks = pool.tasks;
   if (text === null || !tasks) {
     return null;
@@ -41,14 +56,14 @@ export function TaskProgress({ pool }: { pool: IPool }): JSX.Element | null {
     <div
       className="jp-JasminTasks"
       role="group"
-      aria-label={`Tasks of pool ${pool.name}`}
+      aria-label={trans.__('Tasks of pool %1', pool.name)}
     >
-      <span className="jp-JasminTasks-label">Tasks:</span> {text}
+      <span className="jp-JasminTasks-label">{trans.__('Tasks:')}</span> {text}
       {tasks.busy_engines > 0 && (
         <div
           className="jp-JasminProgress jp-JasminTasks-busy"
           role="meter"
-          aria-label={`Busy engines of pool ${pool.name}`}
+          aria-label={trans.__('Busy engines of pool %1', pool.name)}
           aria-valuemin={0}
           aria-valuemax={engines}
           aria-valuenow={tasks.busy_engines}
@@ -80,17 +95,20 @@ export function stopQuestion(pool: IPool): string | null {
 }
 
 /** Ask before stopping a pool that has work; true when it may be stopped. */
-export async function confirmStop(pool: IPool): Promise<boolean> {
+export async function confirmStop(
+  pool: IPool,
+  trans: TranslationBundle
+): Promise<boolean> {
   const question = stopQuestion(pool);
   if (question === null) {
     return true;
   }
   const answer = await showDialog({
-    title: `Stop pool ${pool.name}?`,
+    title: trans.__('Stop pool %1?', pool.name),
     body: question,
     buttons: [
-      Dialog.cancelButton({ label: 'Keep running' }),
-      Dialog.warnButton({ label: 'Stop pool' })
+      Dialog.cancelButton({ label: trans.__('Keep running') }),
+      Dialog.warnButton({ label: trans.__('Stop pool') })
     ]
   });
   return answer.button.accept;

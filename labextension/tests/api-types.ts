@@ -36,7 +36,10 @@ export type Replies = [
   Assert<Equal<Reply<'/jasmin/api/clusters', 'post', 202>, IPool>>,
   Assert<
     Equal<
-      Reply<'/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/output', 'get'>,
+      Reply<
+        '/jasmin/api/clusters/{pool_id}/engine-sets/{set_id}/output',
+        'get'
+      >,
       IOutput
     >
   >,
@@ -52,9 +55,14 @@ export type Replies = [
   Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'delete'>, IPool>>,
   Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}', 'patch'>, IPool>>,
   Assert<
-    Equal<Reply<'/jasmin/api/clusters/{pool_id}/logs', 'get'>, { logs: ILogFile[] }>
+    Equal<
+      Reply<'/jasmin/api/clusters/{pool_id}/logs', 'get'>,
+      { logs: ILogFile[] }
+    >
   >,
-  Assert<Equal<Reply<'/jasmin/api/clusters/{pool_id}/logs/{log}', 'get'>, ILogTail>>,
+  Assert<
+    Equal<Reply<'/jasmin/api/clusters/{pool_id}/logs/{log}', 'get'>, ILogTail>
+  >,
   Assert<Equal<Reply<'/jasmin/api/holdings/{name}/refresh', 'post'>, IHolding>>,
   Assert<
     Equal<Reply<'/jasmin/api/holdings/{name}/datasets', 'get'>, IDatasetPage>
@@ -94,17 +102,23 @@ export const requests: unknown[] = [
     path: { pool_id: 'p' },
     body: { backend: 'slurm', engines: 1, options: { walltime: 10 } }
   } satisfies Args<'/jasmin/api/clusters/{pool_id}', 'patch'>,
-  { path: { pool_id: 'p', log: 'controller' }, query: { lines: 200 } } satisfies Args<
-    '/jasmin/api/clusters/{pool_id}/logs/{log}',
-    'get'
+  {
+    path: { pool_id: 'p', log: 'controller' },
+    query: { lines: 200 }
+  } satisfies Args<'/jasmin/api/clusters/{pool_id}/logs/{log}', 'get'>,
+  { body: { engines: 1, idle_minutes: 10 } } satisfies Args<
+    '/jasmin/api/clusters',
+    'post'
   >,
-  { body: { engines: 1, idle_minutes: 10 } } satisfies Args<'/jasmin/api/clusters', 'post'>,
   {
     path: { name: 'h' },
     query: { q: 'tas', latest: 'true', offset: 0, facets: { source_id: ['a'] } }
   } satisfies Args<'/jasmin/api/holdings/{name}/datasets', 'get'>,
   {} satisfies Args<'/jasmin/api/clusters', 'get'>,
-  { path: { name: 'h' } } satisfies Args<'/jasmin/api/holdings/{name}/refresh', 'post'>,
+  { path: { name: 'h' } } satisfies Args<
+    '/jasmin/api/holdings/{name}/refresh',
+    'post'
+  >,
 
   {
     path: { pool_id: 'p', set_id: 'slurm-0' },
@@ -121,11 +135,17 @@ export const requests: unknown[] = [
   // @ts-expect-error: a path parameter is missing
   {} satisfies Args<'/jasmin/api/clusters/{pool_id}', 'delete'>,
   // @ts-expect-error: a path parameter has the wrong name
-  { path: { id: 'p' } } satisfies Args<'/jasmin/api/clusters/{pool_id}', 'delete'>,
+  { path: { id: 'p' } } satisfies Args<
+    '/jasmin/api/clusters/{pool_id}',
+    'delete'
+  >,
   // @ts-expect-error: a body field the document does not have
   { body: { engine: 2 } } satisfies Args<'/jasmin/api/clusters', 'post'>,
   // @ts-expect-error: the body is required
-  { path: { pool_id: 'p' } } satisfies Args<'/jasmin/api/clusters/{pool_id}', 'patch'>,
+  { path: { pool_id: 'p' } } satisfies Args<
+    '/jasmin/api/clusters/{pool_id}',
+    'patch'
+  >,
   // @ts-expect-error: a GET has no body
   { body: { engines: 1 } } satisfies Args<'/jasmin/api/clusters', 'get'>,
   // @ts-expect-error: latest is "true" or "false", not a boolean

@@ -305,3 +305,51 @@ test('the "Search dataset holdings" command opens the panel at the search box', 
     section.getByRole('list', { name: 'Datasets' }).getByRole('listitem').first()
   ).toContainText('GFDL');
 });
+
+test('a second dataset reuses the dataset tab; Ctrl-click and the context menu open new ones', async ({
+  page
+}) => {
+  const panel = await openPanel(page);
+  const section = panel.locator('#jasmin-holdings');
+  const openers = section
+    .getByRole('list', { name: 'Datasets' })
+    .getByRole('button', { name: /^Open dataset / });
+  const tabs = page.locator('.jp-JasminDatasetPanel');
+  const search = section.getByRole('searchbox', { name: 'Search datasets' });
+  await search.fill('Amon');
+  await search.press('Enter');
+  await expect(openers.nth(3)).toBeVisible();
+  const ids = await Promise.all(
+    [0, 1, 2, 3].map(i => openers.nth(i).getAttribute('data-dataset-id'))
+  );
+  const shown = (id: string | null) =>
+    page.getByRole('article', { name: `Dataset ${id}` });
+
+  await test.step('the first dataset opens a tab, the second replaces its content', async () => {
+    await openers.nth(0).click();
+    await expect(shown(ids[0])).toBeVisible();
+    await openers.nth(1).click();
+    await expect(shown(ids[1])).toBeVisible();
+    await expect(shown(ids[0])).toHaveCount(0);
+    await expect(tabs).toHaveCount(1);
+  });
+
+  await test.step('Ctrl-click opens a dataset in a tab of its own', async () => {
+    await openers.nth(2).click({ modifiers: ['ControlOrMeta'] });
+    await expect(shown(ids[2])).toBeVisible();
+    await expect(tabs).toHaveCount(2);
+  });
+
+  await test.step('so does "Open in New Tab" from the context menu', async () => {
+    await openers.nth(3).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Open in New Tab' }).click();
+    await expect(shown(ids[3])).toBeVisible();
+    await expect(tabs).toHaveCount(3);
+  });
+
+  await test.step('a dataset already shown comes forward, no tab is added', async () => {
+    await openers.nth(1).click();
+    await expect(shown(ids[1])).toBeVisible();
+    await expect(tabs).toHaveCount(3);
+  });
+});
