@@ -268,3 +268,25 @@ export function oversubscription(
 export function coresInUse(inUse: number, usable: number): string {
   return `${inUse} of ${usable} core${usable === 1 ? '' : 's'} in use by your pools`;
 }
+
+/**
+ * Why an adaptive range typed in the Adapt form cannot be sent, in the
+ * server's words ("Minimum engines must be at most the maximum (3 > 2)"), or
+ * null. The maximum is at least 1, the minimum may be 0.
+ */
+export function adaptRangeError(
+  minimum: string,
+  maximum: string,
+  limit: number
+): string | null {
+  const wrong =
+    engineCountError(minimum, 0, limit, 'Minimum engines') ??
+    engineCountError(maximum, 1, limit, 'Maximum engines');
+  if (wrong) {
+    return wrong;
+  }
+  if (Number(minimum) > Number(maximum)) {
+    return `Minimum engines must be at most the maximum (${Number(minimum)} > ${Number(maximum)})`;
+  }
+  return null;
+}

@@ -1,7 +1,12 @@
 // What the Engine pools section says about engine counts, load and empty pools
 // (issue 15: one voice with the server, oversubscription, a pool of no engines).
 // Run by `jlpm test`, on the CommonJS build that `tsc -p tests` writes.
-import { coresInUse, engineCountError, oversubscription } from '../limits';
+import {
+  adaptRangeError,
+  coresInUse,
+  engineCountError,
+  oversubscription
+} from '../limits';
 import { EMPTY_POOL_NOTE, shownPoolState } from '../format';
 import { shareHeight } from '../sizing';
 
@@ -62,4 +67,23 @@ test('sections not in use share the height, small ones in full, none below the f
   expect(shareHeight([500, 500], 100, 72)).toStrictEqual([72, 72]);
   // room to spare: each gets what it needs, no more
   expect(shareHeight([100, 90], 1000, 72)).toStrictEqual([100, 90]);
+});
+
+describe('adaptRangeError', () => {
+  it('speaks as the server does, naming the field', () => {
+    expect(adaptRangeError('1', '4', 4)).toBeNull();
+    expect(adaptRangeError('0', '1', 4)).toBeNull();
+    expect(adaptRangeError('3', '2', 4)).toBe(
+      'Minimum engines must be at most the maximum (3 > 2)'
+    );
+    expect(adaptRangeError('1', '9', 4)).toBe(
+      'Maximum engines must be at most 4 on this server (9 asked)'
+    );
+    expect(adaptRangeError('1', '0', 4)).toBe(
+      'Maximum engines must be at least 1 (0 asked)'
+    );
+    expect(adaptRangeError('x', '2', 4)).toBe(
+      "Minimum engines must be a whole number ('x' asked)"
+    );
+  });
 });

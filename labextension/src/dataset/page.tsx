@@ -5,7 +5,7 @@ import React, { useEffect } from 'react';
 import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
 import { IDataset, IPool, getDataset, getDatasetMetadata } from '../api';
-import { BreakableId } from '../holdings/results';
+import { BreakableId, LockedBadge } from '../holdings/results';
 import { SnippetTarget } from '../snippets';
 import { useFetch } from './fetch';
 import { Files } from './files';
@@ -76,6 +76,11 @@ export function DatasetPage(props: IPageProps): JSX.Element {
         <Busy text="Reading the index…" announce />
       )}
       {dataset.state === 'failed' && <Alert>{dataset.error}</Alert>}
+      {summary && !summary.access.readable && (
+        <Alert kind="warning">
+          <LockedBadge dataset={summary} /> {summary.access.reason}
+        </Alert>
+      )}
       <div className="jp-JasminDataset-columns">
         <div className="jp-JasminDataset-column">
           {summary && (

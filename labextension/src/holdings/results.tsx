@@ -1,5 +1,5 @@
 /** A page of datasets found, each opening its dataset view. */
-import { Button } from '@jupyterlab/ui-components';
+import { Button, lockIcon } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 import { useTrans } from '../translation';
 import { Alert, Busy } from '../feedback';
@@ -229,6 +229,7 @@ function ResultItem({
           </span>
           <span>{formatBytes(dataset.size)}</span>
           <span>{formatTimeRange(dataset.start, dataset.end)}</span>
+          {!dataset.access.readable && <LockedBadge dataset={dataset} />}
           {dataset.latest ? (
             <span className="jp-JasminBadge jp-JasminBadge-latest">
               {trans.__('latest')}
@@ -241,5 +242,29 @@ function ResultItem({
         </span>
       </div>
     </li>
+  );
+}
+
+/** A dataset this user cannot read: a lock and the group that grants access. */
+export function LockedBadge({
+  dataset
+}: {
+  dataset: Pick<IDatasetSummary, 'access'>;
+}): JSX.Element {
+  const trans = useTrans();
+  const { group, reason } = dataset.access;
+  return (
+    <span
+      className="jp-JasminBadge jp-JasminBadge-locked"
+      title={reason ?? undefined}
+      aria-label={
+        group
+          ? trans.__('Locked: access is by the Unix group %1', group)
+          : trans.__('Locked: you cannot read this dataset')
+      }
+    >
+      <lockIcon.react tag="span" className="jp-JasminBadge-icon" />
+      {group ? trans.__('group %1', group) : trans.__('locked')}
+    </span>
   );
 }

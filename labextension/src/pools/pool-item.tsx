@@ -8,6 +8,7 @@ import { IdleLine } from '../idle';
 import { PoolLogs } from '../logs';
 import { PoolAction } from '../model';
 import { PartList, Run } from '../pool-parts';
+import { AdaptForm, AdaptLine, canAdapt } from './adapt';
 import { TaskProgress } from '../tasks';
 import { EngineTable } from './engine-table';
 import { PoolActions, SnippetActions } from './pool-actions';
@@ -72,6 +73,7 @@ export function PoolItem(props: IPoolItemProps): JSX.Element {
       <PoolStatus pool={pool} state={state} action={action} />
       <TaskProgress pool={pool} />
       <IdleLine pool={pool} readAt={model.readAt(pool.id)} />
+      <AdaptLine pool={pool} />
       {pool.error && ERROR_STATES.has(state) && (
         <p className="jp-JasminPool-error">{pool.error}</p>
       )}
@@ -92,6 +94,7 @@ export function PoolItem(props: IPoolItemProps): JSX.Element {
       )}
       {error && <Alert>{error}</Alert>}
       <PartList {...parts} />
+      {canAdapt(pool) && action !== 'stopping' && <AdaptForm {...parts} />}
       <AddEngines {...parts} />
       {pool.engines.list.length > 0 && <EngineTable pool={pool} />}
       <PoolLogs pool={pool} model={model} />
