@@ -25,13 +25,11 @@ import sqlite3
 import sys
 import threading
 import time
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-import numpy as np
-import pandas
 
 from .drs import DrsTemplate, file_variable, time_range
 from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats, root_problem
@@ -531,22 +529,26 @@ def _write_datasets(
     for position, name in enumerate(template.facets):
         column = [entry.values[position] for entry in entries]
         if any(isinstance(value, list) for value in column):
-            rows = np.fromiter(
-                (row for row, value in enumerate(column) for _ in _listed(value)), dtype=np.int32
-            )
+            rows = array("i", [row for row, value in enumerate(column) for _ in _listed(value)])
             column = [one for value in column for one in _listed(value)]
         else:
-            rows = np.arange(len(column), dtype=np.int32)
-        codes, values = pandas.factorize(pandas.Series(column, dtype=object), sort=True)
-        present = codes >= 0  # a facet a dataset lacks is left out
+            rows = array("i", range(len(column)))
+        # a facet a dataset lacks is left out
+        values = sorted({value for value in column if value is not None})
+        code_of = {value: code for code, value in enumerate(values)}
+        present = array("i", [code_of[value] for value in column if value is not None])
+        if len(present) < len(rows):
+            rows = array(
+                "i", [row for row, value in zip(rows, column, strict=True) if value is not None]
+            )
         db.execute(
             "INSERT INTO facet_codes VALUES (?, ?, ?, ?, ?)",
             (
                 name,
                 position,
-                json.dumps([str(value) for value in values]),
-                rows[present].tobytes(),
-                codes[present].astype(np.int32).tobytes(),
+                json.dumps([str(v) for v in values]),
+                rows.tobytes(),
+                present.tobytes(),
             ),
         )
     db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(e.search for e in entries),))
