@@ -2,7 +2,11 @@
 
 The walk uses ``os.scandir`` (one ``stat`` per data file, for its size) and
 never follows folder links (archives keep ``latest`` links beside versions).
-A file link is followed only when its target stays inside the holding's root.
+A file link is followed only when its target stays inside the holding's root:
+the facility's archive keeps each dataset's files in a store beside its versions
+(``<grid>/files/dYYYYMMDD/``) and each version folder holds links to them; such a
+file is counted once, under its version, with its target's size, and the store
+itself is recognised as part of the layout, not walked.
 With a previous scan at hand, a folder whose modification time is unchanged is
 not listed again: its entries and file sizes are taken from the previous scan.
 Whatever does not fit the template is counted, and the first paths kept, with
@@ -15,11 +19,10 @@ import json
 import os
 import stat
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .drs import FILE_SUFFIXES, DrsTemplate, is_data_file
+from .drs import FILE_STORE, FILE_SUFFIXES, DrsTemplate, is_data_file
 
 UNMATCHED_KEPT = 200
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -170,29 +173,31 @@ class Scanner:
         self.previous = previous or {}
         self.stats = ScanStats()
 
-    def walk(self, start: str = "") -> Iterator[Folder]:
-        """Yield every folder of the subtree at ``start`` within the template, top down.
+    def walk(self, start: str = "") -> list[Folder]:
+        """Every folder of the subtree at ``start`` within the template, top down.
 
         Folders are opened relative to their parent's descriptor and files are
         stat-ed relative to their folder's, so the kernel never walks a long path
         again; ``O_NOFOLLOW`` keeps a folder swapped for a link from being entered."""
+        found: list[Folder] = []
         try:
             handle = os.open(self._absolute(start), OPEN_FOLDER)
         except OSError:
-            return  # vanished
-        yield from self._visit(handle, start)
+            return found  # vanished
+        self._visit(handle, start, found)
+        return found
 
-    def _visit(self, handle: int, relative: str) -> Iterator[Folder]:
+    def _visit(self, handle: int, relative: str, found: list[Folder]) -> None:
         try:
             folder = self._read(handle, relative)
-            yield folder
+            found.append(folder)
             prefix = f"{relative}/" if relative else ""
             for name in folder.subdirs:
                 try:
                     child = os.open(name, OPEN_FOLDER, dir_fd=handle)
                 except OSError:
                     continue  # vanished, or replaced by a link
-                yield from self._visit(child, prefix + name)
+                self._visit(child, prefix + name, found)
         finally:
             os.close(handle)
 
@@ -231,19 +236,27 @@ class Scanner:
         if expected is None:
             # a folder of data files, millions of times over: the short way first
             rest = []
-            for entry in entries:
-                name = entry.name
-                if (
-                    name.endswith(FILE_SUFFIXES)
-                    and name[0] != "."
-                    and entry.is_file(follow_symlinks=False)
-                ):
-                    try:
-                        found.append((name, entry.stat(follow_symlinks=False).st_size))
-                    except OSError as error:
-                        folder.unmatched.append((name, f"cannot read: {error.strerror}"))
-                else:
-                    rest.append(entry)
+            targets: dict[str, int | None] = {}  # link targets' folders, opened
+            try:
+                for entry in entries:
+                    name = entry.name
+                    if name.endswith(FILE_SUFFIXES) and name[0] != ".":
+                        if entry.is_file(follow_symlinks=False):
+                            try:
+                                found.append((name, entry.stat(follow_symlinks=False).st_size))
+                            except OSError as error:
+                                folder.unmatched.append((name, f"cannot read: {error.strerror}"))
+                            continue
+                        if entry.is_symlink():
+                            size = self._linked_size(handle, relative, name, targets)
+                            if size is not None:
+                                found.append((name, size))
+                                continue
+                    rest.append(entry)  # anything else is looked at closely below
+            finally:
+                for target in targets.values():
+                    if target is not None and target != handle:
+                        os.close(target)
             entries = rest
         for entry in entries:
             try:
@@ -272,10 +285,64 @@ class Scanner:
         else:
             folder.unmatched.append((name, "file above the template's last level"))
 
+    def _linked_size(
+        self, handle: int, relative: str, name: str, targets: dict[str, int | None]
+    ) -> int | None:
+        """The size of the file a data file's link points at, found the short way: a
+        relative link through real folders inside the root to a regular file (as the
+        facility's version folders hold). None for anything else, which the long way
+        (:meth:`_link`) then looks at and names."""
+        try:
+            target = os.readlink(name, dir_fd=handle)
+        except OSError:
+            return None
+        folder, _, file_name = target.rpartition("/")
+        if file_name in ("", ".", ".."):
+            return None
+        if folder not in targets:
+            targets[folder] = self._open_inside(handle, relative, folder)
+        found = targets[folder]
+        if found is None:
+            return None
+        try:
+            info = os.stat(file_name, dir_fd=found, follow_symlinks=False)
+        except OSError:
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+    @staticmethod
+    def _open_inside(handle: int, relative: str, path: str) -> int | None:
+        """Open ``path``, relative to the folder ``relative`` open at ``handle``, one
+        level at a time without following any link and without leaving the root;
+        None if it cannot be. (The walk reaches ``relative`` through real folders only,
+        so ``..`` from it is its parent in the template's tree.)"""
+        if path.startswith("/"):
+            return None
+        level = relative.count("/") + 1 if relative else 0
+        current = handle
+        try:
+            for part in path.split("/"):
+                if part in ("", "."):
+                    continue
+                level += -1 if part == ".." else 1
+                if level < 0:
+                    raise FileNotFoundError(path)  # above the root
+                opened = os.open(part, OPEN_FOLDER, dir_fd=current)
+                if current != handle:
+                    os.close(current)
+                current = opened
+        except OSError:
+            if current != handle:
+                os.close(current)
+            return None
+        return current
+
     @staticmethod
     def _subfolder(name: str, expected: Any, folder: Folder) -> None:
         if expected is None:
             folder.unmatched.append((name, "folder below the template's last level"))
+        elif name == FILE_STORE and expected.facet == "version":
+            pass  # the facility's file store beside the versions: its files are linked
         elif not expected.match(name):
             what = f"{{{expected.facet}}}" if expected.facet else repr(expected.literal)
             folder.unmatched.append((name, f"folder name does not fit {what}"))
