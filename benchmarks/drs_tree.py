@@ -55,9 +55,7 @@ def datasets(count: int) -> list[tuple[str, ...]]:
 LAYOUTS = ("drs", "facility")
 
 
-def build(
-    root: Path, files: int, per_dataset: int = 20, layout: str = "drs"
-) -> dict[str, float]:
+def build(root: Path, files: int, per_dataset: int = 20, layout: str = "drs") -> dict[str, float]:
     started = time.monotonic()
     made = 0
     for parts in datasets(-(-files // per_dataset)):

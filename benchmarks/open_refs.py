@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200)
     options = parser.parse_args()
 
-    from jupyter_jasmin.holdings.manager import sample_holdings
+    from jupyter_jasmin.holdings.config import sample_holdings
 
     sample = sample_holdings()[0]["root"]
     generated = generate(options.tree, options.files)

@@ -28,7 +28,7 @@ from ..errors import BadRequest, Conflict, JasminError, NotFound
 from ..timestamps import isoformat
 from . import cache, catalog, inspect
 from . import refresh as refresh_process
-from .config import HoldingSpec, sample_holdings  # noqa: F401 (re-exported)
+from .config import HoldingSpec
 from .drs import DrsTemplate, file_variable
 from .index import remove_stale_builds
 from .query import FoundDataset, IndexReader, Selection, UnreadableIndex

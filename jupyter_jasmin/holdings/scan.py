@@ -62,6 +62,11 @@ class Folder:
         self._row: tuple[Any, ...] | None = None
 
     @property
+    def stored(self) -> bool:
+        """Whether the folder was read back from an index (unchanged since)."""
+        return self._row is not None
+
+    @property
     def depth(self) -> int:
         return self.path.count("/") + 1 if self.path else 0
 
@@ -172,6 +177,7 @@ class Scanner:
         self.template = template
         self.previous = previous or {}
         self.stats = ScanStats()
+        self.reused: list[str] = []  # paths of the folders taken from ``previous``
 
     def walk(self, start: str = "") -> list[Folder]:
         """Every folder of the subtree at ``start`` within the template, top down.
@@ -218,9 +224,12 @@ class Scanner:
     def _read(self, handle: int, relative: str) -> Folder:
         mtime_ns = os.fstat(handle).st_mtime_ns
         known = self.previous.get(relative)
-        reused = known is not None and known.mtime_ns == mtime_ns
-        folder = known if reused and known is not None else self._list(handle, relative, mtime_ns)
-        self.stats.add(folder, reused)
+        if known is not None and known.mtime_ns == mtime_ns:
+            self.reused.append(relative)
+            self.stats.add(known, True)
+            return known
+        folder = self._list(handle, relative, mtime_ns)
+        self.stats.add(folder, False)
         return folder
 
     def _list(self, handle: int, relative: str, mtime_ns: int) -> Folder:
