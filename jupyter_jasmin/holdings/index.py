@@ -214,14 +214,18 @@ class PreviousIndex:
             rows = self._connection().execute(query)
         return {row[0]: Folder.from_row(row) for row in rows}
 
-    def above(self, depth: int) -> dict[str, Folder]:
-        """The folders less than ``depth`` levels below the root."""
-        rows = self._connection().execute(
-            f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
-            "WHERE path = '' OR length(path) - length(replace(path, '/', '')) < ?",
-            (depth - 1,),
-        )
-        return {row[0]: Folder.from_row(row) for row in rows}
+    def folders(self, paths: list[str]) -> dict[str, Folder]:
+        """The folders at ``paths`` that the index has."""
+        found: dict[str, Folder] = {}
+        for start in range(0, len(paths), 500):  # SQLite's limit on parameters
+            chunk = paths[start : start + 500]
+            rows = self._connection().execute(
+                f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
+                f"WHERE path IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row[0], Folder.from_row(row)) for row in rows)
+        return found
 
 
 def remove_stale_builds(index_path: str) -> None:
@@ -475,9 +479,9 @@ def _scan(
     template = scanner.template
     frontier, top, depth = [""], [], 0
     deepest = min(template.dataset_depth, template.depth - 1)
-    if previous is not None:
-        scanner.previous = previous.above(deepest)
     while frontier and len(frontier) < 32 * workers and depth < deepest:
+        if previous is not None:
+            scanner.previous = previous.folders(frontier)
         below = []
         for path in frontier:
             folder = scanner.folder(path)

@@ -199,13 +199,30 @@ class Scanner:
             found.append(folder)
             prefix = f"{relative}/" if relative else ""
             for name in folder.subdirs:
+                path = prefix + name
+                known = self.previous.get(path)
+                if known is not None and not known.subdirs and self._unchanged(handle, known):
+                    found.append(known)  # a leaf folder as it was: not even opened
+                    continue
                 try:
                     child = os.open(name, OPEN_FOLDER, dir_fd=handle)
                 except OSError:
                     continue  # vanished, or replaced by a link
-                self._visit(child, prefix + name, found)
+                self._visit(child, path, found)
         finally:
             os.close(handle)
+
+    def _unchanged(self, parent: int, known: Folder) -> bool:
+        """Whether a folder is still a folder, modified when it was last scanned."""
+        try:
+            info = os.stat(known.path.rpartition("/")[2], dir_fd=parent, follow_symlinks=False)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_mtime_ns != known.mtime_ns:
+            return False
+        self.reused.append(known.path)
+        self.stats.add(known, True)
+        return True
 
     def folder(self, relative: str) -> Folder | None:
         """One folder by its path, from the previous scan if unchanged, else listed afresh."""
