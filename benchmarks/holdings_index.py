@@ -317,6 +317,10 @@ def measure(
             "resident set of the Jupyter server after the queries",
         )
     )
+    if args.quick:  # the targets are set for 100,000 files and more
+        for each in figures:
+            each["note"] += f" (quick run; target {each['target']} at full size)"
+            each["target"] = each["met"] = None
     return {
         "benchmark": "holdings-index",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
