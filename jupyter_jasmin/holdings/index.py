@@ -600,29 +600,33 @@ def _write_datasets(
         ),
     )
     db.execute("CREATE INDEX datasets_by_master ON datasets (master_id)")
+    columns = list(zip(*[entry.values for entry in entries], strict=True)) or [
+        () for _ in template.facets
+    ]
     for position, name in enumerate(template.facets):
-        column = [entry.values[position] for entry in entries]
-        if any(isinstance(value, list) for value in column):
+        column: list[Any] | tuple[Any, ...] = columns[position]
+        if list in set(map(type, column)):  # values that vary within a dataset
             rows = array("i", [row for row, value in enumerate(column) for _ in _listed(value)])
             column = [one for value in column for one in _listed(value)]
         else:
             rows = array("i", range(len(column)))
-        # a facet a dataset lacks is left out
-        values = sorted({value for value in column if value is not None})
-        code_of = {value: code for code, value in enumerate(values)}
-        present = array("i", [code_of[value] for value in column if value is not None])
-        if len(present) < len(rows):
+        values = set(column)
+        if None in values:  # a facet a dataset lacks is left out
+            values.discard(None)
             rows = array(
                 "i", [row for row, value in zip(rows, column, strict=True) if value is not None]
             )
+            column = [value for value in column if value is not None]
+        ordered = sorted(values)
+        code_of = {value: code for code, value in enumerate(ordered)}
         db.execute(
             "INSERT INTO facet_codes VALUES (?, ?, ?, ?, ?)",
             (
                 name,
                 position,
-                json.dumps([str(v) for v in values]),
+                json.dumps([str(value) for value in ordered]),
                 rows.tobytes(),
-                present.tobytes(),
+                array("i", map(code_of.__getitem__, column)).tobytes(),
             ),
         )
     db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(e.search for e in entries),))
