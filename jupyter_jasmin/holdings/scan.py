@@ -286,7 +286,7 @@ class Scanner:
             entries = rest
         for entry in entries:
             try:
-                self._other(entry, expected, folder, found)
+                self._other(handle, entry, expected, folder, found)
             except OSError as error:
                 folder.unmatched.append((entry.name, f"cannot read: {error.strerror}"))
         found.sort()
@@ -295,7 +295,12 @@ class Scanner:
         return folder
 
     def _other(
-        self, entry: os.DirEntry[str], expected: Any, folder: Folder, found: list[tuple[str, int]]
+        self,
+        handle: int,
+        entry: os.DirEntry[str],
+        expected: Any,
+        folder: Folder,
+        found: list[tuple[str, int]],
     ) -> None:
         """Anything but a data file where data files belong."""
         name = entry.name
@@ -303,6 +308,8 @@ class Scanner:
             return
         if entry.is_dir(follow_symlinks=False):
             self._subfolder(name, expected, folder)
+        elif entry.is_symlink() and _links_to_sibling_folder(handle, name):
+            folder.links += 1  # ``latest`` -> v20120101: the version itself is indexed
         elif entry.is_symlink():
             path = os.path.join(self._absolute(folder.path), name)
             self._link(path, folder, expected is None, found)
@@ -394,3 +401,15 @@ class Scanner:
             folder.unmatched.append((name, "not a NetCDF file"))
         else:
             found.append((name, info.st_size))
+
+
+def _links_to_sibling_folder(handle: int, name: str) -> bool:
+    """Whether the link ``name`` in the folder open at ``handle`` names a real folder
+    beside it (``latest`` -> ``v20190320``), found without resolving any path."""
+    try:
+        target = os.readlink(name, dir_fd=handle)
+        if "/" in target or target in (".", ".."):
+            return False
+        return stat.S_ISDIR(os.stat(target, dir_fd=handle, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
