@@ -158,6 +158,30 @@ class DatasetEntry(NamedTuple):
     values: tuple[Any, ...]  # per template facet: a value, or a list of values
 
 
+def stored_entry(row: tuple[Any, ...], template: DrsTemplate) -> DatasetEntry:
+    """A dataset as an earlier build wrote it (a ``datasets`` row from ``dataset_id`` to
+    ``facets``), for a refresh that found none of its folders changed."""
+    dataset_id, path, master_id, version, files, size, start, end, facets_json = row
+    facets = json.loads(facets_json)
+    words = [dataset_id]
+    for name in template.file_facets:
+        words += facets.get(name) or []
+    return DatasetEntry(
+        dataset_id,
+        path,
+        master_id,
+        version,
+        version_key(version),
+        files,
+        size,
+        start,
+        end,
+        facets_json,
+        " ".join(words).lower(),
+        tuple([facets.get(name) for name in template.facets]),
+    )
+
+
 def version_key(version: str | None) -> tuple[int, str]:
     """Versions in order: v2 before v10, v20120710 after v20111202."""
     if version is None:
@@ -213,6 +237,21 @@ class PreviousIndex:
         else:
             rows = self._connection().execute(query)
         return {row[0]: Folder.from_row(row) for row in rows}
+
+    def datasets(self, start: str) -> dict[str, tuple[Any, ...]]:
+        """The datasets at and below ``start``, by path, as :func:`stored_entry` takes them."""
+        query = (
+            "SELECT dataset_id, path, master_id, version, files, size, start, end, facets "
+            "FROM datasets"
+        )
+        if start:
+            rows = self._connection().execute(
+                f"{query} WHERE path = ? OR (path > ? AND path < ?)",
+                (start, f"{start}/", f"{start}0"),
+            )
+        else:
+            rows = self._connection().execute(query)
+        return {row[1]: row for row in rows}
 
     def folders(self, paths: list[str]) -> dict[str, Folder]:
         """The folders at ``paths`` that the index has."""
@@ -541,6 +580,7 @@ def _scan_subtree(
     variable_from_name = "variable" in template.file_facets
     folders = scanner.walk(start)
     drafts: dict[str, DatasetDraft] = {}
+    changed: set[str] = set()  # datasets with a folder listed afresh
     for folder in folders:
         if folder.count:
             key = "/".join(folder.path.split("/")[: template.dataset_depth])
@@ -548,13 +588,22 @@ def _scan_subtree(
             if draft is None:
                 draft = drafts[key] = DatasetDraft(key, tuple(key.split("/")))
             draft.add(folder, template, variable_from_name)
+            if not folder.stored:
+                changed.add(key)
     rows = [folder.row() for folder in folders if not folder.stored]
     reused = scanner.reused
     if in_worker and _WORKER_OUTPUT:
         _store_in_worker(rows, reused)
         rows, reused = [], []
-    # a dataset lies wholly inside one subtree: its draft is complete here
-    entries = [draft.finish(template) for draft in drafts.values()]
+    # a dataset lies wholly inside one subtree: its draft is complete here, and a
+    # dataset none of whose folders changed is as the previous build wrote it
+    stored = previous.datasets(start) if previous is not None and scanner.reused else {}
+    entries = [
+        stored_entry(stored[key], template)
+        if key in stored and key not in changed
+        else draft.finish(template)
+        for key, draft in drafts.items()
+    ]
     return Batch(rows, entries, scanner.stats, _unmatched(folders), reused)
 
 
