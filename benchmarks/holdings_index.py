@@ -14,9 +14,9 @@ alternating, in one run (ratios of medians):
 4. a Jupyter server on the ``--files`` index: facet, search and page queries through the
    REST API (p50/p95/p99 over ``--requests`` each) and the server's memory.
 
-``--quick`` (about 30 s) uses 20,000 files and one round. Results go to
-benchmarks/results/holdings-index.json, and with ``--json PATH`` also to PATH, whose
-``figures`` list holds the headline figures with their targets.
+``--quick`` (about 15 s) uses 20,000 files and one round. The result goes to ``--json
+PATH`` (default benchmarks/results/holdings-index.json, or holdings-index-quick.json);
+its ``figures`` list holds the headline figures with their targets.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -215,6 +216,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 files, 1 round")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
+    # a runner ends a benchmark with SIGTERM: stop the server and remove the trees then too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sizes = sorted({int(size) for size in args.sizes.split(",")} | {args.files})
     if args.quick:
         args.files, sizes, args.rounds, args.requests = 20_000, [20_000], 1, 100
@@ -231,13 +234,15 @@ def main() -> None:
                 for path in trees.iterdir():
                     if path.name not in made_here:
                         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    RESULTS.mkdir(exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"
-    (RESULTS / ("holdings-index-quick.json" if args.quick else "holdings-index.json")).write_text(
-        text
+    path = args.json or RESULTS / (
+        "holdings-index-quick.json" if args.quick else "holdings-index.json"
     )
-    if args.json:
-        args.json.write_text(text)
+    # whole or not at all: a runner reads it as soon as this process exits
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text)
+    os.replace(partial, path)
     print(text)
 
 
