@@ -166,7 +166,7 @@ def main() -> None:
     json_option(parser, "open-refs.json")
     options = parser.parse_args()
 
-    from jupyter_jasmin.holdings.manager import sample_holdings
+    from jupyter_jasmin.holdings.config import sample_holdings
 
     sample = sample_holdings()[0]["root"]
     generated = generate(options.tree, options.files)

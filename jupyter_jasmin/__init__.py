@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,16 +9,19 @@ if TYPE_CHECKING:
     from .mapping import pmap as pmap
     from .provenance import citations as citations
 
-try:
-    __version__ = version("jupyter_jasmin")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
-
 
 def __getattr__(name: str) -> Any:
-    """``pmap``, ``pools`` and ``citations`` on first use, so that importing the package
-    (as the server does) stays light. (``pmap`` lives in ``mapping`` and ``citations`` in
-    ``provenance``: a submodule of the function's name would shadow it once imported.)"""
+    """``pmap``, ``pools``, ``citations`` and ``__version__`` on first use, so that
+    importing the package (as the server and ``jupyter jasmin index`` do) stays light.
+    (``pmap`` lives in ``mapping`` and ``citations`` in ``provenance``: a submodule of the
+    function's name would shadow it once imported.)"""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("jupyter_jasmin")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            return "0.0.0"
     if name == "pmap":
         from .mapping import pmap as pmap
 

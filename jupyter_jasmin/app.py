@@ -17,8 +17,8 @@ from .clusters.backends import load_backends
 from .clusters.manager import JobPolling
 from .diagnostics import LoopWatch
 from .handlers import api_routes
-from .holdings.config import HOLDINGS_ENV, default_index_dir
-from .holdings.manager import Holdings, HoldingSpec, sample_holdings
+from .holdings.config import HOLDINGS_ENV, HoldingSpec, default_index_dir, sample_holdings
+from .holdings.manager import Holdings
 from .kernel_citations import KERNEL_ACTIONS, KernelCitations
 from .pools import PROFILE_ENV, SERVER_TOKEN_ENV, SERVER_URL_ENV
 from .provenance import read_tracking_ids

@@ -3,7 +3,9 @@
 ``jupyter jasmin index [--holding NAME] [--full]`` builds or refreshes the holdings'
 indexes, reading ``c.Jasmin.holdings`` and ``c.Jasmin.index_dir`` from the same
 ``jupyter_server_config`` files the server reads (so a cron job can keep a
-shared index up to date for many users' servers).
+shared index up to date for many users' servers). It reads them without building the
+server's application, and imports only what indexing needs: a cron job over a small
+holding must not spend its time importing the server.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
+from traitlets.config.loader import LazyConfigValue
 
-from .app import Jasmin
+from .holdings.config import HoldingSpec, default_index_dir, sample_holdings
 from .holdings.index import build_index
 from .holdings.scan import ScanStats
 
@@ -34,19 +37,33 @@ class IndexApp(JupyterApp):
         **JupyterApp.flags,
     }
 
+    def jasmin_setting(self, name: str, default: Any) -> Any:
+        """``c.Jasmin.<name>`` as the server would see it (files and command line)."""
+        value = self.config.get("Jasmin", {}).get(name, None)
+        if isinstance(value, LazyConfigValue):  # c.Jasmin.holdings.append(...)
+            value = value.get_value(default)
+        return default if value is None else value
+
     def start(self) -> None:
-        jasmin = Jasmin(config=self.config)
-        specs = jasmin.holding_specs()
+        try:
+            configured = [
+                HoldingSpec.from_config(entry)
+                for entry in list(self.jasmin_setting("holdings", [])) or sample_holdings()
+            ]
+        except ValueError as error:
+            self.exit(str(error))
+        index_dir = str(self.jasmin_setting("index_dir", "")) or default_index_dir()
+        specs = configured
         if self.holding:
             specs = [spec for spec in specs if spec.name == self.holding]
             if not specs:
-                names = ", ".join(s.name for s in jasmin.holding_specs()) or "none"
+                names = ", ".join(s.name for s in configured) or "none"
                 self.exit(f"no holding named {self.holding!r} (configured: {names})")
         if not specs:
             self.exit("no holdings configured (c.Jasmin.holdings) and no sample archive installed")
         failed = False
         for spec in specs:
-            index_path = f"{jasmin.index_dir}/{spec.name}.sqlite"
+            index_path = f"{index_dir}/{spec.name}.sqlite"
             started = time.monotonic()
             try:
                 report = build_index(

@@ -181,7 +181,7 @@ def jp_server_cleanup(nothing_left_behind: None, jp_server_cleanup: None) -> Non
 @pytest.fixture(scope="session")
 def sample() -> Path:
     """The real CMIP6 sample archive (PyPI esmvaltool-sample-data)."""
-    from jupyter_jasmin.holdings.manager import sample_holdings
+    from jupyter_jasmin.holdings.config import sample_holdings
 
     found = sample_holdings()
     if not found:

@@ -72,3 +72,22 @@ def test_index_command_reports_a_missing_root(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "gone: failed:" in result.stderr
     assert "does not exist or cannot be read" in result.stderr
+
+
+def test_indexing_imports_nothing_it_does_not_need() -> None:
+    """A cron job over a small holding spends its time indexing, not importing: neither
+    the CLI nor the server's refresh process loads the server, pandas, xarray or
+    ipyparallel."""
+    heavy = ["jupyter_server.serverapp", "pandas", "numpy", "xarray", "ipyparallel"]
+    for module in ("jupyter_jasmin.cli", "jupyter_jasmin.holdings.refresh"):
+        loaded = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys, {module}; print(' '.join(m for m in {heavy!r} if m in sys.modules))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert loaded == [], f"{module} imports {loaded}"

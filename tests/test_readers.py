@@ -22,9 +22,10 @@ import psutil
 import pytest
 import xarray as xr
 
+from jupyter_jasmin.holdings.config import sample_holdings
 from jupyter_jasmin.holdings.drs import time_range
 from jupyter_jasmin.holdings.inspect import Inspector, metadata
-from jupyter_jasmin.holdings.manager import Holdings, sample_holdings
+from jupyter_jasmin.holdings.manager import Holdings
 
 from .conftest import Api, gone, wait_until
 from .servers import ServerProcess

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .drs import VARIABLE_FACETS, DrsTemplate
 
 if TYPE_CHECKING:
-    from .manager import HoldingSpec
+    from .config import HoldingSpec
 
 EXTRA_COLUMNS = ("dataset_id", "latest", "time_range", "path")
 

@@ -34,6 +34,9 @@ FACET_PATTERNS = {
 }
 VARIABLE_FACETS = ("variable_id", "variable", "short_name")
 FILE_SUFFIXES = (".nc", ".nc4")
+# Beside the version folders, the facility's archive keeps each dataset's files in
+# ``files/dYYYYMMDD/``; the version folders hold links to them (counted there).
+FILE_STORE = "files"
 
 # _185001-200512.nc, _18500101-20051231.nc, _1850-2005.nc, _185001011200-..., optional -clim
 TIME_RANGE = re.compile(r"_(\d{4}(?:\d{2}){0,5})-(\d{4}(?:\d{2}){0,5})(?:-clim)?\.nc4?$")

@@ -25,13 +25,11 @@ import sqlite3
 import sys
 import threading
 import time
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-import numpy as np
-import pandas
 
 from .drs import DrsTemplate, file_variable, time_range
 from .scan import UNMATCHED_KEPT, Folder, Scanner, ScanStats, root_problem
@@ -160,6 +158,30 @@ class DatasetEntry(NamedTuple):
     values: tuple[Any, ...]  # per template facet: a value, or a list of values
 
 
+def stored_entry(row: tuple[Any, ...], template: DrsTemplate) -> DatasetEntry:
+    """A dataset as an earlier build wrote it (a ``datasets`` row from ``dataset_id`` to
+    ``facets``), for a refresh that found none of its folders changed."""
+    dataset_id, path, master_id, version, files, size, start, end, facets_json = row
+    facets = json.loads(facets_json)
+    words = [dataset_id]
+    for name in template.file_facets:
+        words += facets.get(name) or []
+    return DatasetEntry(
+        dataset_id,
+        path,
+        master_id,
+        version,
+        version_key(version),
+        files,
+        size,
+        start,
+        end,
+        facets_json,
+        " ".join(words).lower(),
+        tuple([facets.get(name) for name in template.facets]),
+    )
+
+
 def version_key(version: str | None) -> tuple[int, str]:
     """Versions in order: v2 before v10, v20120710 after v20111202."""
     if version is None:
@@ -170,27 +192,79 @@ def version_key(version: str | None) -> tuple[int, str]:
     return (int(digits) if digits else -1, version)
 
 
-def load_folders(index_path: str, template: DrsTemplate, root: str) -> dict[str, Folder]:
-    """The folders of an existing index, if it was built for the same root and template."""
-    if not os.path.exists(index_path):
-        return {}
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)) as db:
-            meta = dict(db.execute("SELECT key, value FROM meta"))
-            if (
-                meta.get("format") != INDEX_FORMAT
-                or meta.get("template") != template.spec
-                or meta.get("root") != os.path.realpath(root)
-            ):
-                return {}
-            return {
-                row[0]: Folder.from_row(row)
-                for row in db.execute(
-                    f"SELECT {FOLDER_COLUMNS} FROM folders"  # noqa: S608
-                )
-            }
-    except sqlite3.Error:
-        return {}  # unreadable old index: build from scratch
+class PreviousIndex:
+    """The index a refresh replaces, read a subtree at a time: in each scan worker, so
+    that reading it back is shared out too. Its unchanged folders' rows are copied into
+    the new index inside SQLite, never rebuilt in Python."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    @classmethod
+    def of(cls, index_path: str, template: DrsTemplate, root: str) -> PreviousIndex | None:
+        """The existing index, if it was built for the same root and template."""
+        if not os.path.exists(index_path):
+            return None
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True)) as db:
+                meta = dict(db.execute("SELECT key, value FROM meta"))
+        except sqlite3.Error:
+            return None  # unreadable old index: build from scratch
+        if (
+            meta.get("format") != INDEX_FORMAT
+            or meta.get("template") != template.spec
+            or meta.get("root") != os.path.realpath(root)
+        ):
+            return None
+        return cls(index_path)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self._pid = os.getpid()
+        return self._db
+
+    def subtree(self, start: str) -> dict[str, Folder]:
+        """The folders at and below ``start``."""
+        query = f"SELECT {FOLDER_COLUMNS} FROM folders"  # noqa: S608
+        if start:
+            rows = self._connection().execute(
+                f"{query} WHERE path = ? OR (path > ? AND path < ?)",
+                (start, f"{start}/", f"{start}0"),  # "0" follows "/"
+            )
+        else:
+            rows = self._connection().execute(query)
+        return {row[0]: Folder.from_row(row) for row in rows}
+
+    def datasets(self, start: str) -> dict[str, tuple[Any, ...]]:
+        """The datasets at and below ``start``, by path, as :func:`stored_entry` takes them."""
+        query = (
+            "SELECT dataset_id, path, master_id, version, files, size, start, end, facets "
+            "FROM datasets"
+        )
+        if start:
+            rows = self._connection().execute(
+                f"{query} WHERE path = ? OR (path > ? AND path < ?)",
+                (start, f"{start}/", f"{start}0"),
+            )
+        else:
+            rows = self._connection().execute(query)
+        return {row[1]: row for row in rows}
+
+    def folders(self, paths: list[str]) -> dict[str, Folder]:
+        """The folders at ``paths`` that the index has."""
+        found: dict[str, Folder] = {}
+        for start in range(0, len(paths), 500):  # SQLite's limit on parameters
+            chunk = paths[start : start + 500]
+            rows = self._connection().execute(
+                f"SELECT {FOLDER_COLUMNS} FROM folders "  # noqa: S608
+                f"WHERE path IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row[0], Folder.from_row(row)) for row in rows)
+        return found
 
 
 def remove_stale_builds(index_path: str) -> None:
@@ -251,13 +325,15 @@ def build_index(
     try:
         os.makedirs(folder, exist_ok=True)
         remove_stale_builds(index_path)
-        previous = load_folders(index_path, template, root) if incremental else {}
-        scanner = Scanner(root, template, previous)
+        previous = PreviousIndex.of(index_path, template, root) if incremental else None
+        scanner = Scanner(root, template)
         identity = _identity(scanner.root)
         temporary = f"{index_path}.tmp-{os.getpid()}"
     except OSError as error:
         raise IndexBuildError(in_words(error, folder)) from error
-    build = _Build(holding, scanner, progress, progress_every, workers or os.cpu_count() or 1)
+    build = _Build(
+        holding, scanner, previous, progress, progress_every, workers or os.cpu_count() or 1
+    )
     try:
         with contextlib.closing(sqlite3.connect(temporary)) as db:
             build.write(db, temporary, started)
@@ -321,6 +397,7 @@ class _Build:
 
     holding: str
     scanner: Scanner
+    previous: PreviousIndex | None
     progress: Callable[[ScanStats], None] | None
     progress_every: float
     workers: int
@@ -337,9 +414,12 @@ class _Build:
         unmatched: list[tuple[str, str]] = []
         reported = time.monotonic()
         # closed at once on any failure: the pool of scan workers ends with it
-        with contextlib.closing(_scan(self.scanner, self.workers, temporary)) as batches:
+        db.execute("CREATE TEMP TABLE reused (path TEXT NOT NULL)")
+        scan = _scan(self.scanner, self.previous, self.workers, temporary)
+        with contextlib.closing(scan) as batches:
             for batch in batches:
                 _insert_folders(db, batch.rows)
+                db.executemany("INSERT INTO temp.reused VALUES (?)", [(p,) for p in batch.reused])
                 unmatched += batch.unmatched[: UNMATCHED_KEPT - len(unmatched)]
                 entries += batch.entries
                 self.stats.merge(batch.stats)
@@ -348,6 +428,8 @@ class _Build:
                     self.stats.seconds = round(reported - started, 3)
                     self.progress(self.stats)
         _gather_worker_folders(db, temporary)
+        if self.previous is not None:
+            _copy_reused_folders(db, self.previous.path)
         db.executemany("INSERT INTO unmatched VALUES (?, ?)", unmatched)
         self.datasets = _write_datasets(db, entries, self.scanner.template)
         db.executemany("INSERT INTO meta VALUES (?, ?)", self.meta(started).items())
@@ -386,11 +468,25 @@ def _insert_folders(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None
 def _gather_worker_folders(db: sqlite3.Connection, temporary: str) -> None:
     """Copy the folders each worker wrote to its own file into the index, in SQLite."""
     for part in sorted(glob.glob(f"{glob.escape(temporary)}-w*")):
+        db.commit()
         db.execute("ATTACH DATABASE ? AS part", (part,))
         db.execute("INSERT INTO folders SELECT * FROM part.folders")
+        db.execute("INSERT INTO temp.reused SELECT path FROM part.reused")
         db.commit()
         db.execute("DETACH DATABASE part")
         os.remove(part)
+
+
+def _copy_reused_folders(db: sqlite3.Connection, previous: str) -> None:
+    """Copy the unchanged folders' rows from the index being replaced, in SQLite."""
+    db.commit()
+    db.execute("ATTACH DATABASE ? AS old", (previous,))
+    db.execute(
+        f"INSERT INTO folders SELECT {FOLDER_COLUMNS} FROM old.folders "  # noqa: S608
+        "WHERE path IN (SELECT path FROM temp.reused)"
+    )
+    db.commit()
+    db.execute("DETACH DATABASE old")
 
 
 @dataclass
@@ -402,15 +498,19 @@ class Batch:
     entries: list[DatasetEntry]
     stats: ScanStats
     unmatched: list[tuple[str, str]]
+    reused: list[str]  # paths of unchanged folders, whose rows the index already has
 
 
 # What forked workers scan with, and where they write: set by the parent before it forks.
 _WORKER_SCANNER: Scanner | None = None
+_WORKER_PREVIOUS: PreviousIndex | None = None
 _WORKER_OUTPUT = ""
 _worker_db: sqlite3.Connection | None = None
 
 
-def _scan(scanner: Scanner, workers: int, temporary: str) -> Generator[Batch, None, None]:
+def _scan(
+    scanner: Scanner, previous: PreviousIndex | None, workers: int, temporary: str
+) -> Generator[Batch, None, None]:
     """The folders of the whole tree in batches, the subtrees shared among processes.
 
     The parent lists the top levels itself, down to a level with enough folders to
@@ -419,6 +519,8 @@ def _scan(scanner: Scanner, workers: int, temporary: str) -> Generator[Batch, No
     frontier, top, depth = [""], [], 0
     deepest = min(template.dataset_depth, template.depth - 1)
     while frontier and len(frontier) < 32 * workers and depth < deepest:
+        if previous is not None:
+            scanner.previous = previous.folders(frontier)
         below = []
         for path in frontier:
             folder = scanner.folder(path)
@@ -427,14 +529,16 @@ def _scan(scanner: Scanner, workers: int, temporary: str) -> Generator[Batch, No
                 prefix = f"{path}/" if path else ""
                 below += [prefix + name for name in folder.subdirs]
         frontier, depth = below, depth + 1
-    yield Batch([f.row() for f in top], [], scanner.stats, _unmatched(top))
+    yield Batch(
+        [f.row() for f in top if not f.stored], [], scanner.stats, _unmatched(top), scanner.reused
+    )
     # forking a process with threads running (a server, a test) is unsafe: scan in-line
     if workers < 2 or len(frontier) < 2 or threading.active_count() > 1:
         for start in frontier:
-            yield _scan_subtree(start, scanner)
+            yield _scan_subtree(start, scanner, previous)
         return
-    global _WORKER_SCANNER, _WORKER_OUTPUT
-    _WORKER_SCANNER, _WORKER_OUTPUT = scanner, temporary
+    global _WORKER_SCANNER, _WORKER_PREVIOUS, _WORKER_OUTPUT
+    _WORKER_SCANNER, _WORKER_PREVIOUS, _WORKER_OUTPUT = scanner, previous, temporary
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_die_with, initargs=(os.getpid(),)) as pool:
         yield from pool.imap_unordered(_scan_subtree, frontier, chunksize=4)
@@ -461,16 +565,22 @@ def _unmatched(folders: Iterable[Folder]) -> list[tuple[str, str]]:
     return found[:UNMATCHED_KEPT]
 
 
-def _scan_subtree(start: str, scanner: Scanner | None = None) -> Batch:
+def _scan_subtree(
+    start: str, scanner: Scanner | None = None, previous: PreviousIndex | None = None
+) -> Batch:
     """Scan one subtree, in-line or in a worker (which stores the folder rows itself,
     sparing the parent from receiving and writing them)."""
+    in_worker = scanner is None
     scanner = scanner or _WORKER_SCANNER
+    previous = _WORKER_PREVIOUS if in_worker else previous
     assert scanner is not None
     template = scanner.template
-    scanner.stats = ScanStats()
+    scanner.stats, scanner.reused = ScanStats(), []
+    scanner.previous = previous.subtree(start) if previous is not None else {}
     variable_from_name = "variable" in template.file_facets
-    folders = list(scanner.walk(start))
+    folders = scanner.walk(start)
     drafts: dict[str, DatasetDraft] = {}
+    changed: set[str] = set()  # datasets with a folder listed afresh
     for folder in folders:
         if folder.count:
             key = "/".join(folder.path.split("/")[: template.dataset_depth])
@@ -478,24 +588,35 @@ def _scan_subtree(start: str, scanner: Scanner | None = None) -> Batch:
             if draft is None:
                 draft = drafts[key] = DatasetDraft(key, tuple(key.split("/")))
             draft.add(folder, template, variable_from_name)
-    rows = [folder.row() for folder in folders]
-    if _WORKER_OUTPUT and scanner is _WORKER_SCANNER:
-        _store_in_worker(rows)
-        rows = []
-    # a dataset lies wholly inside one subtree: its draft is complete here
-    entries = [draft.finish(template) for draft in drafts.values()]
-    return Batch(rows, entries, scanner.stats, _unmatched(folders))
+            if not folder.stored:
+                changed.add(key)
+    rows = [folder.row() for folder in folders if not folder.stored]
+    reused = scanner.reused
+    if in_worker and _WORKER_OUTPUT:
+        _store_in_worker(rows, reused)
+        rows, reused = [], []
+    # a dataset lies wholly inside one subtree: its draft is complete here, and a
+    # dataset none of whose folders changed is as the previous build wrote it
+    stored = previous.datasets(start) if previous is not None and scanner.reused else {}
+    entries = [
+        stored_entry(stored[key], template)
+        if key in stored and key not in changed
+        else draft.finish(template)
+        for key, draft in drafts.items()
+    ]
+    return Batch(rows, entries, scanner.stats, _unmatched(folders), reused)
 
 
-def _store_in_worker(rows: list[tuple[Any, ...]]) -> None:
+def _store_in_worker(rows: list[tuple[Any, ...]], reused: list[str]) -> None:
     global _worker_db
     if _worker_db is None:
         _worker_db = sqlite3.connect(f"{_WORKER_OUTPUT}-w{os.getpid()}")
         _worker_db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            f"CREATE TABLE folders ({FOLDER_COLUMNS});"
+            f"CREATE TABLE folders ({FOLDER_COLUMNS}); CREATE TABLE reused (path);"
         )
     _insert_folders(_worker_db, rows)
+    _worker_db.executemany("INSERT INTO reused VALUES (?)", [(path,) for path in reused])
     _worker_db.commit()
 
 
@@ -528,25 +649,33 @@ def _write_datasets(
         ),
     )
     db.execute("CREATE INDEX datasets_by_master ON datasets (master_id)")
+    columns = list(zip(*[entry.values for entry in entries], strict=True)) or [
+        () for _ in template.facets
+    ]
     for position, name in enumerate(template.facets):
-        column = [entry.values[position] for entry in entries]
-        if any(isinstance(value, list) for value in column):
-            rows = np.fromiter(
-                (row for row, value in enumerate(column) for _ in _listed(value)), dtype=np.int32
-            )
+        column: list[Any] | tuple[Any, ...] = columns[position]
+        if list in set(map(type, column)):  # values that vary within a dataset
+            rows = array("i", [row for row, value in enumerate(column) for _ in _listed(value)])
             column = [one for value in column for one in _listed(value)]
         else:
-            rows = np.arange(len(column), dtype=np.int32)
-        codes, values = pandas.factorize(pandas.Series(column, dtype=object), sort=True)
-        present = codes >= 0  # a facet a dataset lacks is left out
+            rows = array("i", range(len(column)))
+        values = set(column)
+        if None in values:  # a facet a dataset lacks is left out
+            values.discard(None)
+            rows = array(
+                "i", [row for row, value in zip(rows, column, strict=True) if value is not None]
+            )
+            column = [value for value in column if value is not None]
+        ordered = sorted(values)
+        code_of = {value: code for code, value in enumerate(ordered)}
         db.execute(
             "INSERT INTO facet_codes VALUES (?, ?, ?, ?, ?)",
             (
                 name,
                 position,
-                json.dumps([str(value) for value in values]),
-                rows[present].tobytes(),
-                codes[present].astype(np.int32).tobytes(),
+                json.dumps([str(value) for value in ordered]),
+                rows.tobytes(),
+                array("i", map(code_of.__getitem__, column)).tobytes(),
             ),
         )
     db.execute("INSERT INTO meta VALUES ('search', ?)", ("\n".join(e.search for e in entries),))

@@ -22,16 +22,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from typing import IO, Any
 
 from ..errors import BadRequest, Conflict, JasminError, NotFound
 from ..timestamps import isoformat
-from ..validation import is_name
 from . import cache, catalog, inspect
 from . import refresh as refresh_process
 from .access import FolderAccess
-from .drs import DrsTemplate, TemplateError, file_variable
+from .config import HoldingSpec
+from .drs import DrsTemplate, file_variable
 from .index import remove_stale_builds
 from .query import FoundDataset, IndexReader, Selection, UnreadableIndex
 from .scan import root_problem
@@ -52,61 +51,6 @@ STEPS_REMEMBERED = 4096
 # Query parameters that are never taken for facets: credentials (intake and scripts send
 # ``?token=``), the search text, versions, paging, and the catalog URL's ``as=.csv``.
 RESERVED_PARAMETERS = frozenset({"token", "_xsrf", "q", "latest", "offset", "limit", "as"})
-
-
-@dataclass(frozen=True)
-class HoldingSpec:
-    """One holding as an admin configured it."""
-
-    name: str
-    root: str
-    drs: str
-    template: DrsTemplate
-    description: str = ""
-
-    @classmethod
-    def from_config(cls, entry: Any) -> HoldingSpec:
-        if not isinstance(entry, dict):
-            raise ValueError(f"c.Jasmin.holdings: each holding is a dict, not {entry!r}")
-        unknown = set(entry) - {"name", "root", "drs", "description"}
-        if unknown or not {"name", "root", "drs"} <= set(entry):
-            raise ValueError(
-                f"c.Jasmin.holdings: {entry!r} needs 'name', 'root' and 'drs' "
-                "(and optionally 'description')"
-            )
-        if not is_name(entry["name"]):
-            raise ValueError(f"c.Jasmin.holdings: bad holding name {entry['name']!r}")
-        try:
-            template = DrsTemplate.named(str(entry["drs"]))
-        except TemplateError as error:
-            raise ValueError(f"c.Jasmin.holdings[{entry['name']!r}]: {error}") from None
-        return cls(
-            str(entry["name"]),
-            os.path.realpath(os.path.expanduser(str(entry["root"]))),
-            str(entry["drs"]),
-            template,
-            str(entry.get("description", "")),
-        )
-
-
-def sample_holdings() -> list[dict[str, str]]:
-    """The CMIP6 sample archive of ``esmvaltool-sample-data``, if it is installed
-    (found without importing it: its package imports iris)."""
-    spec = find_spec("esmvaltool_sample_data")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    root = os.path.join(next(iter(spec.submodule_search_locations)), "data", "timeseries")
-    if not os.path.isdir(root):
-        return []
-    return [
-        {
-            "name": "cmip6-sample",
-            "root": root,
-            "drs": "cmip6",
-            "description": "CMIP6 sample archive (esmvaltool-sample-data): air temperature, "
-            "historical, 46 models",
-        }
-    ]
 
 
 def inside(root: str, relative: str) -> str:

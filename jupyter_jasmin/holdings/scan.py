@@ -2,7 +2,11 @@
 
 The walk uses ``os.scandir`` (one ``stat`` per data file, for its size) and
 never follows folder links (archives keep ``latest`` links beside versions).
-A file link is followed only when its target stays inside the holding's root.
+A file link is followed only when its target stays inside the holding's root:
+the facility's archive keeps each dataset's files in a store beside its versions
+(``<grid>/files/dYYYYMMDD/``) and each version folder holds links to them; such a
+file is counted once, under its version, with its target's size, and the store
+itself is recognised as part of the layout, not walked.
 With a previous scan at hand, a folder whose modification time is unchanged is
 not listed again: its entries and file sizes are taken from the previous scan.
 Whatever does not fit the template is counted, and the first paths kept, with
@@ -15,11 +19,10 @@ import json
 import os
 import stat
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .drs import FILE_SUFFIXES, DrsTemplate, is_data_file
+from .drs import FILE_STORE, FILE_SUFFIXES, DrsTemplate, is_data_file
 
 UNMATCHED_KEPT = 200
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -57,6 +60,11 @@ class Folder:
         self.unmatched = unmatched if unmatched is not None else []
         self.links = links
         self._row: tuple[Any, ...] | None = None
+
+    @property
+    def stored(self) -> bool:
+        """Whether the folder was read back from an index (unchanged since)."""
+        return self._row is not None
 
     @property
     def depth(self) -> int:
@@ -169,32 +177,52 @@ class Scanner:
         self.template = template
         self.previous = previous or {}
         self.stats = ScanStats()
+        self.reused: list[str] = []  # paths of the folders taken from ``previous``
 
-    def walk(self, start: str = "") -> Iterator[Folder]:
-        """Yield every folder of the subtree at ``start`` within the template, top down.
+    def walk(self, start: str = "") -> list[Folder]:
+        """Every folder of the subtree at ``start`` within the template, top down.
 
         Folders are opened relative to their parent's descriptor and files are
         stat-ed relative to their folder's, so the kernel never walks a long path
         again; ``O_NOFOLLOW`` keeps a folder swapped for a link from being entered."""
+        found: list[Folder] = []
         try:
             handle = os.open(self._absolute(start), OPEN_FOLDER)
         except OSError:
-            return  # vanished
-        yield from self._visit(handle, start)
+            return found  # vanished
+        self._visit(handle, start, found)
+        return found
 
-    def _visit(self, handle: int, relative: str) -> Iterator[Folder]:
+    def _visit(self, handle: int, relative: str, found: list[Folder]) -> None:
         try:
             folder = self._read(handle, relative)
-            yield folder
+            found.append(folder)
             prefix = f"{relative}/" if relative else ""
             for name in folder.subdirs:
+                path = prefix + name
+                known = self.previous.get(path)
+                if known is not None and not known.subdirs and self._unchanged(handle, known):
+                    found.append(known)  # a leaf folder as it was: not even opened
+                    continue
                 try:
                     child = os.open(name, OPEN_FOLDER, dir_fd=handle)
                 except OSError:
                     continue  # vanished, or replaced by a link
-                yield from self._visit(child, prefix + name)
+                self._visit(child, path, found)
         finally:
             os.close(handle)
+
+    def _unchanged(self, parent: int, known: Folder) -> bool:
+        """Whether a folder is still a folder, modified when it was last scanned."""
+        try:
+            info = os.stat(known.path.rpartition("/")[2], dir_fd=parent, follow_symlinks=False)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_mtime_ns != known.mtime_ns:
+            return False
+        self.reused.append(known.path)
+        self.stats.add(known, True)
+        return True
 
     def folder(self, relative: str) -> Folder | None:
         """One folder by its path, from the previous scan if unchanged, else listed afresh."""
@@ -213,9 +241,12 @@ class Scanner:
     def _read(self, handle: int, relative: str) -> Folder:
         mtime_ns = os.fstat(handle).st_mtime_ns
         known = self.previous.get(relative)
-        reused = known is not None and known.mtime_ns == mtime_ns
-        folder = known if reused and known is not None else self._list(handle, relative, mtime_ns)
-        self.stats.add(folder, reused)
+        if known is not None and known.mtime_ns == mtime_ns:
+            self.reused.append(relative)
+            self.stats.add(known, True)
+            return known
+        folder = self._list(handle, relative, mtime_ns)
+        self.stats.add(folder, False)
         return folder
 
     def _list(self, handle: int, relative: str, mtime_ns: int) -> Folder:
@@ -231,23 +262,31 @@ class Scanner:
         if expected is None:
             # a folder of data files, millions of times over: the short way first
             rest = []
-            for entry in entries:
-                name = entry.name
-                if (
-                    name.endswith(FILE_SUFFIXES)
-                    and name[0] != "."
-                    and entry.is_file(follow_symlinks=False)
-                ):
-                    try:
-                        found.append((name, entry.stat(follow_symlinks=False).st_size))
-                    except OSError as error:
-                        folder.unmatched.append((name, f"cannot read: {error.strerror}"))
-                else:
-                    rest.append(entry)
+            targets: dict[str, int | None] = {}  # link targets' folders, opened
+            try:
+                for entry in entries:
+                    name = entry.name
+                    if name.endswith(FILE_SUFFIXES) and name[0] != ".":
+                        if entry.is_file(follow_symlinks=False):
+                            try:
+                                found.append((name, entry.stat(follow_symlinks=False).st_size))
+                            except OSError as error:
+                                folder.unmatched.append((name, f"cannot read: {error.strerror}"))
+                            continue
+                        if entry.is_symlink():
+                            size = self._linked_size(handle, relative, name, targets)
+                            if size is not None:
+                                found.append((name, size))
+                                continue
+                    rest.append(entry)  # anything else is looked at closely below
+            finally:
+                for target in targets.values():
+                    if target is not None and target != handle:
+                        os.close(target)
             entries = rest
         for entry in entries:
             try:
-                self._other(entry, expected, folder, found)
+                self._other(handle, entry, expected, folder, found)
             except OSError as error:
                 folder.unmatched.append((entry.name, f"cannot read: {error.strerror}"))
         found.sort()
@@ -256,7 +295,12 @@ class Scanner:
         return folder
 
     def _other(
-        self, entry: os.DirEntry[str], expected: Any, folder: Folder, found: list[tuple[str, int]]
+        self,
+        handle: int,
+        entry: os.DirEntry[str],
+        expected: Any,
+        folder: Folder,
+        found: list[tuple[str, int]],
     ) -> None:
         """Anything but a data file where data files belong."""
         name = entry.name
@@ -264,6 +308,8 @@ class Scanner:
             return
         if entry.is_dir(follow_symlinks=False):
             self._subfolder(name, expected, folder)
+        elif entry.is_symlink() and _links_to_sibling_folder(handle, name):
+            folder.links += 1  # ``latest`` -> v20120101: the version itself is indexed
         elif entry.is_symlink():
             path = os.path.join(self._absolute(folder.path), name)
             self._link(path, folder, expected is None, found)
@@ -272,10 +318,64 @@ class Scanner:
         else:
             folder.unmatched.append((name, "file above the template's last level"))
 
+    def _linked_size(
+        self, handle: int, relative: str, name: str, targets: dict[str, int | None]
+    ) -> int | None:
+        """The size of the file a data file's link points at, found the short way: a
+        relative link through real folders inside the root to a regular file (as the
+        facility's version folders hold). None for anything else, which the long way
+        (:meth:`_link`) then looks at and names."""
+        try:
+            target = os.readlink(name, dir_fd=handle)
+        except OSError:
+            return None
+        folder, _, file_name = target.rpartition("/")
+        if file_name in ("", ".", ".."):
+            return None
+        if folder not in targets:
+            targets[folder] = self._open_inside(handle, relative, folder)
+        found = targets[folder]
+        if found is None:
+            return None
+        try:
+            info = os.stat(file_name, dir_fd=found, follow_symlinks=False)
+        except OSError:
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+    @staticmethod
+    def _open_inside(handle: int, relative: str, path: str) -> int | None:
+        """Open ``path``, relative to the folder ``relative`` open at ``handle``, one
+        level at a time without following any link and without leaving the root;
+        None if it cannot be. (The walk reaches ``relative`` through real folders only,
+        so ``..`` from it is its parent in the template's tree.)"""
+        if path.startswith("/"):
+            return None
+        level = relative.count("/") + 1 if relative else 0
+        current = handle
+        try:
+            for part in path.split("/"):
+                if part in ("", "."):
+                    continue
+                level += -1 if part == ".." else 1
+                if level < 0:
+                    raise FileNotFoundError(path)  # above the root
+                opened = os.open(part, OPEN_FOLDER, dir_fd=current)
+                if current != handle:
+                    os.close(current)
+                current = opened
+        except OSError:
+            if current != handle:
+                os.close(current)
+            return None
+        return current
+
     @staticmethod
     def _subfolder(name: str, expected: Any, folder: Folder) -> None:
         if expected is None:
             folder.unmatched.append((name, "folder below the template's last level"))
+        elif name == FILE_STORE and expected.facet == "version":
+            pass  # the facility's file store beside the versions: its files are linked
         elif not expected.match(name):
             what = f"{{{expected.facet}}}" if expected.facet else repr(expected.literal)
             folder.unmatched.append((name, f"folder name does not fit {what}"))
@@ -301,3 +401,15 @@ class Scanner:
             folder.unmatched.append((name, "not a NetCDF file"))
         else:
             found.append((name, info.st_size))
+
+
+def _links_to_sibling_folder(handle: int, name: str) -> bool:
+    """Whether the link ``name`` in the folder open at ``handle`` names a real folder
+    beside it (``latest`` -> ``v20190320``), found without resolving any path."""
+    try:
+        target = os.readlink(name, dir_fd=handle)
+        if "/" in target or target in (".", ".."):
+            return False
+        return stat.S_ISDIR(os.stat(target, dir_fd=handle, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
