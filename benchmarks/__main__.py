@@ -69,7 +69,13 @@ class Benchmark:
 
 BENCHMARKS = (
     Benchmark("pool-start", "pool_start.py", ("--rounds", "5"), ("--quick", "--rounds", "1")),
-    Benchmark("holdings-index", "holdings_index.py", (), ("--quick",), full_timeout_s=30 * 60),
+    Benchmark(
+        "holdings-index",
+        "holdings_index.py",
+        ("--trees", "{data}/trees", "--keep-trees"),
+        ("--quick",),
+        full_timeout_s=30 * 60,
+    ),
     Benchmark(
         "analysis",
         "analysis.py",

@@ -133,14 +133,16 @@ async def test_event_loop_diagnostics_report_stalls(api: Api) -> None:
 BAD_SCALES = [
     ('{"engines": -1}', "at least 0"),
     ('{"engines": 5}', "Engines ('engines') must be at most 4 on this server (5 asked)"),
-    ('{"engines": null}', "give 'engines' (how many), 'idle_minutes', or both"),
-    ("{}", "give 'engines' (how many), 'idle_minutes', or both"),
+    ('{"engines": null}', "give 'engines' (how many), an 'adapt' range, or 'idle_minutes'"),
+    ("{}", "give 'engines' (how many), an 'adapt' range, or 'idle_minutes'"),
+    ('{"engines": 1, "adapt": {"minimum": 0, "maximum": 1}}', "not both"),
     ('{"engines": 1, "name": "x"}', "unknown field(s) 'name'"),
     ('{"engines": 1, "backend": "nosuch"}', "unknown backend 'nosuch'"),
     ('{"engines": 0, "options": false}', "'options' must be an object"),
     ('{"backend": "local", "idle_minutes": 5}', "'backend' and 'options' go with 'engines'"),
     ('{"idle_minutes": -1}', "a number of minutes, 0 or more"),
     ('{"idle_minutes": "10"}', "a number of minutes, 0 or more"),
+    ('{"idle_minutes": 6.7e307}', "must be at most 525600"),
     ("[]", "must be a JSON object"),
 ]
 

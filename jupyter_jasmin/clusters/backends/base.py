@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ..schedulers import Scheduler, StartEstimate
 
 
+# the longest idle time a pool may be given (a year): beyond it minutes are no clock
+IDLE_MINUTES_CEILING = 525_600
+
+
 @dataclass(frozen=True)
 class Option:
     """One typed option a user may set when starting a pool (dask-gateway style)."""
@@ -187,6 +191,11 @@ class PoolBackend(LoggingConfigurable):
         if not valid or not math.isfinite(asked) or asked < 0:
             raise BadRequest(
                 f"{where} must be a number of minutes, 0 or more ({quoted(asked)} asked)",
+                "idle_minutes",
+            )
+        if asked > IDLE_MINUTES_CEILING:
+            raise BadRequest(
+                f"{where} {at_most(IDLE_MINUTES_CEILING, asked)} (a year; 0 never stops it)",
                 "idle_minutes",
             )
         most = self.idle_minutes_max
