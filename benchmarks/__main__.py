@@ -326,7 +326,8 @@ def markdown(summary: dict[str, Any]) -> str:
     lines = [f"*{line}*  " for line in heading(summary)]
     lines[-1] = lines[-1].rstrip()
     for outcome in summary["benchmarks"]:
-        lines += ["", f"**{outcome['name']}** (`{outcome['command']}`)", ""]
+        shown = outcome["command"].replace(f"{ROOT}/", "")
+        lines += ["", f"**{outcome['name']}** (`{shown}`)", ""]
         if outcome["status"] != "ok":
             lines += [f"{outcome['status']}: {outcome['reason']}", ""]
         if not outcome["figures"]:
