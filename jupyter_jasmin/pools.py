@@ -352,6 +352,37 @@ def stop(name_or_id: str, *, url: str | None = None, token: str | None = None) -
     """Stop a pool (or dismiss an ended one) through the server's REST API; returns once
     its controller and engines are gone."""
     url, token = _server(url, token)
+    _rest("DELETE", url, token, f"clusters/{_pool_at(name_or_id, url, token)}")
+
+
+def adapt(
+    name_or_id: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    *,
+    wait_seconds: float | None = None,
+    url: str | None = None,
+    token: str | None = None,
+) -> dict[str, Any] | None:
+    """Have a pool follow its queue: engines added while tasks wait, up to ``maximum``, and
+    spare ones stopped after ``wait_seconds`` (30 unless given) without work for them, down to
+    ``minimum`` (``pools.adapt("analysis", 1, 8)``). Without a range the pool stops adapting
+    and keeps the engines it has. Returns the pool's range as the server now has it (None
+    when not adapting); :class:`PoolError` with the server's words when refused."""
+    url, token = _server(url, token)
+    if minimum is None and maximum is None:
+        wanted: dict[str, Any] | None = None
+    else:
+        wanted = {"minimum": minimum, "maximum": maximum}
+        if wait_seconds is not None:
+            wanted["wait_seconds"] = wait_seconds
+    pool_id = _pool_at(name_or_id, url, token)
+    reply = _rest("PATCH", url, token, f"clusters/{pool_id}", {"adapt": wanted})
+    return reply["adapt"]  # type: ignore[no-any-return]
+
+
+def _pool_at(name_or_id: str, url: str, token: str) -> str:
+    """The id of the server's pool with this id or name; PoolNotFound naming the others."""
     known = _rest("GET", url, token, "clusters")["clusters"]
     found = [p for p in known if p["id"] == name_or_id] or [
         p for p in known if p["name"] == name_or_id
@@ -359,7 +390,7 @@ def stop(name_or_id: str, *, url: str | None = None, token: str | None = None) -
     if not found:
         names = ", ".join(f"{p['name']!r} ({p['id']})" for p in known) or "none"
         raise PoolNotFound(f"no engine pool {name_or_id!r} at {url}; there are: {names}")
-    _rest("DELETE", url, token, f"clusters/{found[0]['id']}")
+    return str(found[0]["id"])
 
 
 def _server(url: str | None, token: str | None) -> tuple[str, str]:

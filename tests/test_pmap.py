@@ -224,6 +224,13 @@ async def test_start_and_stop_from_code_through_the_rest_api(
     assert pools.get("coded").connection_file == pool.connection_file
     assert await asyncio.to_thread(jupyter_jasmin.pmap, abs, [-1, -2], "coded", False) == [1, 2]
 
+    adapting = await asyncio.to_thread(pools.adapt, "coded", 1, 2, url=url, token=token)
+    assert adapting == {"minimum": 1, "maximum": 2, "wait_seconds": 30, "last": None}
+    with pytest.raises(pools.PoolError, match=r"Minimum engines .* at most the maximum \(3 > 2\)"):
+        await asyncio.to_thread(pools.adapt, "coded", 3, 2, url=url, token=token)
+    assert await asyncio.to_thread(pools.adapt, pool.id, url=url, token=token) is None
+    assert (await api("GET", f"clusters/{pool.id}")).body["adapt"] is None
+
     with pytest.raises(pools.PoolNotFound, match=rf"no engine pool 'other' .*'coded' \({pool.id}"):
         await asyncio.to_thread(pools.stop, "other", url=url, token=token)
     await asyncio.to_thread(pools.stop, "coded", url=url, token=token)
