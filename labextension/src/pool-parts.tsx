@@ -7,19 +7,13 @@
 import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
-import type {
-  IBackend,
-  IBackends,
-  IEngineSet,
-  IPool,
-  IPoolPart,
-  IResources
-} from './api';
+import type { IBackends, IEngineSet, IPool, IPoolPart } from './api';
 import { useTrans } from './translation';
 import { Alert } from './feedback';
 import { formatPart } from './format';
 import { JobList } from './jobs';
-import { engineCountError, engineLimit, oversubscription } from './limits';
+import { engineCountError, engineLimit } from './limits';
+import { engineLoadWarning } from './pools/new-pool-draft';
 import { PoolAction, PoolsModel } from './model';
 import {
   WHOLE_SETS_NOTE,
@@ -107,26 +101,6 @@ function scaleNames(
       };
 }
 
-/** The warning under a part's scale field when the count would oversubscribe this VM. */
-function scaleLoadWarning(
-  engines: string,
-  part: IPoolPart,
-  backend: IBackend | undefined,
-  resources: IResources | null
-): string | null {
-  const count = Number(engines);
-  if (
-    !backend?.on_this_vm ||
-    !resources ||
-    !Number.isInteger(count) ||
-    count <= part.requested
-  ) {
-    return null;
-  }
-  const others = Math.max(0, resources.cores.in_use - part.requested);
-  return oversubscription(count, others, resources.cores.usable);
-}
-
 /** How many engines of this part the pool should have: PATCH with its backend. */
 function PartScale(props: IPartProps): JSX.Element {
   const trans = useTrans();
@@ -159,7 +133,12 @@ function PartScale(props: IPartProps): JSX.Element {
     }
   };
 
-  const load = scaleLoadWarning(engines, part, backend, model.resources);
+  const load = engineLoadWarning(
+    engines,
+    backend,
+    model.resources,
+    part.requested
+  );
   const busy = action !== null;
   const common = {
     value: engines,

@@ -27,26 +27,30 @@ export interface IDraft {
 }
 
 /**
- * The warning beside the Engines field when the pool would give its engines less
+ * The warning beside an Engines field when the pool would give its engines less
  * than a core each on this VM (not a refusal: the admin's limit allows it).
+ * `already`: engines the field's part has now (a scale warns only when it adds
+ * engines, and its own engines are not counted twice among those in use).
  */
 export function engineLoadWarning(
   engines: string,
   backend: IBackend | undefined,
-  resources: IResources | null
+  resources: IResources | null,
+  already = 0
 ): string | null {
   const count = Number(engines);
   if (
     !backend?.on_this_vm ||
     !resources ||
     !Number.isInteger(count) ||
+    count <= already ||
     count < 1
   ) {
     return null;
   }
   return oversubscription(
     count,
-    resources.cores.in_use,
+    Math.max(0, resources.cores.in_use - already),
     resources.cores.usable
   );
 }
